@@ -1,0 +1,101 @@
+"""The coverage flow: boundaries, assets, coverage and publishing as Prefect tasks.
+
+Tasks wrap :mod:`jangkau.stages` and pass each other the region as JSON and
+the work folder's path, never frames.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+from jangkau import stages
+from jangkau.read import InputError
+from jangkau.region import Region
+
+
+def _worth_retrying(_task: object, _task_run: object, state: object) -> bool:
+    """Retry reading only where a retry can help: not for a file that is simply wrong."""
+    try:
+        state.result()
+    except InputError:
+        return False
+    except Exception:  # noqa: BLE001 - any other failure may be a transient one
+        return True
+    return True
+
+
+@task(name="wilayah")
+def resolve_region_task(region_file: str | None, data_dir: str | None, name: str | None) -> str:
+    """Resolve the region's files; return it as JSON."""
+    return stages.prepare_region(region_file=region_file, data_dir=data_dir, name=name).to_json()
+
+
+@task(
+    name="batas-dan-penduduk", retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying
+)
+def boundaries_task(region_json: str, work: str) -> str:
+    """Read and reconcile boundaries and population."""
+    return str(stages.run_boundaries(Region.from_json(region_json), Path(work)))
+
+
+@task(name="aset", retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
+def assets_task(region_json: str, work: str) -> str:
+    """Read, clean and place every asset record."""
+    return str(stages.run_assets(Region.from_json(region_json), Path(work)))
+
+
+@task(name="cakupan")
+def coverage_task(region_json: str, work: str) -> str:
+    """Compute coverage and the gap table."""
+    return str(stages.run_coverage(Region.from_json(region_json), Path(work)))
+
+
+@task(name="terbitkan")
+def publish_task(region_json: str, work: str, processed: str, maps: str) -> dict[str, str]:
+    """Write the GeoPackage, CSV and map page."""
+    outputs = stages.OutputPaths(processed=Path(processed), maps=Path(maps))
+    return stages.run_publish(Region.from_json(region_json), Path(work), outputs)
+
+
+@flow(name="jangkau-cakupan")
+def coverage_flow(
+    region_file: str | None = None,
+    data_dir: str | None = None,
+    name: str | None = None,
+    out_root: str = ".",
+) -> dict[str, object]:
+    """Run one region from raw files to published outputs.
+
+    Parameters
+    ----------
+    region_file
+        Path of ``regions/<name>.toml``; or give ``data_dir`` and ``name``.
+    data_dir, name
+        A folder of input files and the region name to publish it under.
+    out_root
+        Outputs go to ``out_root/data/processed/<name>`` and ``out_root/maps/<name>``.
+    """
+    region_json = resolve_region_task(region_file, data_dir, name)
+    region = Region.from_json(region_json)
+    outputs = stages.OutputPaths.under(out_root, region.name)
+    work = stages.new_work_dir(outputs)
+    try:
+        boundaries_task(region_json, str(work))
+        assets_task(region_json, str(work))
+        coverage_task(region_json, str(work))
+        written = publish_task(region_json, str(work), str(outputs.processed), str(outputs.maps))
+        summary = stages.run_summary(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
+    create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")
+    return {"keluaran": written, "ringkasan": summary}
+
+
+def _key(name: str) -> str:
+    """Prefect artifact keys allow lower-case letters, digits and dashes only."""
+    return "".join(c if c.isalnum() else "-" for c in name.lower())

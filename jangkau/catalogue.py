@@ -1,0 +1,128 @@
+"""Service standards and asset-kind tables, loaded from the package's data files."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+CATALOGUE_COLUMNS = [
+    "layanan",
+    "nama",
+    "jenis_aset",
+    "radius_kelurahan_m",
+    "radius_desa_m",
+    "penduduk_per_fasilitas",
+    "minimum_per",
+    "sumber_standar",
+]
+
+
+def _package_toml(name: str) -> dict[str, Any]:
+    text = resources.files("jangkau").joinpath("data", name).read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.DataFrame:
+    """Return the service catalogue, one row per service.
+
+    Parameters
+    ----------
+    overrides
+        Per service code, figures that replace the packaged standard (a region
+        may adopt its own norm). A service code not in the catalogue adds a
+        new service; it must then give at least ``nama`` and ``jenis_aset``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``CATALOGUE_COLUMNS``; ``jenis_aset`` holds lists of canonical
+        kinds; radii and population norms are floats with NaN where the
+        standard sets none.
+    """
+    rows = {entry["kode"]: dict(entry) for entry in _package_toml("layanan.toml")["layanan"]}
+    for code, figures in (overrides or {}).items():
+        base = rows.setdefault(code, {"kode": code})
+        base.update(figures)
+        if "sumber_standar" not in figures and figures:
+            base["sumber_standar"] = (
+                f"{base.get('sumber_standar', '')} (diubah oleh berkas wilayah)".strip()
+            )
+    records = []
+    for code, entry in rows.items():
+        if "nama" not in entry or "jenis_aset" not in entry:
+            raise ValueError(f"layanan '{code}' needs at least 'nama' and 'jenis_aset'")
+        records.append(
+            {
+                "layanan": code,
+                "nama": entry["nama"],
+                "jenis_aset": list(entry["jenis_aset"]),
+                "radius_kelurahan_m": float(entry.get("radius_kelurahan_m", "nan")),
+                "radius_desa_m": float(entry.get("radius_desa_m", "nan")),
+                "penduduk_per_fasilitas": float(entry.get("penduduk_per_fasilitas", "nan")),
+                "minimum_per": entry.get("minimum_per"),
+                "sumber_standar": entry.get("sumber_standar", ""),
+            }
+        )
+    return pd.DataFrame.from_records(records, columns=CATALOGUE_COLUMNS)
+
+
+def distance_services(catalogue: pd.DataFrame) -> list[str]:
+    """Return the codes of services that have a distance standard, in catalogue order."""
+    has_radius = catalogue["radius_kelurahan_m"].notna() | catalogue["radius_desa_m"].notna()
+    return catalogue.loc[has_radius, "layanan"].tolist()
+
+
+@dataclass(frozen=True)
+class KindTable:
+    """Lookup from the kind a file states to a canonical kind and its service."""
+
+    alias_to_kind: dict[str, tuple[str, str]]
+
+    def classify(self, stated: object) -> tuple[str, str] | None:
+        """Return ``(jenis, layanan)`` for a stated kind, or None when unknown.
+
+        The longest alias that equals the normalised text, or that the text
+        starts with followed by a space, decides.
+        """
+        text = normalise_kind_text(stated)
+        if not text:
+            return None
+        if text in self.alias_to_kind:
+            return self.alias_to_kind[text]
+        words = text.split(" ")
+        for length in range(len(words) - 1, 0, -1):
+            prefix = " ".join(words[:length])
+            if prefix in self.alias_to_kind:
+                return self.alias_to_kind[prefix]
+        return None
+
+
+def normalise_kind_text(stated: object) -> str:
+    """Lower-case a kind, drop punctuation and collapse white space."""
+    if stated is None or (isinstance(stated, float) and pd.isna(stated)):
+        return ""
+    text = re.sub(r"[^0-9a-z]+", " ", str(stated).lower())
+    return " ".join(text.split())
+
+
+def load_kind_table(extra: dict[str, dict[str, str]] | None = None) -> KindTable:
+    """Return the packaged kind table, with region-specific aliases added.
+
+    Parameters
+    ----------
+    extra
+        Alias text mapped to ``{"jenis": ..., "layanan": ...}``; region aliases
+        win over packaged ones.
+    """
+    mapping: dict[str, tuple[str, str]] = {}
+    for entry in _package_toml("jenis_aset.toml")["jenis"]:
+        for alias in [entry["jenis"], *entry["alias"]]:
+            mapping[normalise_kind_text(alias)] = (entry["jenis"], entry["layanan"])
+    for alias, target in (extra or {}).items():
+        mapping[normalise_kind_text(alias)] = (target["jenis"], target["layanan"])
+    return KindTable(alias_to_kind=mapping)

@@ -1,0 +1,148 @@
+"""Coverage: the share of each desa's people within reach of a service.
+
+Definition (the documented, checkable figure): for service S with radius r,
+the covered population of a desa is its population times the share of its
+area that lies within r (straight line, in the region's UTM zone) of any
+facility of S. Kecamatan coverage is the sum of covered population over the
+sum of population of its desa. A kelurahan and a desa may use different radii.
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from jangkau.catalogue import distance_services
+from jangkau.crs import require_metric
+
+# A 32-segment quarter circle deviates from the true disc area by under 0.05 %.
+QUAD_SEGMENTS = 32
+
+
+def covered_fraction(
+    polygons: np.ndarray, points: np.ndarray, radius_m: float, *, quad_segs: int = QUAD_SEGMENTS
+) -> np.ndarray:
+    """Return, per polygon, the share of its area within ``radius_m`` of any point.
+
+    Parameters
+    ----------
+    polygons, points
+        Shapely geometries in one metric CRS.
+    radius_m
+        Reach in metres.
+    quad_segs
+        Segments per quarter circle of each disc.
+
+    Returns
+    -------
+    numpy.ndarray
+        Fractions in [0, 1], one per polygon.
+    """
+    polygons = np.asarray(polygons, dtype=object)
+    area = shapely.area(polygons)
+    if len(points) == 0 or len(polygons) == 0 or not np.isfinite(radius_m):
+        return np.zeros(len(polygons))
+    discs = shapely.buffer(np.asarray(points, dtype=object), radius_m, quad_segs=quad_segs)
+    # The parts of a union are disjoint, so their overlaps with a polygon add up
+    # to the polygon's covered area without double counting.
+    parts = shapely.get_parts(shapely.union_all(discs))
+    tree = shapely.STRtree(parts)
+    polygon_index, part_index = tree.query(polygons, predicate="intersects")
+    overlap = shapely.area(shapely.intersection(polygons[polygon_index], parts[part_index]))
+    covered = np.bincount(polygon_index, weights=overlap, minlength=len(polygons))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fraction = np.where(area > 0, covered / area, 0.0)
+    return np.clip(fraction, 0.0, 1.0)
+
+
+def coverage_by_desa(
+    desa: gpd.GeoDataFrame, facilities: gpd.GeoDataFrame, *, catalogue: pd.DataFrame
+) -> pd.DataFrame:
+    """Compute coverage of every distance-standard service for every desa.
+
+    Parameters
+    ----------
+    desa
+        Polygons in a metric CRS with ``kode_desa``, ``kode_kec``, ``tipe``
+        (``desa`` or ``kelurahan``) and ``penduduk``.
+    facilities
+        Points in the same CRS with ``layanan``.
+    catalogue
+        Service catalogue (:func:`jangkau.catalogue.load_catalogue`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per desa × service: ``kode_desa``, ``kode_kec``, ``layanan``,
+        ``radius_m``, ``penduduk``, ``penduduk_terlayani``, ``cakupan``
+        (share of the desa's area within reach, which equals the covered
+        share of its people).
+    """
+    require_metric(desa, "desa")
+    require_metric(facilities, "facilities")
+    if desa.crs != facilities.crs:
+        raise ValueError("desa and facilities must share one metric CRS")
+    polygons = desa.geometry.to_numpy()
+    is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
+    population = desa["penduduk"].to_numpy(dtype=float)
+    frames = []
+    standards = catalogue.set_index("layanan")
+    for service in distance_services(catalogue):
+        points = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
+        radius = np.where(
+            is_kelurahan,
+            standards.at[service, "radius_kelurahan_m"],
+            standards.at[service, "radius_desa_m"],
+        )
+        fraction = np.zeros(len(desa))
+        for value in np.unique(radius[np.isfinite(radius)]):
+            members = radius == value
+            fraction[members] = covered_fraction(polygons[members], points, float(value))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "kode_desa": desa["kode_desa"].to_numpy(),
+                    "kode_kec": desa["kode_kec"].to_numpy(),
+                    "layanan": service,
+                    "radius_m": radius,
+                    "penduduk": population,
+                    "penduduk_terlayani": population * fraction,
+                    "cakupan": fraction,
+                }
+            )
+        )
+    columns = [
+        "kode_desa",
+        "kode_kec",
+        "layanan",
+        "radius_m",
+        "penduduk",
+        "penduduk_terlayani",
+        "cakupan",
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
+
+
+def coverage_by_kecamatan(desa_coverage: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate desa coverage: Σ covered population / Σ population per kecamatan × service."""
+    grouped = desa_coverage.groupby(["kode_kec", "layanan"], sort=False)[
+        ["penduduk", "penduduk_terlayani"]
+    ].sum()
+    grouped["cakupan"] = np.where(
+        grouped["penduduk"] > 0,
+        grouped["penduduk_terlayani"] / grouped["penduduk"].where(grouped["penduduk"] > 0),
+        np.nan,
+    )
+    return grouped.reset_index()
+
+
+def wide_coverage(long: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Pivot coverage to one ``cakupan_<layanan>`` column per service, indexed by ``key``."""
+    if long.empty:
+        return pd.DataFrame()
+    order = list(dict.fromkeys(long["layanan"]))
+    wide = long.pivot(index=key, columns="layanan", values="cakupan")[order]
+    wide.columns = [f"cakupan_{c}" for c in wide.columns]
+    return wide

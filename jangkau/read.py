@@ -1,0 +1,257 @@
+"""Read the files a kabupaten GIS office receives, exactly as delivered.
+
+Every reader returns the records with their original columns as text, plus
+``baris``: the 1-based position of the record among the file's data records
+(title rows, the header and blank rows not counted; for vector files the
+feature's position). Vector readers also return the geometry. Nothing is
+interpreted here: parsing and repair belong to :mod:`jangkau.clean`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".gml"}
+TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
+SUPPORTED_SUFFIXES = VECTOR_SUFFIXES | TABLE_SUFFIXES
+
+
+class InputError(ValueError):
+    """A problem with an input file that the person who supplied it must fix.
+
+    The message names the file (and the row where there is one) and the problem.
+    """
+
+    def __init__(self, path: str | Path, problem: str, *, row: int | None = None) -> None:
+        self.file = Path(path).name
+        self.row = row
+        self.problem = problem
+        where = f"{self.file}, baris {row}" if row is not None else self.file
+        super().__init__(f"{where}: {problem}")
+
+
+def is_supported(path: Path) -> bool:
+    """Return True for files a reader here understands (shapefile sidecars are not)."""
+    return path.suffix.lower() in SUPPORTED_SUFFIXES
+
+
+def is_vector(path: Path) -> bool:
+    """Return True when ``path`` is read as a vector file."""
+    return path.suffix.lower() in VECTOR_SUFFIXES
+
+
+def _decode(raw: bytes, encoding: str | None) -> str:
+    if encoding:
+        return raw.decode(encoding)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        # Windows exports from Excel in Indonesian offices are cp1252.
+        return raw.decode("cp1252", errors="replace")
+
+
+def _sniff_separator(text: str) -> str:
+    sample = "\n".join(text.splitlines()[:50])
+    try:
+        return csv.Sniffer().sniff(sample, delimiters=";,\t|").delimiter
+    except csv.Error:
+        counts = {sep: sample.count(sep) for sep in ";,\t|"}
+        return max(counts, key=counts.get)
+
+
+def _find_header_row(grid: pd.DataFrame) -> int:
+    """Return the index of the header row in a sheet read without a header.
+
+    Title rows above a header fill one or two cells; the header is the first
+    row that fills at least 60 % of the widest row among the first 30 and is
+    followed by a row at least as full as half of it.
+    """
+    head = grid.head(30)
+    filled = head.notna().sum(axis=1).to_numpy()
+    if len(filled) == 0:
+        return 0
+    widest = filled.max()
+    for index, count in enumerate(filled):
+        if count >= max(2, 0.6 * widest):
+            return index
+    return 0
+
+
+def _grid_to_records(grid: pd.DataFrame, path: Path, header_row: int | None) -> pd.DataFrame:
+    grid = grid.map(lambda v: None if v is None or (isinstance(v, str) and not v.strip()) else v)
+    grid = grid.dropna(how="all", axis=1)
+    if grid.empty:
+        raise InputError(path, "berkas kosong: tidak ada baris data")
+    row = _find_header_row(grid) if header_row is None else header_row
+    header = [
+        str(v).strip() if v is not None and not pd.isna(v) else f"kolom_{i + 1}"
+        for i, v in enumerate(grid.iloc[row])
+    ]
+    body = grid.iloc[row + 1 :].copy()
+    body.columns = _unique(header)
+    body = body.dropna(how="all")
+    body = body.map(_cell_text)
+    body.insert(0, "baris", range(1, len(body) + 1))
+    return body.reset_index(drop=True)
+
+
+def _cell_text(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and pd.isna(value)):
+        return None
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
+    return str(value).strip()
+
+
+def _unique(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            out.append(f"{name}_{seen[name]}")
+        else:
+            seen[name] = 0
+            out.append(name)
+    return out
+
+
+def read_table(
+    path: str | Path,
+    *,
+    sep: str | None = None,
+    encoding: str | None = None,
+    sheet: str | int | None = None,
+    header_row: int | None = None,
+) -> pd.DataFrame:
+    """Read a CSV or Excel table as text, finding the separator and header row.
+
+    Parameters
+    ----------
+    path
+        CSV (UTF-8 or Windows-1252; ``,``, ``;``, tab or ``|`` separated) or
+        Excel file.
+    sep, encoding, sheet, header_row
+        Overrides for what is otherwise detected (``header_row`` is 0-based
+        among the non-blank rows at the top of the file).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``baris`` then the file's columns, every cell as stripped text or None.
+
+    Raises
+    ------
+    InputError
+        When the file is missing, unreadable or holds no data rows.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "berkas tidak ditemukan")
+    suffix = path.suffix.lower()
+    try:
+        if suffix in {".xlsx", ".xlsm", ".xls"}:
+            grid = pd.read_excel(path, header=None, sheet_name=sheet or 0, dtype=object)
+        else:
+            text = _decode(path.read_bytes(), encoding)
+            delimiter = sep or _sniff_separator(text)
+            grid = pd.read_csv(
+                io.StringIO(text),
+                sep=delimiter,
+                header=None,
+                dtype=str,
+                keep_default_na=False,
+                skip_blank_lines=True,
+                engine="python",
+            )
+    except InputError:
+        raise
+    except Exception as error:  # noqa: BLE001 - any parser failure is the file's problem
+        raise InputError(path, f"tidak dapat dibaca ({type(error).__name__}: {error})") from error
+    records = _grid_to_records(grid, path, header_row)
+    if records.empty:
+        raise InputError(path, "berkas tidak memuat baris data di bawah judul kolom")
+    return records
+
+
+def read_vector(
+    path: str | Path, *, layer: str | int | None = None, crs: str | None = None
+) -> gpd.GeoDataFrame:
+    """Read a vector file with its attributes as text and its geometry in 2D.
+
+    Features with no geometry are kept (their geometry is None) so that the
+    cleaning stage can reject them with a reason.
+
+    Parameters
+    ----------
+    path
+        Shapefile, GeoJSON, GeoPackage or any other OGR vector format.
+    layer
+        Layer of a multi-layer file; the first layer by default.
+    crs
+        CRS to assume when the file declares none.
+
+    Raises
+    ------
+    InputError
+        When the file is missing or unreadable, or declares no CRS and none is given.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "berkas tidak ditemukan")
+    try:
+        frame = pyogrio.read_dataframe(path, layer=layer)
+    except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
+        raise InputError(path, f"tidak dapat dibaca ({type(error).__name__}: {error})") from error
+    if frame.crs is None:
+        if crs is None:
+            raise InputError(
+                path, "sistem koordinat (CRS) tidak dinyatakan; isi 'crs' di berkas wilayah"
+            )
+        frame = frame.set_crs(crs)
+    geometry = frame.geometry.array
+    values = shapely.force_2d(geometry.to_numpy() if hasattr(geometry, "to_numpy") else geometry)
+    attributes = frame.drop(columns=frame.geometry.name).map(_cell_text)
+    attributes.insert(0, "baris", range(1, len(frame) + 1))
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(values, crs=frame.crs).values)
+
+
+def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoDataFrame:
+    """Read any supported file with :func:`read_vector` or :func:`read_table`."""
+    path = Path(path)
+    if not is_supported(path):
+        raise InputError(path, f"jenis berkas '{path.suffix}' tidak didukung")
+    if is_vector(path):
+        return read_vector(path, **{k: v for k, v in options.items() if k in {"layer", "crs"}})
+    keys = {"sep", "encoding", "sheet", "header_row"}
+    return read_table(path, **{k: v for k, v in options.items() if k in keys})
+
+
+def list_columns(path: str | Path) -> list[str]:
+    """Return a file's column names without reading every record."""
+    path = Path(path)
+    if is_vector(path):
+        info = pyogrio.read_info(path)
+        return list(info["fields"])
+    return [c for c in read_table(path).columns if c != "baris"]
+
+
+def record_as_text(record: pd.Series) -> str:
+    """Serialise one record as delivered, for ``data_asli``."""
+    values = {}
+    for key, value in record.items():
+        if key == "baris":
+            continue
+        if isinstance(value, shapely.Geometry):
+            values[str(key)] = value.wkt if not value.is_empty else None
+        else:
+            values[str(key)] = None if value is None or pd.isna(value) else str(value)
+    return json.dumps(values, ensure_ascii=False)

@@ -1,0 +1,267 @@
+"""Region files: which input files a region has and how to read them.
+
+A region is described by ``regions/<name>.toml``; every section is optional
+and overrides what is otherwise recognised from the files themselves::
+
+    name = "maros"
+    judul = "Kabupaten Maros"
+    data_dir = "../shared/data/maros"   # relative to the project root
+
+    [desa]            # boundary of desa/kelurahan
+    file = "batas_desa.shp"
+    columns = { kode_desa = "KDEPUM", desa = "WADMKD" }
+
+    [kecamatan]       # boundary of kecamatan; derive = true builds it from desa
+    file = "batas_kecamatan.geojson"
+
+    [penduduk]        # population per desa or per kecamatan
+    file = "penduduk_desa_model.csv"
+
+    [[aset]]          # asset lists; all other files in data_dir when absent
+    file = "sekolah.csv"
+    columns = { lintang = "lintang", bujur = "bujur" }
+
+    [layanan.sd]      # a local norm replacing the national figure
+    radius_desa_m = 2500
+
+This module reads region files and lists folders; it never reads records.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyogrio
+
+from jangkau import detect
+from jangkau.read import InputError, is_supported, is_vector, list_columns, read_records
+
+READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
+
+
+@dataclass
+class FileSpec:
+    """One input file, the role of each column that matters, and how to read it."""
+
+    path: str
+    columns: dict[str, str] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+    level: str | None = None
+    jenis: str | None = None
+
+    @property
+    def name(self) -> str:
+        """Return the file name, which outputs use as ``sumber``."""
+        return Path(self.path).name
+
+
+@dataclass
+class Region:
+    """Everything a run needs to know about one region's inputs."""
+
+    name: str
+    title: str
+    data_dir: str
+    desa: FileSpec
+    kecamatan: FileSpec | None = None
+    derive_kecamatan: bool = False
+    penduduk: FileSpec | None = None
+    aset: list[FileSpec] = field(default_factory=list)
+    layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
+    jenis: dict[str, dict[str, str]] = field(default_factory=dict)
+    crs: str | None = None
+    ignored: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """Serialise for handing between flow tasks as a small value."""
+        return json.dumps(asdict(self), ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Region:
+        """Rebuild a region from :meth:`to_json` output."""
+        data = json.loads(text)
+
+        def spec(value: dict | None) -> FileSpec | None:
+            return FileSpec(**value) if value else None
+
+        data["desa"] = spec(data["desa"])
+        data["kecamatan"] = spec(data["kecamatan"])
+        data["penduduk"] = spec(data["penduduk"])
+        data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        return cls(**data)
+
+
+def load_region_file(path: str | Path) -> dict[str, Any]:
+    """Read a region TOML file; relative ``data_dir`` is taken from the project root.
+
+    The project root is the parent of the folder holding the region file
+    (``regions/``).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise InputError(path, "berkas wilayah tidak ditemukan")
+    try:
+        settings = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, f"bukan TOML yang sah: {error}") from error
+    root = path.resolve().parent.parent
+    settings.setdefault("name", path.stem)
+    data_dir = Path(settings.get("data_dir", f"data/raw/{settings['name']}"))
+    settings["data_dir"] = str(data_dir if data_dir.is_absolute() else (root / data_dir))
+    return settings
+
+
+def _spec(data_dir: Path, section: dict[str, Any]) -> FileSpec:
+    path = data_dir / section["file"]
+    if not path.exists():
+        raise InputError(path, "berkas yang disebut di berkas wilayah tidak ditemukan")
+    return FileSpec(
+        path=str(path),
+        columns=dict(section.get("columns", {})),
+        options={k: section[k] for k in READ_OPTIONS if k in section},
+        level=section.get("level"),
+        jenis=section.get("jenis"),
+    )
+
+
+def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
+    info = pyogrio.read_info(path, layer=options.get("layer"))
+    geometry = (info.get("geometry_type") or "").lower()
+    if "polygon" in geometry:
+        return "polygon"
+    if "point" in geometry:
+        return "point"
+    if geometry in ("unknown", "geometry", "geometrycollection", ""):
+        # GeoJSON with mixed single/multi parts declares no single type.
+        types = read_records(path, **options).geometry.dropna().geom_type.str.lower()
+        if types.str.contains("polygon").any():
+            return "polygon"
+        if types.str.contains("point").any():
+            return "point"
+    return geometry or "none"
+
+
+def resolve_region(settings: dict[str, Any]) -> Region:
+    """Decide the role of every file in the region's folder.
+
+    Files named in the settings keep the role given there; the others are
+    recognised by geometry and column names: polygons with desa codes are the
+    desa layer, polygons with kecamatan codes the kecamatan layer, tables with
+    a population column the population, and points or tables with coordinate
+    columns asset lists. Unrecognised files are listed in ``ignored`` with the
+    reason, never silently skipped.
+
+    Raises
+    ------
+    InputError
+        When the folder is missing or no desa boundary can be found.
+    """
+    data_dir = Path(settings["data_dir"])
+    name = settings["name"]
+    if not data_dir.is_dir():
+        raise InputError(data_dir, "folder data wilayah tidak ditemukan")
+    named: dict[str, FileSpec] = {}
+    for role in ("desa", "kecamatan", "penduduk"):
+        if role in settings and "file" in settings[role]:
+            named[role] = _spec(data_dir, settings[role])
+    assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
+    explicit_paths = {Path(s.path).resolve() for s in [*named.values(), *assets]}
+
+    population_candidates: list[FileSpec] = []
+    ignored: dict[str, str] = {}
+    for path in sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p)):
+        if path.resolve() in explicit_paths:
+            continue
+        try:
+            role, spec = _recognise(path)
+        except InputError as error:
+            ignored[path.name] = error.problem
+            continue
+        if role in ("desa", "kecamatan"):
+            named.setdefault(role, spec)
+        elif role == "penduduk":
+            population_candidates.append(spec)
+        elif role == "aset" and "aset" not in settings:
+            assets.append(spec)
+        else:
+            ignored[path.name] = "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset"
+
+    if "desa" not in named:
+        raise InputError(
+            data_dir, "tidak ada berkas batas desa/kelurahan (poligon dengan kode desa)"
+        )
+    if "penduduk" not in named and population_candidates:
+        # Desa figures are finer than kecamatan totals; prefer them.
+        population_candidates.sort(key=lambda s: s.level != "desa")
+        named["penduduk"] = population_candidates[0]
+        for extra in population_candidates[1:]:
+            ignored[extra.name] = "tabel penduduk lain; yang dipakai: " + named["penduduk"].name
+    for role, spec in named.items():
+        _complete_columns(spec, role)
+    for spec in assets:
+        _complete_columns(spec, "aset")
+    kecamatan_settings = settings.get("kecamatan", {})
+    return Region(
+        name=name,
+        title=settings.get("judul", f"Wilayah {name}"),
+        data_dir=str(data_dir),
+        desa=named["desa"],
+        kecamatan=named.get("kecamatan"),
+        derive_kecamatan=bool(kecamatan_settings.get("derive", False)) or "kecamatan" not in named,
+        penduduk=named.get("penduduk"),
+        aset=assets,
+        layanan=dict(settings.get("layanan", {})),
+        jenis=dict(settings.get("jenis", {})),
+        crs=settings.get("crs"),
+        ignored=ignored,
+    )
+
+
+def _complete_columns(spec: FileSpec, role: str) -> None:
+    """Fill in the column roles (and level) a region file did not state; stated ones win."""
+    path = Path(spec.path)
+    if role in ("desa", "kecamatan"):
+        spec.level = role
+        frame = read_records(path, **spec.options)
+        guessed = detect.boundary_columns(frame, role)
+    elif role == "penduduk":
+        guessed = detect.population_columns(list_columns(path))
+        level = guessed.pop("level", None)
+        spec.level = spec.level or level
+    else:
+        guessed = detect.asset_columns(list_columns(path))
+    spec.columns = {**guessed, **spec.columns}
+
+
+def _recognise(path: Path) -> tuple[str, FileSpec]:
+    if is_vector(path):
+        geometry = _geometry_kind(path, {})
+        if geometry == "polygon":
+            frame = read_records(path)
+            level = detect.boundary_level(frame)
+            if level in ("desa", "kecamatan"):
+                spec = FileSpec(path=str(path), level=level)
+                spec.columns = detect.boundary_columns(frame, level)
+                return level, spec
+            raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
+        columns = list_columns(path)
+        if detect.looks_like_assets(columns, has_points=geometry == "point"):
+            return "aset", FileSpec(path=str(path), columns=detect.asset_columns(columns))
+        raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
+    columns = list_columns(path)
+    population = detect.population_columns(columns)
+    if population and not detect.looks_like_assets(columns, has_points=False):
+        level = population.pop("level")
+        return "penduduk", FileSpec(path=str(path), columns=population, level=level)
+    if detect.looks_like_assets(columns, has_points=False):
+        return "aset", FileSpec(path=str(path), columns=detect.asset_columns(columns))
+    raise InputError(path, "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset")
+
+
+def region_from_folder(data_dir: str | Path, name: str) -> Region:
+    """Resolve a folder of files that has no region file."""
+    return resolve_region({"name": name, "data_dir": str(Path(data_dir).resolve())})

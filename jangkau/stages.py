@@ -1,0 +1,303 @@
+"""The run's stages as functions from files to files.
+
+Each stage reads what earlier stages wrote into a work folder, calls the
+pure functions of the library, and writes its results back (GeoParquet).
+Flows wrap these functions as tasks and hand each other only paths and the
+region as JSON, so nothing large passes through an orchestrator; the
+``local`` runner calls them in order.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from jangkau import clean, coverage, publish, reconcile
+from jangkau.catalogue import distance_services, load_catalogue, load_kind_table
+from jangkau.crs import metric_crs_for
+from jangkau.read import InputError, read_records, read_table
+from jangkau.region import Region, load_region_file, region_from_folder, resolve_region
+from jangkau.standards import gap_table
+
+
+@dataclass(frozen=True)
+class OutputPaths:
+    """Where a region's published outputs go."""
+
+    processed: Path
+    maps: Path
+
+    @classmethod
+    def under(cls, root: str | Path, name: str) -> OutputPaths:
+        """Return the standard layout ``ROOT/data/processed/NAME`` and ``ROOT/maps/NAME``."""
+        root = Path(root)
+        return cls(processed=root / "data" / "processed" / name, maps=root / "maps" / name)
+
+
+def prepare_region(
+    *,
+    region_file: str | Path | None = None,
+    data_dir: str | Path | None = None,
+    name: str | None = None,
+) -> Region:
+    """Resolve a region from its region file, or from a bare folder of files.
+
+    A region file with ``generator = "demo"`` gets its inputs generated into
+    its ``data_dir`` when that folder holds none yet.
+    """
+    if region_file is not None:
+        settings = load_region_file(region_file)
+        if settings.get("generator") == "demo":
+            from jangkau.demo import write_demo
+
+            folder = Path(settings["data_dir"])
+            if not folder.is_dir() or not any(folder.iterdir()):
+                write_demo(folder)
+        if data_dir is not None:
+            settings["data_dir"] = str(Path(data_dir).resolve())
+        if name is not None:
+            settings["name"] = name
+        return resolve_region(settings)
+    if data_dir is None or name is None:
+        raise ValueError("give a region file, or both data_dir and name")
+    return region_from_folder(data_dir, name)
+
+
+def new_work_dir(outputs: OutputPaths) -> Path:
+    """Create a fresh folder for one run's intermediate files."""
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    work = (
+        outputs.processed.parent / f".kerja-{outputs.processed.name}-{stamp}-{uuid.uuid4().hex[:6]}"
+    )
+    work.mkdir(parents=True, exist_ok=False)
+    return work
+
+
+def _metric_crs(region: Region, desa: gpd.GeoDataFrame) -> object:
+    return region.crs if region.crs else metric_crs_for(desa)
+
+
+def run_boundaries(region: Region, work: Path) -> Path:
+    """Read, repair and reconcile boundaries and population; write ``desa`` and ``kecamatan``."""
+    source = region.desa.name
+    desa_raw = read_records(region.desa.path, **region.desa.options)
+    desa, desa_repairs = reconcile.standardise_desa(
+        desa_raw, columns=region.desa.columns, source=source
+    )
+    metric = _metric_crs(region, desa)
+    kecamatan_layer, kecamatan_repairs = None, pd.DataFrame(columns=reconcile.REPAIR_COLUMNS)
+    if region.kecamatan is not None and not region.derive_kecamatan:
+        raw = read_records(region.kecamatan.path, **region.kecamatan.options)
+        kecamatan_layer, kecamatan_repairs = reconcile.standardise_kecamatan(
+            raw, columns=region.kecamatan.columns, source=region.kecamatan.name
+        )
+    kecamatan, agreement = reconcile.reconcile_kecamatan(
+        desa,
+        kecamatan_layer,
+        metric_crs=metric,
+        source=region.kecamatan.name if region.kecamatan else source,
+    )
+    spec = region.penduduk
+    table = read_table(spec.path, **spec.options) if spec is not None else None
+    desa, name_matches = reconcile.attach_population(
+        desa,
+        table,
+        columns=spec.columns if spec else {},
+        level=spec.level if spec else None,
+        metric_crs=metric,
+        source=spec.name if spec else "",
+    )
+    desa.to_parquet(work / "desa.parquet")
+    kecamatan.to_parquet(work / "kecamatan.parquet")
+    pd.concat([desa_repairs, kecamatan_repairs], ignore_index=True).astype(str).to_parquet(
+        work / "perbaikan_batas.parquet"
+    )
+    agreement.to_parquet(work / "selisih_batas.parquet")
+    name_matches.astype(str).to_parquet(work / "pencocokan_nama.parquet")
+    return work
+
+
+def run_assets(region: Region, work: Path) -> Path:
+    """Read every asset file, then place, repair, classify and de-duplicate the records."""
+    desa = gpd.read_parquet(work / "desa.parquet")
+    metric = _metric_crs(region, desa)
+    frames = []
+    for spec in region.aset:
+        raw = read_records(spec.path, **spec.options)
+        frames.append(
+            clean.standardise_assets(
+                raw, columns=spec.columns, source=spec.name, default_jenis=spec.jenis
+            )
+        )
+    if frames:
+        records = pd.concat(frames, ignore_index=True)
+    else:
+        records = pd.DataFrame(columns=clean.STANDARD_COLUMNS)
+    kinds = load_kind_table(region.jenis)
+    placed, rejected = clean.place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    for spec in region.aset:
+        if not (placed["sumber"] == spec.name).any():
+            raise InputError(
+                spec.path, "tidak ada satu baris pun yang dapat dipakai (semua ditolak)"
+            )
+    placed.to_parquet(work / "aset.parquet")
+    rejected.to_parquet(work / "aset_ditolak.parquet")
+    counts = records.groupby("sumber").size().rename("dibaca").reset_index()
+    counts.to_parquet(work / "aset_dibaca.parquet")
+    return work
+
+
+def run_coverage(region: Region, work: Path) -> Path:
+    """Compute coverage per desa and the gap table per kecamatan × service."""
+    catalogue = load_catalogue(region.layanan)
+    desa = gpd.read_parquet(work / "desa.parquet")
+    kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
+    assets = gpd.read_parquet(work / "aset.parquet")
+    metric = _metric_crs(region, desa)
+    desa_coverage = coverage.coverage_by_desa(
+        desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue
+    )
+    gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue)
+    desa_coverage.to_parquet(work / "cakupan_desa.parquet")
+    gaps.to_parquet(work / "kesenjangan.parquet")
+    return work
+
+
+def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
+    """Return the catalogue as the GeoPackage ``layanan`` table (kinds as text)."""
+    table = catalogue.copy()
+    table["jenis_aset"] = table["jenis_aset"].map(", ".join)
+    return table[
+        [
+            "layanan",
+            "nama",
+            "jenis_aset",
+            "radius_kelurahan_m",
+            "radius_desa_m",
+            "penduduk_per_fasilitas",
+            "minimum_per",
+            "sumber_standar",
+        ]
+    ]
+
+
+def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, str]:
+    """Write the GeoPackage, the gap CSV and the map page; return their paths."""
+    catalogue = load_catalogue(region.layanan)
+    services = distance_services(catalogue)
+    desa = gpd.read_parquet(work / "desa.parquet")
+    kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
+    assets = gpd.read_parquet(work / "aset.parquet")
+    rejected = pd.read_parquet(work / "aset_ditolak.parquet")
+    desa_coverage = pd.read_parquet(work / "cakupan_desa.parquet")
+    gaps = pd.read_parquet(work / "kesenjangan.parquet")
+
+    desa_wide = coverage.wide_coverage(desa_coverage, "kode_desa")
+    desa_layer = desa[
+        ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "penduduk", "geometry"]
+    ].join(desa_wide, on="kode_desa")
+    kec_wide = gaps[gaps["layanan"].isin(services)].pivot(
+        index="kode_kec", columns="layanan", values="cakupan"
+    )
+    kec_wide = kec_wide[[s for s in services if s in kec_wide.columns]]
+    kec_wide.columns = [f"cakupan_{c}" for c in kec_wide.columns]
+    population = desa.groupby("kode_kec")["penduduk"].sum().rename("penduduk")
+    kecamatan_layer = (
+        kecamatan[["kode_kec", "kecamatan", "geometry"]]
+        .join(population, on="kode_kec")
+        .join(kec_wide, on="kode_kec")
+    )
+    kecamatan_layer = kecamatan_layer[
+        ["kode_kec", "kecamatan", "penduduk", *kec_wide.columns, "geometry"]
+    ]
+    asset_layer = assets[[*clean.PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
+    layers = {
+        "kecamatan": kecamatan_layer,
+        "desa": desa_layer,
+        "aset": asset_layer,
+        "aset_ditolak": rejected[clean.REJECTED_COLUMNS],
+        "kesenjangan": gaps,
+        "layanan": catalogue_table(catalogue),
+    }
+    outputs.processed.mkdir(parents=True, exist_ok=True)
+    gpkg = publish.write_geopackage(outputs.processed / "coverage.gpkg", layers)
+    csv = publish.write_csv(outputs.processed / "kesenjangan_kecamatan.csv", gaps)
+    page = publish.build_map(
+        kecamatan_layer,
+        assets,
+        catalogue=catalogue,
+        title=region.title,
+        data_date=dt.date.today().isoformat(),
+    )
+    html_path = publish.write_text(outputs.maps / "index.html", publish.render_map(page))
+    return {"geopackage": str(gpkg), "kesenjangan_csv": str(csv), "peta": str(html_path)}
+
+
+def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) -> dict[str, object]:
+    """Run every stage in order with no orchestration (the ``local`` runner).
+
+    Returns
+    -------
+    dict
+        ``keluaran`` (paths written) and ``ringkasan`` (:func:`run_summary`).
+    """
+    work = new_work_dir(outputs)
+    try:
+        run_boundaries(region, work)
+        run_assets(region, work)
+        run_coverage(region, work)
+        written = run_publish(region, work, outputs)
+        return {"keluaran": written, "ringkasan": run_summary(work)}
+    finally:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_summary(work: Path) -> dict[str, object]:
+    """Summarise a finished run: records read, placed and rejected, and the weakest coverage.
+
+    Returns
+    -------
+    dict
+        ``markdown`` (Bahasa Indonesia, for a Prefect artifact), ``teks``
+        (the same for a terminal) and ``kesenjangan`` (the gap table as records).
+    """
+    read_counts = pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"]
+    placed = pd.read_parquet(work / "aset.parquet", columns=["sumber", "perbaikan"])
+    rejected = pd.read_parquet(work / "aset_ditolak.parquet", columns=["sumber", "alasan"])
+    gaps = pd.read_parquet(work / "kesenjangan.parquet")
+    lines = [
+        "| sumber | dibaca | ditempatkan | diperbaiki | ditolak |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for source, count in read_counts.items():
+        in_source = placed["sumber"] == source
+        lines.append(
+            f"| {source} | {count} | {int(in_source.sum())} | "
+            f"{int((in_source & (placed['perbaikan'] != '')).sum())} | {int((rejected['sumber'] == source).sum())} |"
+        )
+    measured = gaps.dropna(subset=["cakupan"])
+    worst = measured.sort_values("cakupan").groupby("layanan", sort=False).head(1)
+    worst_lines = [
+        f"- {row.layanan}: {row.kecamatan} ({100 * row.cakupan:.1f} %)"
+        for row in worst.itertuples()
+    ]
+    text = (
+        f"Aset: {int(read_counts.sum())} dibaca, {len(placed)} ditempatkan, {len(rejected)} ditolak.\n"
+        + "Cakupan terendah per layanan:\n"
+        + "\n".join(worst_lines)
+    )
+    markdown = (
+        "## Ringkasan data aset\n\n"
+        + "\n".join(lines)
+        + "\n\n## Cakupan terendah\n\n"
+        + "\n".join(worst_lines)
+    )
+    records = gaps.astype(object).where(gaps.notna(), None).to_dict(orient="records")
+    return {"markdown": markdown, "teks": text, "kesenjangan": records}
