@@ -88,7 +88,7 @@ def coverage_flow(
         assets_task(region_json, str(work))
         coverage_task(region_json, str(work))
         written = publish_task(region_json, str(work), str(outputs.processed), str(outputs.maps))
-        summary = stages.run_summary(work)
+        summary = stages.run_summary(work, region)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")

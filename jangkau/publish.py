@@ -66,6 +66,9 @@ def write_geopackage(path: Path, layers: dict[str, pd.DataFrame]) -> Path:
     with replacing(path) as temporary:
         for index, (name, frame) in enumerate(layers.items()):
             options = {"dataset_options": {"VERSION": GPKG_VERSION}} if index == 0 else {}
+            if isinstance(frame, gpd.GeoDataFrame):
+                # One geometry type per layer, whether or not a region has multi-part desa.
+                options["promote_to_multi"] = bool(frame.geom_type.str.contains("Polygon").any())
             pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG", **options)
     return path
 

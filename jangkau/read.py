@@ -20,7 +20,7 @@ import pyogrio
 import shapely
 
 VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".gml"}
-TABLE_SUFFIXES = {".csv", ".txt", ".tsv", ".xlsx", ".xlsm", ".xls"}
+TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls"}
 SUPPORTED_SUFFIXES = VECTOR_SUFFIXES | TABLE_SUFFIXES
 
 
@@ -221,7 +221,9 @@ def read_vector(
     values = shapely.force_2d(geometry.to_numpy() if hasattr(geometry, "to_numpy") else geometry)
     attributes = frame.drop(columns=frame.geometry.name).map(_cell_text)
     attributes.insert(0, "baris", range(1, len(frame) + 1))
-    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(values, crs=frame.crs).values)
+    # Z values are dropped, so a 3D CRS (GDAL reads 3D GeoJSON as EPSG:4979) becomes its 2D form.
+    crs_2d = frame.crs.to_2d() if len(frame.crs.axis_info) > 2 else frame.crs
+    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(values, crs=crs_2d).values)
 
 
 def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoDataFrame:

@@ -176,30 +176,30 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     for path in sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p)):
         if path.resolve() in explicit_paths:
             continue
-        try:
-            role, spec = _recognise(path)
-        except InputError as error:
-            ignored[path.name] = error.problem
-            continue
-        if role in ("desa", "kecamatan"):
-            named.setdefault(role, spec)
+        # An unrecognised file stops the run: silently leaving out a whole
+        # asset list would show planners gaps that are not there.
+        role, spec = _recognise(path)
+        if role in ("desa", "kecamatan") and role in named:
+            ignored[path.name] = f"lapisan {role} lain; yang dipakai: {named[role].name}"
+        elif role in ("desa", "kecamatan"):
+            named[role] = spec
         elif role == "penduduk":
             population_candidates.append(spec)
-        elif role == "aset" and "aset" not in settings:
-            assets.append(spec)
+        elif "aset" in settings:
+            ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
-            ignored[path.name] = "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset"
+            assets.append(spec)
 
     if "desa" not in named:
         raise InputError(
             data_dir, "tidak ada berkas batas desa/kelurahan (poligon dengan kode desa)"
         )
+    # Desa figures are finer than kecamatan totals; prefer them.
+    population_candidates.sort(key=lambda s: s.level != "desa")
     if "penduduk" not in named and population_candidates:
-        # Desa figures are finer than kecamatan totals; prefer them.
-        population_candidates.sort(key=lambda s: s.level != "desa")
-        named["penduduk"] = population_candidates[0]
-        for extra in population_candidates[1:]:
-            ignored[extra.name] = "tabel penduduk lain; yang dipakai: " + named["penduduk"].name
+        named["penduduk"] = population_candidates.pop(0)
+    for extra in population_candidates:
+        ignored[extra.name] = "tabel penduduk lain; yang dipakai: " + named["penduduk"].name
     for role, spec in named.items():
         _complete_columns(spec, role)
     for spec in assets:
@@ -254,12 +254,18 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
     columns = list_columns(path)
     population = detect.population_columns(columns)
+    asset_roles = detect.asset_columns(columns)
     if population and not detect.looks_like_assets(columns, has_points=False):
         level = population.pop("level")
         return "penduduk", FileSpec(path=str(path), columns=population, level=level)
     if detect.looks_like_assets(columns, has_points=False):
-        return "aset", FileSpec(path=str(path), columns=detect.asset_columns(columns))
-    raise InputError(path, "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset")
+        return "aset", FileSpec(path=str(path), columns=asset_roles)
+    if "nama" in asset_roles or "jenis" in asset_roles:
+        raise InputError(path, "kolom koordinat tidak ditemukan (lintang/bujur atau Koordinat)")
+    raise InputError(
+        path,
+        "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset; sebutkan perannya di berkas wilayah",
+    )
 
 
 def region_from_folder(data_dir: str | Path, name: str) -> Region:

@@ -53,14 +53,14 @@ def prepare_region(
     """
     if region_file is not None:
         settings = load_region_file(region_file)
+        if data_dir is not None:
+            settings["data_dir"] = str(Path(data_dir).resolve())
         if settings.get("generator") == "demo":
             from jangkau.demo import write_demo
 
             folder = Path(settings["data_dir"])
             if not folder.is_dir() or not any(folder.iterdir()):
                 write_demo(folder)
-        if data_dir is not None:
-            settings["data_dir"] = str(Path(data_dir).resolve())
         if name is not None:
             settings["name"] = name
         return resolve_region(settings)
@@ -253,13 +253,13 @@ def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) ->
         run_assets(region, work)
         run_coverage(region, work)
         written = run_publish(region, work, outputs)
-        return {"keluaran": written, "ringkasan": run_summary(work)}
+        return {"keluaran": written, "ringkasan": run_summary(work, region)}
     finally:
         if not keep_work:
             shutil.rmtree(work, ignore_errors=True)
 
 
-def run_summary(work: Path) -> dict[str, object]:
+def run_summary(work: Path, region: Region) -> dict[str, object]:
     """Summarise a finished run: records read, placed and rejected, and the weakest coverage.
 
     Returns
@@ -293,6 +293,10 @@ def run_summary(work: Path) -> dict[str, object]:
         + "Cakupan terendah per layanan:\n"
         + "\n".join(worst_lines)
     )
+    if region.ignored:
+        unused = [f"- {name}: {why}" for name, why in region.ignored.items()]
+        text += "\nBerkas yang tidak dipakai:\n" + "\n".join(unused)
+        worst_lines += ["", "## Berkas yang tidak dipakai", "", *unused]
     markdown = (
         "## Ringkasan data aset\n\n"
         + "\n".join(lines)

@@ -1,0 +1,197 @@
+"""End-to-end runs of the Prefect flow on the demo region and on the real Maros files."""
+
+import math
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+from conftest import PROJECT
+from coverage_check import exact_coverage
+
+from flows.coverage import coverage_flow
+
+LAYERS = {
+    "kecamatan": ["kode_kec", "kecamatan", "penduduk"],
+    "desa": ["kode_desa", "desa", "kode_kec", "kecamatan", "penduduk"],
+    "aset": ["layanan", "jenis", "nama", "kode_desa", "kode_kec", "sumber", "baris", "perbaikan"],
+    "aset_ditolak": ["sumber", "baris", "alasan", "data_asli"],
+    "kesenjangan": [
+        "kode_kec",
+        "kecamatan",
+        "layanan",
+        "jumlah_fasilitas",
+        "penduduk",
+        "penduduk_terlayani",
+        "cakupan",
+    ],
+    "layanan": [
+        "layanan",
+        "nama",
+        "jenis_aset",
+        "radius_kelurahan_m",
+        "radius_desa_m",
+        "penduduk_per_fasilitas",
+        "sumber_standar",
+    ],
+}
+SERVICES = [
+    "sd",
+    "smp",
+    "sma",
+    "puskesmas",
+    "pustu",
+    "posyandu",
+    "rumah_sakit",
+    "perpustakaan",
+    "pemadam",
+    "tps",
+]
+
+
+@pytest.fixture(scope="module")
+def demo_run(prefect_harness, tmp_path_factory):
+    root = tmp_path_factory.mktemp("demo")
+    result = coverage_flow(
+        region_file=str(PROJECT / "regions" / "demo.toml"),
+        data_dir=str(root / "raw"),
+        out_root=str(root),
+    )
+    return root, result
+
+
+@pytest.fixture(scope="module")
+def maros_run(prefect_harness, maros_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("maros")
+    result = coverage_flow(region_file=str(PROJECT / "regions" / "maros.toml"), out_root=str(root))
+    return root, result
+
+
+def check_contract(root: Path, name: str) -> Path:
+    gpkg = root / "data" / "processed" / name / "coverage.gpkg"
+    assert gpkg.exists()
+    assert (root / "data" / "processed" / name / "kesenjangan_kecamatan.csv").exists()
+    page = (root / "maps" / name / "index.html").read_text(encoding="utf-8")
+    assert "Cakupan" in page and "leaflet" in page.lower()
+    layers = dict(pyogrio.list_layers(gpkg).tolist())
+    assert set(LAYERS) <= set(layers)
+    assert (
+        layers["kecamatan"] == "MultiPolygon"
+        and layers["aset"] == "Point"
+        and layers["aset_ditolak"] is None
+    )
+    for layer, columns in LAYERS.items():
+        present = pyogrio.read_info(gpkg, layer=layer)["fields"].tolist()
+        assert set(columns) <= set(present), (layer, set(columns) - set(present))
+        if layer in ("kecamatan", "desa"):
+            assert [f"cakupan_{s}" for s in SERVICES] == [
+                c for c in present if c.startswith("cakupan_")
+            ]
+        if layer in ("kecamatan", "desa", "aset"):
+            assert pyogrio.read_info(gpkg, layer=layer)["crs"] == "EPSG:4326"
+    return gpkg
+
+
+def assert_within_half_a_point(gpkg):
+    exact_desa, exact_kecamatan = exact_coverage(gpkg)
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan").set_index("kode_kec")
+    desa = gpd.read_file(gpkg, layer="desa").set_index("kode_desa")
+    columns = [f"cakupan_{s}" for s in SERVICES]
+    worst_kecamatan = (kecamatan[columns] - exact_kecamatan[columns]).abs().max().max()
+    worst_desa = (desa[columns] - exact_desa[columns]).abs().max().max()
+    assert worst_kecamatan < 0.005 and worst_desa < 0.005, (worst_kecamatan, worst_desa)
+
+
+def every_record_once(gpkg, expected: dict[str, int]):
+    placed = gpd.read_file(gpkg, layer="aset")[["sumber", "baris"]]
+    rejected = gpd.read_file(gpkg, layer="aset_ditolak")[["sumber", "baris"]]
+    both = pd.concat([placed, rejected], ignore_index=True)
+    assert not both.duplicated().any()
+    for source, count in expected.items():
+        assert sorted(both.loc[both["sumber"] == source, "baris"]) == list(range(1, count + 1)), (
+            source
+        )
+    assert set(both["sumber"]) == set(expected)
+
+
+def test_demo_outputs_keep_the_contract(demo_run):
+    root, result = demo_run
+    gpkg = check_contract(root, "demo")
+    assert result["keluaran"]["geopackage"] == str(gpkg)
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan")
+    assert kecamatan["kode_kec"].tolist() == ["99.01.01", "99.01.02", "99.01.03"]
+    assert kecamatan["penduduk"].tolist() == [24000, 12000, 8002]
+    gaps = gpd.read_file(gpkg, layer="kesenjangan")
+    assert len(gaps) == 3 * 14
+    every_record_once(
+        gpkg,
+        {
+            "sekolah.csv": 19,
+            "fasilitas_kesehatan.xlsx": 9,
+            "perpustakaan.geojson": 3,
+            "layanan_publik.shp": 18,
+        },
+    )
+
+
+def test_demo_figures_known_by_hand(demo_run):
+    root, _ = demo_run
+    gpkg = root / "data" / "processed" / "demo" / "coverage.gpkg"
+    desa = gpd.read_file(gpkg, layer="desa").set_index("desa")
+    # Kelurahan Mawar: 10 km x 5 km, one SD in its middle, kelurahan radius 1 km.
+    assert desa.loc["Mawar", "cakupan_sd"] == pytest.approx(math.pi * 1000**2 / 50e6, rel=2e-3)
+    # Desa Pasir Putih: a taman bacaan in its middle, radius 1 km, nothing else near.
+    assert desa.loc["Pasir Putih", "cakupan_perpustakaan"] == pytest.approx(
+        math.pi * 1000**2 / 50e6, rel=2e-3
+    )
+    gaps = gpd.read_file(gpkg, layer="kesenjangan").set_index(["kode_kec", "layanan"])
+    assert gaps.loc[("99.01.01", "polsek"), "jumlah_fasilitas"] == 1
+    assert gaps.loc[("99.01.02", "sd"), "jumlah_fasilitas"] == 3  # SDN 5 has no coordinates
+    assert math.isnan(gaps.loc[("99.01.01", "polsek"), "cakupan"])
+    rejected = gpd.read_file(gpkg, layer="aset_ditolak").set_index(["sumber", "baris"])["alasan"]
+    assert rejected[("sekolah.csv", 5)] == "koordinat kosong"
+    assert rejected[("sekolah.csv", 18)].startswith("duplikat dari sekolah.csv baris 6")
+    assert rejected[("sekolah.csv", 19)].startswith("di luar kabupaten")
+    assert rejected[("fasilitas_kesehatan.xlsx", 9)].startswith("koordinat bernilai 0")
+    assert rejected[("perpustakaan.geojson", 3)] == "koordinat kosong"
+
+
+def test_demo_coverage_matches_the_exact_definition(demo_run):
+    root, _ = demo_run
+    assert_within_half_a_point(root / "data" / "processed" / "demo" / "coverage.gpkg")
+
+
+def test_maros_outputs(maros_run):
+    root, _ = maros_run
+    gpkg = check_contract(root, "maros")
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan")
+    assert kecamatan["kode_kec"].tolist() == [f"73.09.{i:02d}" for i in range(1, 15)]
+    assert "Mallawa" in kecamatan["kecamatan"].tolist()
+    desa = gpd.read_file(gpkg, layer="desa")
+    assert len(desa) == 103 and desa.is_valid.all()
+    assert kecamatan["penduduk"].sum() == 389_277 and desa["penduduk"].sum() == 389_277
+
+
+def test_every_maros_record_is_placed_or_rejected_once(maros_run, maros_dir):
+    root, _ = maros_run
+    gpkg = root / "data" / "processed" / "maros" / "coverage.gpkg"
+    # Counted independently of the project's readers.
+    schools = pd.read_csv(maros_dir / "sekolah.csv", sep=";", dtype=str)
+    health = pd.read_excel(maros_dir / "fasilitas_kesehatan.xlsx", header=3).dropna(how="all")
+    libraries = pyogrio.read_info(maros_dir / "perpustakaan.geojson")["features"]
+    services = pyogrio.read_info(maros_dir / "layanan_publik.shp")["features"]
+    every_record_once(
+        gpkg,
+        {
+            "sekolah.csv": len(schools),
+            "fasilitas_kesehatan.xlsx": len(health),
+            "perpustakaan.geojson": libraries,
+            "layanan_publik.shp": services,
+        },
+    )
+
+
+def test_maros_coverage_matches_the_exact_definition(maros_run):
+    root, _ = maros_run
+    assert_within_half_a_point(root / "data" / "processed" / "maros" / "coverage.gpkg")
