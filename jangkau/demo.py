@@ -134,10 +134,11 @@ def school_table() -> pd.DataFrame:
 
 def _dms(value: float, negative: str, positive: str) -> str:
     hemisphere = negative if value < 0 else positive
-    value = abs(value)
-    degrees = int(value)
-    minutes = int((value - degrees) * 60)
-    seconds = (value - degrees - minutes / 60) * 3600
+    # Whole seconds first, so float error never writes 59.99999" or a negative second.
+    total = round(abs(value) * 3600, 4)
+    degrees, rest = divmod(total, 3600)
+    minutes, seconds = divmod(rest, 60)
+    degrees, minutes = int(degrees), int(minutes)
     return f"{degrees}°{minutes:02d}'{seconds:07.4f}\"{hemisphere}"
 
 
