@@ -64,7 +64,8 @@ def parse_coordinate(value: object) -> float:
     degrees = _to_float(match.group("deg"))
     minutes = _to_float(match.group("min")) if match.group("min") else 0.0
     seconds = _to_float(match.group("sec")) if match.group("sec") else 0.0
-    if minutes >= 60 or seconds >= 60:
+    # 60 itself appears when a writer rounded 59.96" up; it carries over like any other value.
+    if minutes > 60 or seconds > 60:
         return math.nan
     magnitude = degrees + minutes / 60 + seconds / 3600
     negative = match.group("sign") == "-" or hemi in _NEGATIVE_HEMISPHERES

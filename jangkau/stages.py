@@ -18,7 +18,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from jangkau import clean, coverage, publish, reconcile
+from jangkau import clean, coverage, publish, reconcile, report
 from jangkau.catalogue import distance_services, load_catalogue, load_kind_table
 from jangkau.crs import metric_crs_for
 from jangkau.read import InputError, read_records, read_table
@@ -235,8 +235,17 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         title=region.title,
         data_date=dt.date.today().isoformat(),
     )
+    quality = publish.write_text(
+        outputs.processed / "kualitas_data.html",
+        report.quality_html(region.title, _quality_sections(work, region)),
+    )
     html_path = publish.write_text(outputs.maps / "index.html", publish.render_map(page))
-    return {"geopackage": str(gpkg), "kesenjangan_csv": str(csv), "peta": str(html_path)}
+    return {
+        "geopackage": str(gpkg),
+        "kesenjangan_csv": str(csv),
+        "kualitas_data": str(quality),
+        "peta": str(html_path),
+    }
 
 
 def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) -> dict[str, object]:
@@ -259,47 +268,60 @@ def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) ->
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _quality_sections(work: Path, region: Region) -> list:
+    return report.quality_sections(
+        read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
+        placed=pd.read_parquet(
+            work / "aset.parquet",
+            columns=[
+                "sumber",
+                "baris",
+                "nama",
+                "perbaikan",
+                "catatan",
+                "kecamatan",
+                "kecamatan_tertulis",
+            ],
+        ),
+        rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
+        boundary_repairs=pd.read_parquet(work / "perbaikan_batas.parquet"),
+        boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),
+        name_matches=pd.read_parquet(work / "pencocokan_nama.parquet"),
+        ignored=region.ignored,
+    )
+
+
 def run_summary(work: Path, region: Region) -> dict[str, object]:
     """Summarise a finished run: records read, placed and rejected, and the weakest coverage.
 
     Returns
     -------
     dict
-        ``markdown`` (Bahasa Indonesia, for a Prefect artifact), ``teks``
-        (the same for a terminal) and ``kesenjangan`` (the gap table as records).
+        ``markdown`` (the data-quality report in Bahasa Indonesia, for a
+        Prefect artifact), ``teks`` (a short summary for a terminal) and
+        ``kesenjangan`` (the gap table as records).
     """
-    read_counts = pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"]
-    placed = pd.read_parquet(work / "aset.parquet", columns=["sumber", "perbaikan"])
-    rejected = pd.read_parquet(work / "aset_ditolak.parquet", columns=["sumber", "alasan"])
+    sections = _quality_sections(work, region)
+    per_source = sections[0][2]
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
-    lines = [
-        "| sumber | dibaca | ditempatkan | diperbaiki | ditolak |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for source, count in read_counts.items():
-        in_source = placed["sumber"] == source
-        lines.append(
-            f"| {source} | {count} | {int(in_source.sum())} | "
-            f"{int((in_source & (placed['perbaikan'] != '')).sum())} | {int((rejected['sumber'] == source).sum())} |"
-        )
     measured = gaps.dropna(subset=["cakupan"])
-    worst = measured.sort_values("cakupan").groupby("layanan", sort=False).head(1)
+    worst = measured.sort_values("cakupan", kind="stable").groupby("layanan", sort=False).head(1)
     worst_lines = [
         f"- {row.layanan}: {row.kecamatan} ({100 * row.cakupan:.1f} %)"
         for row in worst.itertuples()
     ]
     text = (
-        f"Aset: {int(read_counts.sum())} dibaca, {len(placed)} ditempatkan, {len(rejected)} ditolak.\n"
+        f"Aset: {int(per_source['dibaca'].sum())} dibaca, {int(per_source['ditempatkan'].sum())} ditempatkan, "
+        f"{int(per_source['ditolak'].sum())} ditolak.\n"
         + "Cakupan terendah per layanan:\n"
         + "\n".join(worst_lines)
     )
     if region.ignored:
-        unused = [f"- {name}: {why}" for name, why in region.ignored.items()]
-        text += "\nBerkas yang tidak dipakai:\n" + "\n".join(unused)
-        worst_lines += ["", "## Berkas yang tidak dipakai", "", *unused]
+        text += "\nBerkas yang tidak dipakai:\n" + "\n".join(
+            f"- {n}: {w}" for n, w in region.ignored.items()
+        )
     markdown = (
-        "## Ringkasan data aset\n\n"
-        + "\n".join(lines)
+        report.quality_markdown(region.title, sections)
         + "\n\n## Cakupan terendah\n\n"
         + "\n".join(worst_lines)
     )

@@ -34,6 +34,7 @@ def dms(value: float, negative: str, positive: str, *, style: int = 0) -> str:
         ("119°39'26\"BT", 119 + 39 / 60 + 26 / 3600),
         ("5°03.5'S", -(5 + 3.5 / 60)),
         ("S 5°03'00\"", -(5 + 3 / 60)),
+        ("4°03'60.0\"S", -(4 + 4 / 60)),
         (7.25, 7.25),
     ],
 )
@@ -41,7 +42,9 @@ def test_parse_coordinate_known_forms(text, expected):
     assert parse_coordinate(text) == pytest.approx(expected, abs=1e-9)
 
 
-@pytest.mark.parametrize("text", ["", None, "   ", "-", "abc", "5°75'00\"S", float("nan")])
+@pytest.mark.parametrize(
+    "text", ["", None, "   ", "-", "abc", "5°75'00\"S", "5°03'61\"S", float("nan")]
+)
 def test_parse_coordinate_unreadable_is_nan(text):
     assert math.isnan(parse_coordinate(text))
 

@@ -195,3 +195,20 @@ def test_every_maros_record_is_placed_or_rejected_once(maros_run, maros_dir):
 def test_maros_coverage_matches_the_exact_definition(maros_run):
     root, _ = maros_run
     assert_within_half_a_point(root / "data" / "processed" / "maros" / "coverage.gpkg")
+
+
+def test_maros_quality_report_adds_up(maros_run):
+    root, result = maros_run
+    page = (root / "data" / "processed" / "maros" / "kualitas_data.html").read_text(
+        encoding="utf-8"
+    )
+    for source in (
+        "sekolah.csv",
+        "fasilitas_kesehatan.xlsx",
+        "perpustakaan.geojson",
+        "layanan_publik.shp",
+    ):
+        assert source in page
+    assert "<h1>Kualitas data — Kabupaten Maros</h1>" in page
+    assert "TIDAK" not in page  # the 'cocok' column: read = placed + rejected for every file
+    assert "| sekolah.csv | 465 | 439 | 18 | 26 | True |" in result["ringkasan"]["markdown"]

@@ -1,0 +1,203 @@
+"""The data-quality report: what was read, placed, repaired and rejected, per source file.
+
+Pure functions: frames in, tables and text (HTML and Markdown, in Bahasa
+Indonesia) out. :mod:`jangkau.stages` writes them.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+import pandas as pd
+
+from jangkau.names import name_key
+
+_DUPLICATE = re.compile(r"^duplikat\b")
+
+
+def reason_category(reason: str) -> str:
+    """Return the kind of a rejection reason (``"duplikat"``, ``"di luar kabupaten"``, …)."""
+    if _DUPLICATE.match(reason):
+        return "duplikat"
+    return reason.split(":")[0].split("(")[0].strip()
+
+
+def source_summary(
+    read_counts: pd.Series, placed: pd.DataFrame, rejected: pd.DataFrame
+) -> pd.DataFrame:
+    """Return one row per source file: read, placed, repaired, rejected, and whether they add up.
+
+    Parameters
+    ----------
+    read_counts
+        Records read per ``sumber``.
+    placed, rejected
+        The ``aset`` and ``aset_ditolak`` tables (``sumber``, ``perbaikan`` / ``alasan``).
+    """
+    rows = []
+    for source, read in read_counts.items():
+        mine = placed[placed["sumber"] == source]
+        refused = rejected[rejected["sumber"] == source]
+        rows.append(
+            {
+                "sumber": source,
+                "dibaca": int(read),
+                "ditempatkan": len(mine),
+                "diperbaiki": int((mine["perbaikan"] != "").sum()),
+                "ditolak": len(refused),
+                "cocok": int(read) == len(mine) + len(refused),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["sumber", "dibaca", "ditempatkan", "diperbaiki", "ditolak", "cocok"]
+    )
+
+
+def breakdown(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
+    """Count records per source file and kind (of repair or rejection)."""
+    values = frame[column].fillna("")
+    if column == "alasan":
+        values = values.map(reason_category)
+    else:
+        values = values.str.split("; ").explode()
+    kinds = pd.DataFrame({"sumber": frame.loc[values.index, "sumber"], label: values})
+    kinds = kinds[kinds[label] != ""]
+    return kinds.groupby(["sumber", label]).size().rename("jumlah").reset_index()
+
+
+def _html_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "<p><i>Tidak ada.</i></p>"
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            if isinstance(value, float):
+                text = f"{value:,.1f}"
+            elif isinstance(value, bool):
+                text = "ya" if value else "TIDAK"
+            else:
+                text = str(value)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _markdown_table(frame: pd.DataFrame) -> str:
+    if frame.empty:
+        return "_Tidak ada._"
+    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join(str(v).replace("|", "/") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def quality_sections(
+    *,
+    read_counts: pd.Series,
+    placed: pd.DataFrame,
+    rejected: pd.DataFrame,
+    boundary_repairs: pd.DataFrame,
+    boundary_agreement: pd.DataFrame,
+    name_matches: pd.DataFrame,
+    ignored: dict[str, str],
+) -> list[tuple[str, str, pd.DataFrame]]:
+    """Return the report's sections as (heading, explanation, table) in reading order."""
+    spelled = placed.dropna(subset=["kecamatan_tertulis"])
+    spelled = spelled[
+        (spelled["kecamatan_tertulis"] != spelled["kecamatan"])
+        & (spelled["kecamatan_tertulis"].map(name_key) == spelled["kecamatan"].map(name_key))
+    ]
+    spellings = (
+        spelled.groupby(["sumber", "kecamatan_tertulis", "kecamatan"])
+        .size()
+        .rename("jumlah_baris")
+        .reset_index()
+    )
+    notes = placed.loc[placed["catatan"].fillna("") != "", ["sumber", "baris", "nama", "catatan"]]
+    agreement = boundary_agreement.copy()
+    for column in ("luas_dari_desa_km2", "luas_lapisan_kecamatan_km2", "selisih_luas_persen"):
+        agreement[column] = agreement[column].astype(float).round(2)
+    return [
+        (
+            "Ringkasan per berkas",
+            "Setiap baris data berakhir ditempatkan di peta atau ditolak dengan alasan; "
+            "kolom 'cocok' memeriksa bahwa dibaca = ditempatkan + ditolak.",
+            source_summary(read_counts, placed, rejected),
+        ),
+        (
+            "Perbaikan koordinat",
+            "Perbaikan yang diterapkan, per jenis.",
+            breakdown(placed, "perbaikan", "perbaikan"),
+        ),
+        ("Penolakan", "Baris yang ditolak, per alasan.", breakdown(rejected, "alasan", "alasan")),
+        (
+            "Baris yang ditolak",
+            "Rincian setiap baris yang ditolak; perbaiki di berkas sumber lalu jalankan ulang.",
+            rejected[["sumber", "baris", "alasan"]],
+        ),
+        (
+            "Catatan lokasi dan nama",
+            "Titik di luar poligon desa, dan kecamatan tertulis yang berbeda.",
+            notes,
+        ),
+        ("Perbaikan batas wilayah", "Poligon yang tidak sah dan diperbaiki.", boundary_repairs),
+        (
+            "Selisih lapisan desa dan kecamatan",
+            "Luas kecamatan dari gabungan desa dibandingkan dengan lapisan kecamatan.",
+            agreement,
+        ),
+        (
+            "Pencocokan nama",
+            "Nama di tabel penduduk yang dicocokkan dengan nama lain.",
+            name_matches,
+        ),
+        (
+            "Penulisan nama kecamatan",
+            "Nama kecamatan di daftar aset yang ditulis berbeda (huruf, spasi, awalan 'KEC.') dan dinormalkan.",
+            spellings,
+        ),
+        (
+            "Berkas yang tidak dipakai",
+            "Berkas di folder data yang tidak dipakai dalam perhitungan.",
+            pd.DataFrame({"berkas": list(ignored), "alasan": list(ignored.values())}),
+        ),
+    ]
+
+
+def quality_html(title: str, sections: list[tuple[str, str, pd.DataFrame]]) -> str:
+    """Render the report as one self-contained HTML page."""
+    parts = [
+        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>",
+        f"<title>Kualitas data — {html.escape(title)}</title>",
+        "<style>body{font:14px sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;"
+        "margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}"
+        "th{background:#eee}</style></head><body>",
+        f"<h1>Kualitas data — {html.escape(title)}</h1>",
+    ]
+    for heading, explanation, table in sections:
+        parts += [
+            f"<h2>{html.escape(heading)}</h2>",
+            f"<p>{html.escape(explanation)}</p>",
+            _html_table(table),
+        ]
+    parts.append("</body></html>")
+    return "\n".join(parts)
+
+
+def quality_markdown(
+    title: str, sections: list[tuple[str, str, pd.DataFrame]], *, max_rows: int = 50
+) -> str:
+    """Render the report as Markdown (for a Prefect artifact); long tables are cut."""
+    parts = [f"# Kualitas data — {title}"]
+    for heading, explanation, table in sections:
+        shown = table.head(max_rows)
+        more = (
+            f"\n\n_… dan {len(table) - max_rows} baris lagi (lihat kualitas_data.html)._"
+            if len(table) > max_rows
+            else ""
+        )
+        parts += [f"## {heading}", explanation, _markdown_table(shown) + more]
+    return "\n\n".join(parts)
