@@ -14,9 +14,11 @@ export PREFECT_LOGGING_LEVEL ?= WARNING
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	# Leaflet and its plugins are inlined into the offline map pages.
+	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
 
 run: install

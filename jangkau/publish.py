@@ -7,20 +7,21 @@ run that dies midway leaves the previous outputs whole.
 from __future__ import annotations
 
 import html
+import json
 import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import branca.colormap as cm
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import shapely
 
 from jangkau.labels import labels
+from jangkau.webassets import WebAssets
 
 # QGIS 3.22 warns on GeoPackage 1.4, which current GDAL writes by default.
 GPKG_VERSION = "1.2"
@@ -87,134 +88,235 @@ def write_text(path: Path, text: str) -> Path:
     return path
 
 
-def _escape_frame(frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
-    """Escape every text value that will reach the page; names come from input files."""
-    out = frame[columns].copy()
-    for column in columns:
-        if column == "geometry":
-            continue
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(
-                lambda v: html.escape(str(v)) if v is not None and not pd.isna(v) else ""
-            )
-    return out
+def _text(value: object) -> str:
+    """Escape a value from an input file for the page (names may hold HTML)."""
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return ""
+    return html.escape(str(value), quote=True)
 
 
-def _percent(value: float) -> str:
-    return "–" if value is None or pd.isna(value) else f"{100 * value:.1f} %"
+def _number(value: object, digits: int = 4) -> float | None:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return round(float(value), digits)
 
 
-def build_map(
+def _web_geometries(
+    frame: gpd.GeoDataFrame, *, metric_crs: object, tolerance_m: float
+) -> list[dict]:
+    """Simplify polygons for the web (in metres) and round coordinates to about 1 m."""
+    simplified = frame.to_crs(metric_crs).simplify(tolerance_m, preserve_topology=True).to_crs(4326)
+    rounded = shapely.transform(simplified.to_numpy(), lambda xy: np.round(xy, 5))
+    return [json.loads(text) for text in shapely.to_geojson(rounded)]
+
+
+def web_tolerance(frame: gpd.GeoDataFrame, *, metric_crs: object) -> float:
+    """Return a simplification tolerance that grows with the extent (15 m for a kabupaten)."""
+    minx, miny, maxx, maxy = frame.to_crs(metric_crs).total_bounds
+    return float(max(10.0, np.hypot(maxx - minx, maxy - miny) / 4000))
+
+
+def page_data(
     kecamatan: gpd.GeoDataFrame,
+    desa: gpd.GeoDataFrame,
     assets: gpd.GeoDataFrame,
-    *,
+    gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
+    *,
+    proposals: pd.DataFrame | None = None,
     title: str,
     data_date: str,
-) -> folium.Map:
-    """Build the map page: kecamatan shaded by coverage per service, asset markers, legend.
+    metric_crs: object,
+    zoom_desa: int = 12,
+) -> dict:
+    """Assemble everything the map page shows, with every input text escaped.
 
     Parameters
     ----------
-    kecamatan
-        EPSG:4326 polygons with ``kecamatan``, ``penduduk`` and ``cakupan_<layanan>``.
+    kecamatan, desa
+        EPSG:4326 polygons with names, ``penduduk`` and ``cakupan_<layanan>``;
+        desa also with ``tipe``.
     assets
-        EPSG:4326 points with ``layanan``, ``jenis``, ``nama``, ``desa``.
+        EPSG:4326 points with ``layanan``, ``jenis``, ``nama``, ``desa``, ``kode_desa``.
+    gaps
+        The ``kesenjangan`` table (per kecamatan × layanan).
     catalogue
-        Service catalogue; its ``nama`` labels the layers.
+        Services in display order.
+    proposals
+        Proposed sites (``layanan``, ``kode_kec``, ``urutan``,
+        ``tambahan_penduduk_terlayani``, ``cakupan_setelah``, point geometry), if any.
     title, data_date
-        Page heading and the date the data were processed.
+        Region title and the date the data were processed, shown on the page.
+    metric_crs
+        CRS in which the web simplification tolerance is measured.
+    zoom_desa
+        Zoom level from which desa replace kecamatan shading.
+    """
+    words = labels()
+    icons = words["ikon"]
+    services = catalogue["layanan"].tolist()
+    distance = catalogue["radius_desa_m"].notna() | catalogue["radius_kelurahan_m"].notna()
+    service_rows = []
+    for index, row in enumerate(catalogue.itertuples(index=False)):
+        icon = icons.get(
+            row.layanan,
+            {"singkatan": row.layanan[:3].upper(), "warna": SERVICE_COLOURS[index % 16]},
+        )
+        service_rows.append(
+            {
+                "kode": _text(row.layanan),
+                "nama": _text(row.nama),
+                "jarak": bool(distance.iloc[index]),
+                "radius_kelurahan": _number(row.radius_kelurahan_m, 0),
+                "radius_desa": _number(row.radius_desa_m, 0),
+                "singkatan": _text(icon["singkatan"]),
+                "warna": _text(icon["warna"]),
+            }
+        )
+    tolerance = web_tolerance(kecamatan, metric_crs=metric_crs)
+    by_kecamatan = {code: rows.set_index("layanan") for code, rows in gaps.groupby("kode_kec")}
+    gap_fields = [
+        c for c in ("cakupan", "jumlah_fasilitas", "kekurangan", "peringkat") if c in gaps.columns
+    ]
+
+    def coverage_of(row: pd.Series) -> dict:
+        return {s: _number(row[f"cakupan_{s}"]) for s in services if f"cakupan_{s}" in row.index}
+
+    kecamatan_features = []
+    for geometry, (_, row) in zip(
+        _web_geometries(kecamatan, metric_crs=metric_crs, tolerance_m=tolerance),
+        kecamatan.iterrows(),
+        strict=True,
+    ):
+        table = by_kecamatan.get(row["kode_kec"])
+        per_service = {}
+        if table is not None:
+            for service in services:
+                if service in table.index:
+                    per_service[service] = {f: _number(table.at[service, f]) for f in gap_fields}
+        kecamatan_features.append(
+            {
+                "type": "Feature",
+                "geometry": geometry,
+                "properties": {
+                    "kode_kec": _text(row["kode_kec"]),
+                    "kecamatan": _text(row["kecamatan"]),
+                    "penduduk": _number(row["penduduk"], 0),
+                    "cakupan": coverage_of(row),
+                    "layanan": per_service,
+                },
+            }
+        )
+    desa_features = [
+        {
+            "type": "Feature",
+            "geometry": geometry,
+            "properties": {
+                "desa": _text(row["desa"]),
+                "kecamatan": _text(row["kecamatan"]),
+                "penduduk": _number(row["penduduk"], 0),
+                "cakupan": coverage_of(row),
+            },
+        }
+        for geometry, (_, row) in zip(
+            _web_geometries(desa, metric_crs=metric_crs, tolerance_m=tolerance),
+            desa.iterrows(),
+            strict=True,
+        )
+    ]
+    radii = catalogue.set_index("layanan")[["radius_kelurahan_m", "radius_desa_m"]]
+    kind = desa.set_index("kode_desa")["tipe"]
+    asset_rows = []
+    for row, point in zip(
+        assets[["layanan", "jenis", "nama", "desa", "kode_desa"]].itertuples(index=False),
+        assets.geometry,
+        strict=True,
+    ):
+        radius = None
+        if row.layanan in radii.index:
+            column = (
+                "radius_kelurahan_m" if kind.get(row.kode_desa) == "kelurahan" else "radius_desa_m"
+            )
+            radius = _number(radii.at[row.layanan, column], 0)
+        asset_rows.append(
+            {
+                "layanan": _text(row.layanan),
+                "jenis": _text(row.jenis),
+                "nama": _text(row.nama),
+                "desa": _text(row.desa),
+                "x": round(point.x, 6),
+                "y": round(point.y, 6),
+                "radius": radius,
+            }
+        )
+    names = kecamatan.set_index("kode_kec")["kecamatan"]
+    proposal_rows = []
+    if proposals is not None and len(proposals):
+        for row, point in zip(proposals.itertuples(index=False), proposals.geometry, strict=True):
+            proposal_rows.append(
+                {
+                    "layanan": _text(row.layanan),
+                    "kecamatan": _text(names.get(row.kode_kec, row.kode_kec)),
+                    "urutan": int(row.urutan),
+                    "tambahan": _number(row.tambahan_penduduk_terlayani, 0),
+                    "cakupan_setelah": _number(row.cakupan_setelah),
+                    "x": round(point.x, 6),
+                    "y": round(point.y, 6),
+                }
+            )
+    colours = words["kelas_warna"]
+    return {
+        "judul": _text(f"{words['peta']['judul_awalan']} — {title}"),
+        "tanggal": _text(data_date),
+        "kata": {k: _text(v) for k, v in words["peta"].items()},
+        "kelas_warna": {
+            "batas": colours["batas"],
+            "warna": colours["warna"],
+            "tanpa_data": colours["tanpa_data"],
+        },
+        "layanan": service_rows,
+        "kecamatan": {"type": "FeatureCollection", "features": kecamatan_features},
+        "desa": {"type": "FeatureCollection", "features": desa_features},
+        "aset": asset_rows,
+        "usulan": proposal_rows,
+        "zoom_desa": zoom_desa,
+    }
+
+
+def _script_safe_json(data: object) -> str:
+    """Serialise for a <script> block: no '<', '>' or '&' can end it early."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def render_page(data: dict, assets: WebAssets) -> str:
+    """Return the self-contained map page: libraries, styles and data inlined."""
+    page = assets.template
+    page = page.replace("@@JUDUL@@", data["judul"])
+    page = page.replace("@@CSS@@", assets.css)
+    page = page.replace("@@DATA@@", _script_safe_json(data))
+    return page.replace("@@JS@@", assets.js)
+
+
+def index_page(entries: list[dict[str, str]]) -> str:
+    """Return ``maps/index.html``: every published region with its date and a link.
+
+    Parameters
+    ----------
+    entries
+        ``folder`` (the region's folder under ``maps/``), ``judul`` and ``tanggal`` per region.
     """
     words = labels()["peta"]
-    heading = labels()["kolom"]
-    minx, miny, maxx, maxy = kecamatan.total_bounds
-    page = folium.Map(
-        location=[(miny + maxy) / 2, (minx + maxx) / 2], tiles=None, control_scale=True
+    rows = "".join(
+        f"<tr><td><a href='{html.escape(e['folder'], quote=True)}/index.html'>{html.escape(e['judul'])}</a></td>"
+        f"<td>{html.escape(e['tanggal'])}</td></tr>"
+        for e in sorted(entries, key=lambda e: e["judul"])
     )
-    page.fit_bounds([[miny, minx], [maxy, maxx]])
-    colours = cm.LinearColormap(
-        ["#d7191c", "#fdae61", "#ffffbf", "#a6d96a", "#1a9641"], vmin=0, vmax=100
+    return (
+        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>"
+        f"<title>{html.escape(words['daftar_judul'])}</title>"
+        "<style>body{font:15px sans-serif;margin:2em}td,th{padding:4px 12px;border-bottom:1px solid #ccc;"
+        "text-align:left}</style></head><body>"
+        f"<h1>{html.escape(words['daftar_judul'])}</h1><table><tr><th>{html.escape(words['daftar_wilayah'])}</th>"
+        f"<th>{html.escape(words['daftar_tanggal'])}</th></tr>{rows}</table></body></html>"
     )
-    colours.caption = words["legenda_cakupan"]
-    names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
-    services = [c.removeprefix("cakupan_") for c in kecamatan.columns if c.startswith("cakupan_")]
-    for position, service in enumerate(services):
-        column = f"cakupan_{service}"
-        shown = kecamatan[["kecamatan", "penduduk", column, "geometry"]].copy()
-        shown["persen"] = shown[column].map(_percent)
-        shown = _escape_frame(shown, ["kecamatan", "penduduk", "persen", "geometry"]).assign(
-            nilai=kecamatan[column].to_numpy()
-        )
-        group = folium.FeatureGroup(
-            name=html.escape(words["lapisan_kecamatan"].format(nama=names.get(service, service))),
-            overlay=False,
-            show=position == 0,
-        )
-        folium.GeoJson(
-            shown,
-            style_function=lambda feature, colours=colours: {
-                "fillColor": "#cccccc"
-                if feature["properties"]["nilai"] is None
-                else colours(100 * feature["properties"]["nilai"]),
-                "color": "#333333",
-                "weight": 1,
-                "fillOpacity": 0.7,
-            },
-            highlight_function=lambda _feature: {"weight": 3},
-            tooltip=folium.GeoJsonTooltip(
-                fields=["kecamatan", "penduduk", "persen"],
-                aliases=[heading["kecamatan"], heading["penduduk"], heading["cakupan"]],
-            ),
-        ).add_to(group)
-        group.add_to(page)
-    colours.add_to(page)
-
-    palette = dict(zip(catalogue["layanan"], SERVICE_COLOURS, strict=False))
-    for service, rows in assets.groupby("layanan", sort=False):
-        label = (
-            words["lapisan_aset"].format(nama=names[service])
-            if service in names
-            else words["lapisan_aset_lain"]
-        )
-        group = folium.FeatureGroup(
-            name=html.escape(label), show=service == (services[0] if services else None)
-        )
-        safe = _escape_frame(rows, ["nama", "jenis", "desa"])
-        for (nama, jenis, desa), point in zip(
-            safe.itertuples(index=False), rows.geometry, strict=True
-        ):
-            folium.CircleMarker(
-                location=[point.y, point.x],
-                radius=4,
-                color=palette.get(service, "#555555"),
-                fill=True,
-                fill_opacity=0.9,
-                weight=1,
-                tooltip=f"{nama}<br>{jenis}<br>{heading['desa']}: {desa}",
-            ).add_to(group)
-        group.add_to(page)
-    folium.LayerControl(collapsed=False).add_to(page)
-    note = (
-        f"<div style='position:fixed;top:10px;left:50px;z-index:1000;background:white;padding:6px 10px;"
-        f"border:1px solid #999;max-width:420px;font:13px sans-serif'>"
-        f"<b>{html.escape(words['judul_awalan'])} — {html.escape(title)}</b><br>"
-        f"{html.escape(words['tanggal_data'])}: {html.escape(data_date)}<br>"
-        f"<small>{html.escape(words['cara_membaca'])}</small></div>"
-    )
-    page.get_root().html.add_child(folium.Element(note))
-    page.get_root().header.add_child(folium.Element(f"<title>{html.escape(title)}</title>"))
-    return page
-
-
-def render_map(page: folium.Map) -> str:
-    """Return the map page as one HTML document."""
-    return page.get_root().render()
-
-
-def kecamatan_percentages(frame: pd.DataFrame) -> pd.DataFrame:
-    """Round coverage shares for display tables (0–1 kept in the GeoPackage)."""
-    out = frame.copy()
-    for column in out.columns:
-        if column.startswith("cakupan"):
-            out[column] = np.round(out[column].astype(float), 4)
-    return out

@@ -10,6 +10,7 @@ region as JSON, so nothing large passes through an orchestrator; the
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ from jangkau.crs import metric_crs_for
 from jangkau.read import InputError, read_records, read_table
 from jangkau.region import Region, load_region_file, region_from_folder, resolve_region
 from jangkau.standards import gap_table
+from jangkau.webassets import load_web_assets
 
 
 @dataclass(frozen=True)
@@ -228,24 +230,47 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     outputs.processed.mkdir(parents=True, exist_ok=True)
     gpkg = publish.write_geopackage(outputs.processed / "coverage.gpkg", layers)
     csv = publish.write_csv(outputs.processed / "kesenjangan_kecamatan.csv", gaps)
-    page = publish.build_map(
+    data = publish.page_data(
         kecamatan_layer,
+        desa_layer,
         assets,
-        catalogue=catalogue,
+        gaps,
+        catalogue,
         title=region.title,
         data_date=dt.date.today().isoformat(),
+        metric_crs=_metric_crs(region, desa),
     )
+    page = publish.render_page(data, load_web_assets())
     quality = publish.write_text(
         outputs.processed / "kualitas_data.html",
         report.quality_html(region.title, _quality_sections(work, region)),
     )
-    html_path = publish.write_text(outputs.maps / "index.html", publish.render_map(page))
+    html_path = publish.write_text(outputs.maps / "index.html", page)
+    publish.write_text(
+        outputs.maps / "info.json",
+        json.dumps(
+            {"judul": region.title, "tanggal": dt.date.today().isoformat()}, ensure_ascii=False
+        ),
+    )
+    publish_index(outputs.maps.parent)
     return {
         "geopackage": str(gpkg),
         "kesenjangan_csv": str(csv),
         "kualitas_data": str(quality),
         "peta": str(html_path),
     }
+
+
+def publish_index(maps_root: Path) -> Path:
+    """Rewrite ``maps/index.html`` from the regions published under ``maps_root``."""
+    entries = []
+    for info in sorted(maps_root.glob("*/info.json")):
+        if (info.parent / "index.html").exists():
+            meta = json.loads(info.read_text(encoding="utf-8"))
+            entries.append(
+                {"folder": info.parent.name, "judul": meta["judul"], "tanggal": meta["tanggal"]}
+            )
+    return publish.write_text(maps_root / "index.html", publish.index_page(entries))
 
 
 def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) -> dict[str, object]:
