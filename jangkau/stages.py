@@ -19,7 +19,7 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from jangkau import clean, coverage, publish, reconcile, report
+from jangkau import clean, coverage, publish, qgis, reconcile, report
 from jangkau.catalogue import distance_services, load_catalogue, load_kind_table
 from jangkau.crs import metric_crs_for
 from jangkau.read import InputError, read_records, read_table
@@ -189,6 +189,31 @@ def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
     ]
 
 
+# Layers in the QGIS project, top to bottom: (name, geometry kind, QGIS wkb type).
+QGIS_LAYERS = [
+    ("usulan_lokasi", "Point", "Point"),
+    ("aset", "Point", "Point"),
+    ("desa", "Polygon", "MultiPolygon"),
+    ("kecamatan", "Polygon", "MultiPolygon"),
+    ("kesenjangan", "No geometry", "NoGeometry"),
+    ("aset_ditolak", "No geometry", "NoGeometry"),
+    ("layanan", "No geometry", "NoGeometry"),
+]
+
+
+def qgis_styles(catalogue: pd.DataFrame, services: list[str]) -> list[tuple[str, str, str, bool]]:
+    """Return the QML styles to store: one per coverage service for kecamatan and desa, one for points."""
+    names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
+    styles = []
+    for layer, name_field in (("kecamatan", "kecamatan"), ("desa", "desa")):
+        for index, service in enumerate(services):
+            qml = qgis.coverage_style(f"cakupan_{service}", name_field)
+            styles.append((layer, f"cakupan {names[service]}", qml, index == 0))
+    styles.append(("aset", "aset per layanan", qgis.asset_style(list(names.items())), True))
+    styles.append(("usulan_lokasi", "usulan lokasi", qgis.proposal_style(), True))
+    return styles
+
+
 def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, str]:
     """Write the GeoPackage, the gap CSV and the map page; return their paths."""
     catalogue = load_catalogue(region.layanan)
@@ -228,7 +253,17 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "layanan": catalogue_table(catalogue),
     }
     outputs.processed.mkdir(parents=True, exist_ok=True)
-    gpkg = publish.write_geopackage(outputs.processed / "coverage.gpkg", layers)
+    styles = qgis_styles(catalogue, services)
+    gpkg = publish.write_geopackage(outputs.processed / "coverage.gpkg", layers, styles=styles)
+    project = publish.write_qgis_project(
+        outputs.processed / "coverage.qgz",
+        qgis.project_xml(
+            title=f"{region.title}: cakupan layanan",
+            gpkg_name=gpkg.name,
+            layers=[(name, kind, wkb) for name, kind, wkb in QGIS_LAYERS if name in layers],
+            styles={layer: qml for layer, _, qml, default in styles if default},
+        ),
+    )
     csv = publish.write_csv(outputs.processed / "kesenjangan_kecamatan.csv", gaps)
     data = publish.page_data(
         kecamatan_layer,
@@ -255,6 +290,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     publish_index(outputs.maps.parent)
     return {
         "geopackage": str(gpkg),
+        "proyek_qgis": str(project),
         "kesenjangan_csv": str(csv),
         "kualitas_data": str(quality),
         "peta": str(html_path),
