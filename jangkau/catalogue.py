@@ -18,7 +18,9 @@ CATALOGUE_COLUMNS = [
     "radius_desa_m",
     "penduduk_per_fasilitas",
     "minimum_per",
+    "target_cakupan",
     "sumber_standar",
+    "sumber_target_cakupan",
 ]
 
 
@@ -44,7 +46,9 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
         kinds; radii and population norms are floats with NaN where the
         standard sets none.
     """
-    rows = {entry["kode"]: dict(entry) for entry in _package_toml("layanan.toml")["layanan"]}
+    packaged = _package_toml("layanan.toml")
+    defaults = packaged["bawaan"]
+    rows = {entry["kode"]: dict(entry) for entry in packaged["layanan"]}
     for code, figures in (overrides or {}).items():
         base = rows.setdefault(code, {"kode": code})
         base.update(figures)
@@ -65,10 +69,21 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
                 "radius_desa_m": float(entry.get("radius_desa_m", "nan")),
                 "penduduk_per_fasilitas": float(entry.get("penduduk_per_fasilitas", "nan")),
                 "minimum_per": entry.get("minimum_per"),
+                "target_cakupan": float(entry.get("target_cakupan", defaults["target_cakupan"])),
                 "sumber_standar": entry.get("sumber_standar", ""),
+                "sumber_target_cakupan": (
+                    "berkas wilayah"
+                    if "target_cakupan" in entry
+                    else defaults["sumber_target_cakupan"]
+                ),
             }
         )
     return pd.DataFrame.from_records(records, columns=CATALOGUE_COLUMNS)
+
+
+def index_weights() -> dict[str, float]:
+    """Return the weights of the gap index (documented in ``layanan.toml``)."""
+    return dict(_package_toml("layanan.toml")["indeks_kesenjangan"])
 
 
 def distance_services(catalogue: pd.DataFrame) -> list[str]:

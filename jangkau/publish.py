@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import sqlite3
 import tempfile
 import zipfile
@@ -383,3 +384,91 @@ def index_page(entries: list[dict[str, str]]) -> str:
         f"<h1>{html.escape(words['daftar_judul'])}</h1><table><tr><th>{html.escape(words['daftar_wilayah'])}</th>"
         f"<th>{html.escape(words['daftar_tanggal'])}</th></tr>{rows}</table></body></html>"
     )
+
+
+def write_gap_workbook(path: Path, gaps: pd.DataFrame, catalogue: pd.DataFrame) -> Path:
+    """Write the planners' workbook: a summary sheet and one sheet per service, headed in Indonesian.
+
+    Parameters
+    ----------
+    path
+        Destination ``.xlsx``.
+    gaps
+        The ``kesenjangan`` table.
+    catalogue
+        Services in sheet order, with their Indonesian names.
+    """
+    words = labels()["kolom"]
+    names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
+    summary = gaps.groupby(["kode_kec", "kecamatan"], sort=True).agg(
+        penduduk=("penduduk", "first"), indeks_kesenjangan=("indeks_kesenjangan", "mean")
+    )
+    worst = gaps.dropna(subset=["indeks_kesenjangan"]).sort_values(
+        "indeks_kesenjangan", ascending=False
+    )
+    summary["layanan_paling_mendesak"] = worst.groupby("kode_kec")["layanan"].first().map(names)
+    for service in catalogue["layanan"]:
+        rows = gaps[gaps["layanan"] == service].set_index("kode_kec")["cakupan"]
+        if rows.notna().any():
+            summary[f"{words['cakupan']} {names[service]}"] = rows
+    summary = summary.reset_index()
+    summary["indeks_kesenjangan"] = summary["indeks_kesenjangan"].round(1)
+    sheets = {words["ringkasan"]: summary}
+    per_service_columns = [
+        "kode_kec",
+        "kecamatan",
+        "penduduk",
+        "jumlah_fasilitas",
+        "penduduk_terlayani",
+        "cakupan",
+        "kebutuhan",
+        "kekurangan",
+        "desa_tanpa_layanan",
+        "memenuhi_minimum",
+        "indeks_kesenjangan",
+        "peringkat",
+    ]
+    for service in catalogue["layanan"]:
+        rows = gaps[gaps["layanan"] == service].sort_values(
+            ["peringkat", "kode_kec"], na_position="last"
+        )
+        rows = rows[per_service_columns].copy()
+        rows["memenuhi_minimum"] = rows["memenuhi_minimum"].map(
+            lambda v: "" if v is pd.NA or pd.isna(v) else (words["ya"] if v else words["tidak"])
+        )
+        # Excel forbids []:*?/\ in sheet names and cuts them at 31 characters.
+        title = re.sub(r"[\[\]:*?/\\]", "-", names[service])[:31]
+        sheets[title if title not in sheets else f"{title[:27]} ({service})"[:31]] = rows.dropna(
+            axis=1, how="all"
+        )
+    with replacing(path) as temporary:
+        with pd.ExcelWriter(temporary, engine="openpyxl") as writer:
+            for title, frame in sheets.items():
+                headed = frame.rename(columns={c: words.get(c, c) for c in frame.columns})
+                headed.to_excel(writer, sheet_name=title, index=False)
+                _format_sheet(writer.sheets[title], list(frame.columns))
+    return path
+
+
+def _format_sheet(sheet: object, columns: list[str]) -> None:
+    """Bold header, frozen first row, widths, and number formats by column meaning."""
+    from openpyxl.styles import Font
+
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for index, column in enumerate(columns, start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = max(
+            12, min(40, len(str(sheet.cell(row=1, column=index).value)) + 2)
+        )
+        if column.startswith(("cakupan", "Cakupan")):
+            number_format = "0.0%"
+        elif column in ("penduduk", "penduduk_terlayani"):
+            number_format = "#,##0"
+        elif column == "indeks_kesenjangan":
+            number_format = "0.0"
+        else:
+            continue
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = number_format

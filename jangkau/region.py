@@ -74,6 +74,7 @@ class Region:
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
     crs: str | None = None
+    usulan_k: int = 3
     ignored: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -217,6 +218,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
         crs=settings.get("crs"),
+        usulan_k=int(settings.get("usulan", {}).get("k", 3)),
         ignored=ignored,
     )
 

@@ -20,11 +20,18 @@ import geopandas as gpd
 import pandas as pd
 
 from jangkau import clean, coverage, publish, qgis, reconcile, report
-from jangkau.catalogue import distance_services, load_catalogue, load_kind_table
+from jangkau.catalogue import (
+    CATALOGUE_COLUMNS,
+    distance_services,
+    index_weights,
+    load_catalogue,
+    load_kind_table,
+)
 from jangkau.crs import metric_crs_for
 from jangkau.read import InputError, read_records, read_table
 from jangkau.region import Region, load_region_file, region_from_folder, resolve_region
-from jangkau.standards import gap_table
+from jangkau.sites import propose_sites
+from jangkau.standards import desa_index, gap_table, overall_index
 from jangkau.webassets import load_web_assets
 
 
@@ -165,7 +172,14 @@ def run_coverage(region: Region, work: Path) -> Path:
     desa_coverage = coverage.coverage_by_desa(
         desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue
     )
-    gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue)
+    weights = index_weights()
+    gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
+    desa_gap = desa_index(desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
+    desa_gap.rename("indeks_kesenjangan").reset_index().to_parquet(work / "indeks_desa.parquet")
+    proposals = propose_sites(
+        desa.to_crs(metric), assets.to_crs(metric), gaps, catalogue=catalogue, k=region.usulan_k
+    )
+    proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
@@ -175,18 +189,7 @@ def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
     """Return the catalogue as the GeoPackage ``layanan`` table (kinds as text)."""
     table = catalogue.copy()
     table["jenis_aset"] = table["jenis_aset"].map(", ".join)
-    return table[
-        [
-            "layanan",
-            "nama",
-            "jenis_aset",
-            "radius_kelurahan_m",
-            "radius_desa_m",
-            "penduduk_per_fasilitas",
-            "minimum_per",
-            "sumber_standar",
-        ]
-    ]
+    return table[CATALOGUE_COLUMNS]
 
 
 # Layers in the QGIS project, top to bottom: (name, geometry kind, QGIS wkb type).
@@ -224,8 +227,10 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     rejected = pd.read_parquet(work / "aset_ditolak.parquet")
     desa_coverage = pd.read_parquet(work / "cakupan_desa.parquet")
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
+    proposals = gpd.read_parquet(work / "usulan_lokasi.parquet")
 
     desa_wide = coverage.wide_coverage(desa_coverage, "kode_desa")
+    desa_wide = desa_wide.join(pd.read_parquet(work / "indeks_desa.parquet").set_index("kode_desa"))
     desa_layer = desa[
         ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "penduduk", "geometry"]
     ].join(desa_wide, on="kode_desa")
@@ -240,8 +245,9 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         .join(population, on="kode_kec")
         .join(kec_wide, on="kode_kec")
     )
+    kecamatan_layer["indeks_kesenjangan"] = kecamatan_layer["kode_kec"].map(overall_index(gaps))
     kecamatan_layer = kecamatan_layer[
-        ["kode_kec", "kecamatan", "penduduk", *kec_wide.columns, "geometry"]
+        ["kode_kec", "kecamatan", "penduduk", *kec_wide.columns, "indeks_kesenjangan", "geometry"]
     ]
     asset_layer = assets[[*clean.PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
     layers = {
@@ -251,6 +257,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "aset_ditolak": rejected[clean.REJECTED_COLUMNS],
         "kesenjangan": gaps,
         "layanan": catalogue_table(catalogue),
+        "usulan_lokasi": proposals,
     }
     outputs.processed.mkdir(parents=True, exist_ok=True)
     styles = qgis_styles(catalogue, services)
@@ -265,12 +272,16 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         ),
     )
     csv = publish.write_csv(outputs.processed / "kesenjangan_kecamatan.csv", gaps)
+    workbook = publish.write_gap_workbook(
+        outputs.processed / "kesenjangan_kecamatan.xlsx", gaps, catalogue
+    )
     data = publish.page_data(
         kecamatan_layer,
         desa_layer,
         assets,
         gaps,
         catalogue,
+        proposals=proposals,
         title=region.title,
         data_date=dt.date.today().isoformat(),
         metric_crs=_metric_crs(region, desa),
@@ -292,6 +303,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "geopackage": str(gpkg),
         "proyek_qgis": str(project),
         "kesenjangan_csv": str(csv),
+        "kesenjangan_xlsx": str(workbook),
         "kualitas_data": str(quality),
         "peta": str(html_path),
     }

@@ -1,4 +1,21 @@
-"""Measure each kecamatan against the service standards: the gap table."""
+"""Measure each kecamatan and desa against the service standards: the gap table.
+
+Per kecamatan × service (see ``layanan.toml`` for the standards and the
+index weights):
+
+- ``kebutuhan``: facilities the standards require: ceil(penduduk /
+  penduduk_per_fasilitas), raised to the regulatory minimum (one per
+  kecamatan, or one per desa/kelurahan in it); empty when neither applies.
+- ``kekurangan``: max(0, kebutuhan − jumlah_fasilitas).
+- ``desa_tanpa_layanan``: desa with zero coverage (distance services) or
+  with no facility where a per-desa minimum applies; empty when neither applies.
+- ``memenuhi_minimum``: no shortfall, and no desa without a facility where a
+  per-desa minimum applies; empty when no count standard applies.
+- ``indeks_kesenjangan``: 0–100, higher is worse: 100 × (w_u × (1 − cakupan)
+  + w_k × kekurangan / kebutuhan), or the one term that applies alone.
+- ``peringkat``: 1 = most urgent kecamatan for that service (highest index;
+  ties broken by more people out of reach).
+"""
 
 from __future__ import annotations
 
@@ -15,20 +32,39 @@ GAP_COLUMNS = [
     "penduduk",
     "penduduk_terlayani",
     "cakupan",
+    "kebutuhan",
+    "kekurangan",
+    "desa_tanpa_layanan",
+    "memenuhi_minimum",
+    "indeks_kesenjangan",
+    "peringkat",
 ]
 
 
 def facility_counts(
-    facilities: pd.DataFrame, kode_kec: pd.Series, services: list[str]
+    facilities: pd.DataFrame, keys: pd.Series, services: list[str], *, by: str
 ) -> pd.DataFrame:
-    """Count facilities per kecamatan × service, zero where there are none."""
+    """Count facilities per unit (``by``: ``kode_kec`` or ``kode_desa``) × service, zero where none."""
     counts = (
-        facilities.groupby(["kode_kec", "layanan"]).size().rename("jumlah_fasilitas")
+        facilities.groupby([by, "layanan"]).size().rename("jumlah_fasilitas")
         if len(facilities)
         else pd.Series(dtype="int64", name="jumlah_fasilitas")
     )
-    grid = pd.MultiIndex.from_product([kode_kec.tolist(), services], names=["kode_kec", "layanan"])
+    grid = pd.MultiIndex.from_product([keys.tolist(), services], names=[by, "layanan"])
     return counts.reindex(grid, fill_value=0).astype("int64").reset_index()
+
+
+def combine_index(
+    uncovered: pd.Series, shortfall: pd.Series, *, weights: dict[str, float]
+) -> pd.Series:
+    """Combine the uncovered share and the shortfall share (both 0–1, NaN where absent) into 0–100."""
+    w_u, w_k = weights["bobot_tak_terjangkau"], weights["bobot_kekurangan"]
+    both = uncovered.notna() & shortfall.notna()
+    index = pd.Series(np.nan, index=uncovered.index)
+    index[both] = 100 * (w_u * uncovered[both] + w_k * shortfall[both]) / (w_u + w_k)
+    index[uncovered.notna() & ~both] = 100 * uncovered[uncovered.notna() & ~both]
+    index[shortfall.notna() & ~both] = 100 * shortfall[shortfall.notna() & ~both]
+    return index.round(2)
 
 
 def gap_table(
@@ -38,20 +74,160 @@ def gap_table(
     facilities: pd.DataFrame,
     *,
     catalogue: pd.DataFrame,
+    weights: dict[str, float],
 ) -> pd.DataFrame:
     """Return one row per kecamatan × catalogue service (``GAP_COLUMNS``).
 
-    Services without a distance standard carry counts and population with
-    ``penduduk_terlayani`` and ``cakupan`` left empty.
+    Parameters
+    ----------
+    kecamatan
+        ``kode_kec``, ``kecamatan``.
+    desa
+        ``kode_desa``, ``kode_kec``, ``penduduk``.
+    desa_coverage
+        Long coverage per desa × distance service (:func:`jangkau.coverage.coverage_by_desa`).
+    facilities
+        Placed assets with ``kode_desa``, ``kode_kec``, ``layanan``.
+    catalogue
+        Services and their standards.
+    weights
+        Gap index weights (:func:`jangkau.catalogue.index_weights`).
     """
     services = catalogue["layanan"].tolist()
-    table = facility_counts(facilities, kecamatan["kode_kec"], services)
+    table = facility_counts(facilities, kecamatan["kode_kec"], services, by="kode_kec")
     population = desa.groupby("kode_kec")["penduduk"].sum()
     table["penduduk"] = table["kode_kec"].map(population).fillna(0).astype("int64")
     covered = coverage_by_kecamatan(desa_coverage).set_index(["kode_kec", "layanan"])
     index = pd.MultiIndex.from_frame(table[["kode_kec", "layanan"]])
-    table["penduduk_terlayani"] = covered["penduduk_terlayani"].reindex(index).to_numpy()
+    table["penduduk_terlayani"] = np.round(
+        covered["penduduk_terlayani"].reindex(index).to_numpy(), 1
+    )
     table["cakupan"] = covered["cakupan"].reindex(index).to_numpy()
     table["kecamatan"] = table["kode_kec"].map(kecamatan.set_index("kode_kec")["kecamatan"])
-    table["penduduk_terlayani"] = np.round(table["penduduk_terlayani"], 1)
+
+    standards = catalogue.set_index("layanan")
+    desa_count = desa.groupby("kode_kec").size()
+    per_desa = facility_counts(facilities, desa["kode_desa"], services, by="kode_desa")
+    per_desa["kode_kec"] = per_desa["kode_desa"].map(desa.set_index("kode_desa")["kode_kec"])
+    without_facility = (
+        per_desa[per_desa["jumlah_fasilitas"] == 0].groupby(["kode_kec", "layanan"]).size()
+    )
+    coverage_zero = desa_coverage.assign(nol=desa_coverage["cakupan"] <= 1e-9)
+    zero_keys = set(
+        map(tuple, coverage_zero.loc[coverage_zero["nol"], ["kode_desa", "layanan"]].to_numpy())
+    )
+    missing_keys = set(
+        map(
+            tuple,
+            per_desa.loc[per_desa["jumlah_fasilitas"] == 0, ["kode_desa", "layanan"]].to_numpy(),
+        )
+    )
+    desa_of = desa.groupby("kode_kec")["kode_desa"].apply(list)
+
+    need, short, lacking, meets = [], [], [], []
+    for row in table.itertuples(index=False):
+        norm = standards.at[row.layanan, "penduduk_per_fasilitas"]
+        minimum_per = standards.at[row.layanan, "minimum_per"]
+        has_distance = pd.notna(standards.at[row.layanan, "radius_desa_m"]) or pd.notna(
+            standards.at[row.layanan, "radius_kelurahan_m"]
+        )
+        required = np.nan
+        if pd.notna(norm):
+            required = float(np.ceil(row.penduduk / norm)) if row.penduduk > 0 else 0.0
+        if minimum_per == "kecamatan":
+            required = max(0.0 if np.isnan(required) else required, 1.0)
+        elif minimum_per == "desa":
+            required = max(
+                0.0 if np.isnan(required) else required, float(desa_count.get(row.kode_kec, 0))
+            )
+        need.append(required)
+        short.append(np.nan if np.isnan(required) else max(0.0, required - row.jumlah_fasilitas))
+        if has_distance or minimum_per == "desa":
+            members = desa_of.get(row.kode_kec, [])
+            failing = {
+                d
+                for d in members
+                if (has_distance and (d, row.layanan) in zero_keys)
+                or (minimum_per == "desa" and (d, row.layanan) in missing_keys)
+            }
+            lacking.append(float(len(failing)))
+        else:
+            lacking.append(np.nan)
+        if np.isnan(required):
+            meets.append(pd.NA)
+        else:
+            per_desa_ok = (
+                minimum_per != "desa" or without_facility.get((row.kode_kec, row.layanan), 0) == 0
+            )
+            meets.append(bool(row.jumlah_fasilitas >= required and per_desa_ok))
+    table["kebutuhan"] = pd.Series(need).round().astype("Int64")
+    table["kekurangan"] = pd.Series(short).round().astype("Int64")
+    table["desa_tanpa_layanan"] = pd.Series(lacking).round().astype("Int64")
+    table["memenuhi_minimum"] = pd.array(meets, dtype="boolean")
+
+    uncovered = 1 - table["cakupan"]
+    shortfall_share = pd.Series(
+        np.where(
+            table["kebutuhan"].fillna(0).to_numpy() > 0,
+            table["kekurangan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            / table["kebutuhan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+            np.where(table["kebutuhan"].isna(), np.nan, 0.0),
+        ),
+        index=table.index,
+    )
+    table["indeks_kesenjangan"] = combine_index(uncovered, shortfall_share, weights=weights)
+    table["peringkat"] = rank_within_service(table)
     return table[GAP_COLUMNS]
+
+
+def rank_within_service(table: pd.DataFrame) -> pd.Series:
+    """Rank kecamatan per service: 1 = highest gap index, ties by more people out of reach."""
+    out_of_reach = (
+        table["penduduk"] - table["penduduk_terlayani"].fillna(table["penduduk"])
+    ).astype(float)
+    ranks = pd.Series(pd.NA, index=table.index, dtype="Int64")
+    for _, rows in table.groupby("layanan", sort=False):
+        scored = rows[rows["indeks_kesenjangan"].notna()]
+        order = scored.assign(_tak=out_of_reach[scored.index]).sort_values(
+            ["indeks_kesenjangan", "_tak", "kode_kec"],
+            ascending=[False, False, True],
+            kind="stable",
+        )
+        ranks[order.index] = np.arange(1, len(order) + 1)
+    return ranks
+
+
+def overall_index(gaps: pd.DataFrame) -> pd.Series:
+    """Return each kecamatan's overall gap index: the mean over services that have one."""
+    return gaps.groupby("kode_kec")["indeks_kesenjangan"].mean().round(2)
+
+
+def desa_index(
+    desa: pd.DataFrame,
+    desa_coverage: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    catalogue: pd.DataFrame,
+    weights: dict[str, float],
+) -> pd.Series:
+    """Return each desa's overall gap index (0–100), indexed by ``kode_desa``.
+
+    Per service: the uncovered share 1 − cakupan (distance services) and, where
+    one facility per desa is the minimum, a shortfall share of 1 when the desa
+    has none and 0 otherwise; combined as in the kecamatan index and averaged.
+    """
+    services = catalogue["layanan"].tolist()
+    counts = facility_counts(facilities, desa["kode_desa"], services, by="kode_desa")
+    counts = counts.set_index(["kode_desa", "layanan"])["jumlah_fasilitas"]
+    coverage = desa_coverage.set_index(["kode_desa", "layanan"])["cakupan"]
+    per_desa_minimum = set(catalogue.loc[catalogue["minimum_per"] == "desa", "layanan"])
+    grid = pd.MultiIndex.from_product(
+        [desa["kode_desa"].tolist(), services], names=["kode_desa", "layanan"]
+    )
+    uncovered = (1 - coverage.reindex(grid)).reset_index(drop=True)
+    has_minimum = grid.get_level_values("layanan").isin(per_desa_minimum)
+    shortfall = pd.Series(
+        np.where(has_minimum, (counts.reindex(grid).to_numpy() == 0).astype(float), np.nan)
+    )
+    index = combine_index(uncovered, shortfall, weights=weights)
+    return pd.Series(index.to_numpy(), index=grid).groupby(level="kode_desa").mean().round(2)

@@ -41,3 +41,18 @@ def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:
     kode_kec = desa.set_index("kode_desa")["kode_kec"]
     by_kecamatan = covered.groupby(kode_kec).sum().div(people.groupby(kode_kec).sum(), axis=0)
     return by_desa, by_kecamatan
+
+
+def covered_people(
+    desa: gpd.GeoDataFrame, points: gpd.GeoSeries, radius_kelurahan: float, radius_desa: float
+) -> float:
+    """Covered population of the given desa (metric CRS), one desa at a time."""
+    total = 0.0
+    for polygon, tipe, people in zip(desa.geometry, desa["tipe"], desa["penduduk"], strict=True):
+        radius = radius_kelurahan if tipe == "kelurahan" else radius_desa
+        near = points[points.distance(polygon) <= radius]
+        if near.empty:
+            continue
+        reach = shapely.union_all(near.buffer(radius, quad_segs=64).to_numpy())
+        total += people * polygon.intersection(reach).area / polygon.area
+    return total

@@ -8,7 +8,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from conftest import PROJECT
-from coverage_check import exact_coverage
+from coverage_check import covered_people, exact_coverage
 
 from flows.coverage import coverage_flow
 
@@ -25,6 +25,20 @@ LAYERS = {
         "penduduk",
         "penduduk_terlayani",
         "cakupan",
+        "kebutuhan",
+        "kekurangan",
+        "desa_tanpa_layanan",
+        "memenuhi_minimum",
+        "indeks_kesenjangan",
+        "peringkat",
+    ],
+    "usulan_lokasi": [
+        "layanan",
+        "kode_kec",
+        "kode_desa",
+        "urutan",
+        "tambahan_penduduk_terlayani",
+        "cakupan_setelah",
     ],
     "layanan": [
         "layanan",
@@ -33,7 +47,10 @@ LAYERS = {
         "radius_kelurahan_m",
         "radius_desa_m",
         "penduduk_per_fasilitas",
+        "minimum_per",
+        "target_cakupan",
         "sumber_standar",
+        "sumber_target_cakupan",
     ],
 }
 SERVICES = [
@@ -88,7 +105,9 @@ def check_contract(root: Path, name: str) -> Path:
             assert [f"cakupan_{s}" for s in SERVICES] == [
                 c for c in present if c.startswith("cakupan_")
             ]
-        if layer in ("kecamatan", "desa", "aset"):
+        if layer in ("kecamatan", "desa"):
+            assert "indeks_kesenjangan" in present
+        if layer in ("kecamatan", "desa", "aset", "usulan_lokasi"):
             assert pyogrio.read_info(gpkg, layer=layer)["crs"] == "EPSG:4326"
     return gpkg
 
@@ -212,3 +231,53 @@ def test_maros_quality_report_adds_up(maros_run):
     assert "<h1>Kualitas data — Kabupaten Maros</h1>" in page
     assert "TIDAK" not in page  # the 'cocok' column: read = placed + rejected for every file
     assert "| sekolah.csv | 465 | 439 | 18 | 26 | True |" in result["ringkasan"]["markdown"]
+
+
+def test_maros_gap_table_and_catalogue(maros_run):
+    root, _ = maros_run
+    gpkg = root / "data" / "processed" / "maros" / "coverage.gpkg"
+    gaps = gpd.read_file(gpkg, layer="kesenjangan")
+    assert len(gaps) == 14 * 14 and not gaps.duplicated(["kode_kec", "layanan"]).any()
+    measured = gaps[gaps["layanan"].isin(SERVICES)]
+    assert measured["indeks_kesenjangan"].between(0, 100).all()
+    for _, rows in measured.groupby("layanan"):
+        assert sorted(rows["peringkat"]) == list(range(1, 15))
+        assert rows.sort_values("peringkat")["indeks_kesenjangan"].is_monotonic_decreasing
+    catalogue = gpd.read_file(gpkg, layer="layanan")
+    assert (catalogue["sumber_standar"].str.len() > 5).all()
+    assert (catalogue["sumber_target_cakupan"].str.len() > 5).all()
+    sheets = pd.read_excel(
+        root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
+    )
+    assert list(sheets)[:2] == ["Ringkasan", "Sekolah Dasar"] and len(sheets) == 15
+    assert (
+        len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
+    )
+
+
+def test_maros_proposed_sites_recompute_within_one_percent(maros_run):
+    root, _ = maros_run
+    gpkg = root / "data" / "processed" / "maros" / "coverage.gpkg"
+    desa = gpd.read_file(gpkg, layer="desa").to_crs(32750)
+    assets = gpd.read_file(gpkg, layer="aset").to_crs(32750)
+    sites = gpd.read_file(gpkg, layer="usulan_lokasi").to_crs(32750)
+    catalogue = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
+    assert len(sites) > 0 and sites.groupby(["layanan", "kode_kec"]).size().max() <= 3
+    for (service, kode_kec), chain in sites.groupby(["layanan", "kode_kec"]):
+        members = desa[desa["kode_kec"] == kode_kec]
+        radii = catalogue.at[service, "radius_kelurahan_m"], catalogue.at[service, "radius_desa_m"]
+        points = assets.loc[assets["layanan"] == service, "geometry"]
+        before = covered_people(members, points, *radii)
+        for site in chain.sort_values("urutan").itertuples():
+            points = pd.concat(
+                [points, gpd.GeoSeries([site.geometry], crs=32750)], ignore_index=True
+            )
+            after = covered_people(members, points, *radii)
+            assert site.tambahan_penduduk_terlayani == pytest.approx(
+                after - before, rel=0.01, abs=0.5
+            )
+            assert site.cakupan_setelah == pytest.approx(
+                after / members["penduduk"].sum(), abs=1e-3
+            )
+            assert members.loc[members["kode_desa"] == site.kode_desa].contains(site.geometry).any()
+            before = after

@@ -65,9 +65,10 @@ def test_qgis_opens_every_layer_styled(maros_outputs):
     assert layers["kecamatan"]["styles_in_file"] == 10  # one per service with a distance standard
     assert report["project_read"] is True
     assert [(name, valid) for name, valid, _ in report["project_layers"]] == [
+        ("usulan_lokasi", True),
         ("aset", True),
         ("desa", True),
         ("kecamatan", True),
     ]
-    warnings = [m for m in report["messages"] if "usulan_lokasi" not in m[2]]
-    assert warnings == []
+    assert layers["usulan_lokasi"]["valid"] and layers["usulan_lokasi"]["styles_in_file"] == 1
+    assert report["messages"] == []

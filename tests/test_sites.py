@@ -1,0 +1,156 @@
+import itertools
+import math
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from conftest import square_desa
+
+from jangkau.catalogue import load_catalogue
+from jangkau.coverage import coverage_by_desa, coverage_by_kecamatan
+from jangkau.crs import metric_crs_for
+from jangkau.sites import greedy_cover, propose_sites
+
+
+def covered_weight(chosen, candidate_xy, demand_xy, weights, radius):
+    if not chosen:
+        return 0.0
+    distances = np.hypot(
+        *(demand_xy[:, None, :] - candidate_xy[None, chosen, :]).transpose(2, 0, 1)
+    )
+    return float(weights[(distances <= radius).any(axis=1)].sum())
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_greedy_reaches_ninety_percent_of_the_optimum(seed):
+    rng = np.random.default_rng(seed)
+    demand_xy = rng.uniform(0, 10, size=(60, 2))
+    # Clustered demand with uneven weights is where greedy choices can go wrong.
+    demand_xy[:20] = rng.normal(3, 0.8, size=(20, 2))
+    weights = rng.integers(1, 50, size=60).astype(float)
+    candidate_xy = rng.uniform(0, 10, size=(14, 2))
+    radius = 2.0
+    distances = np.hypot(*(demand_xy[:, None, :] - candidate_xy[None, :, :]).transpose(2, 0, 1))
+    demand_index, candidate_index = np.nonzero(distances <= radius)
+    k = 3
+    greedy = greedy_cover((candidate_index, demand_index), weights, len(candidate_xy), k=k)
+    best = max(
+        covered_weight(list(c), candidate_xy, demand_xy, weights, radius)
+        for c in itertools.combinations(range(len(candidate_xy)), k)
+    )
+    assert covered_weight(greedy, candidate_xy, demand_xy, weights, radius) >= 0.9 * best
+
+
+def test_first_site_in_an_empty_desa_covers_a_full_disc():
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 20_000)])
+    desa["penduduk"] = [40_000]
+    catalogue = load_catalogue()
+    no_facilities = gpd.GeoDataFrame({"layanan": []}, geometry=[], crs=32750)
+    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [0.0]})
+    sites = propose_sites(desa, no_facilities, gaps, catalogue=catalogue, k=3)
+    assert sites["urutan"].tolist() == [1, 2, 3]
+    density = 40_000 / 20_000**2
+    # A 500 m disc fits wholly inside; sites apart by more than 1 km do not overlap.
+    for gain in sites["tambahan_penduduk_terlayani"]:
+        assert gain == pytest.approx(density * math.pi * 500**2, rel=1e-3)
+    assert sites["cakupan_setelah"].iloc[-1] == pytest.approx(
+        3 * math.pi * 500**2 / 20_000**2, rel=1e-3
+    )
+    assert (sites["kode_desa"] == "99.01.01.2001").all()
+
+
+def test_reported_gains_match_a_recomputation():
+    desa = square_desa(
+        [
+            ("99.01.01.1001", "99.01.01", "kelurahan", 0, 0, 4000),
+            ("99.01.01.2002", "99.01.01", "desa", 4000, 0, 4000),
+            ("99.01.01.2003", "99.01.01", "desa", 0, 4000, 8000),
+        ]
+    )
+    desa["penduduk"] = [9000, 1500, 600]
+    catalogue = load_catalogue()
+    existing = gpd.GeoDataFrame(
+        {"layanan": ["sd"]}, geometry=[shapely.Point(1000, 1000)], crs=32750
+    )
+    long = coverage_by_desa(desa, existing, catalogue=catalogue)
+    gaps = coverage_by_kecamatan(long)
+    sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    sd = sites[sites["layanan"] == "sd"].sort_values("urutan")
+    assert len(sd) >= 2
+    points = list(existing.geometry)
+    previous = gaps.set_index("layanan").at["sd", "penduduk_terlayani"]
+    for site in sd.itertuples():
+        points.append(site.geometry)
+        facilities = gpd.GeoDataFrame({"layanan": ["sd"] * len(points)}, geometry=points, crs=32750)
+        covered = coverage_by_kecamatan(coverage_by_desa(desa, facilities, catalogue=catalogue))
+        now = covered.set_index("layanan").at["sd", "penduduk_terlayani"]
+        assert site.tambahan_penduduk_terlayani == pytest.approx(now - previous, rel=0.01)
+        assert site.cakupan_setelah == pytest.approx(now / desa["penduduk"].sum(), abs=1e-4)
+        previous = now
+
+
+def test_an_offshore_island_kecamatan_gets_sites_on_its_islands():
+    mainland = shapely.box(0, 0, 20_000, 20_000)
+    islands = shapely.MultiPolygon(
+        [shapely.box(80_000, 0, 81_000, 1_000), shapely.box(84_000, 0, 85_000, 1_000)]
+    )
+    desa = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["99.01.01.2001", "99.01.02.2001"],
+            "kode_kec": ["99.01.01", "99.01.02"],
+            "tipe": ["desa", "desa"],
+            "penduduk": [10_000, 2_000],
+        },
+        geometry=[mainland, islands],
+        crs=32750,
+    )
+    catalogue = load_catalogue()
+    existing = gpd.GeoDataFrame(
+        {"layanan": ["posyandu"]}, geometry=[shapely.Point(10_000, 10_000)], crs=32750
+    )
+    long = coverage_by_desa(desa, existing, catalogue=catalogue)
+    island = long[(long["kode_desa"] == "99.01.02.2001") & (long["layanan"] == "posyandu")]
+    assert island["cakupan"].iloc[0] == 0
+    gaps = coverage_by_kecamatan(long)
+    sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    on_islands = sites[(sites["kode_kec"] == "99.01.02") & (sites["layanan"] == "posyandu")]
+    assert shapely.within(on_islands.geometry.to_numpy(), islands).all()
+    # Each island gets a site: a 500 m reach cannot serve one island from the other, 4 km away.
+    for part in islands.geoms:
+        assert shapely.within(on_islands.geometry.to_numpy(), part).any()
+    # Two sites can cover at most two discs of 500 m on 2 km² of island.
+    assert 0.5 < on_islands["cakupan_setelah"].iloc[1] <= 2 * math.pi * 500**2 / 2e6 + 1e-6
+    assert on_islands["cakupan_setelah"].is_monotonic_increasing
+
+
+def test_a_region_across_a_utm_zone_edge_is_measured_in_one_zone():
+    # Desa straddling 120 deg E (edge of zones 50S and 51S).
+    desa = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["99.01.01.2001"],
+            "kode_kec": ["99.01.01"],
+            "tipe": ["desa"],
+            "penduduk": [1000],
+        },
+        geometry=[shapely.box(119.95, -5.05, 120.15, -4.95)],
+        crs=4326,
+    )
+    metric = metric_crs_for(desa)
+    assert metric.to_epsg() == 32751  # the centre, 120.05 E, lies in zone 51
+    local = desa.to_crs(metric)
+    centre = gpd.GeoSeries([shapely.Point(120.0, -5.0)], crs=4326).to_crs(metric)
+    facilities = gpd.GeoDataFrame(
+        {"layanan": ["puskesmas"]}, geometry=centre.to_numpy(), crs=metric
+    )
+    long = coverage_by_desa(local, facilities, catalogue=load_catalogue())
+    share = long.set_index("layanan").at["puskesmas", "cakupan"]
+    assert share == pytest.approx(math.pi * 3000**2 / local.area.iloc[0], rel=2e-3)
+    # The same answer measured in the other zone: within 0.5 percentage points.
+    other = desa.to_crs(32750)
+    other_facilities = facilities.to_crs(32750)
+    long_other = coverage_by_desa(other, other_facilities, catalogue=load_catalogue())
+    assert long_other.set_index("layanan").at["puskesmas", "cakupan"] == pytest.approx(
+        share, abs=0.005
+    )
