@@ -183,8 +183,8 @@ def _near(points: np.ndarray, polygons: np.ndarray, radius: float) -> np.ndarray
     """Return the points within ``radius`` of any polygon (only they can cover it)."""
     if len(points) == 0:
         return points
-    hull = shapely.envelope(shapely.union_all(polygons))
-    return points[shapely.dwithin(points, hull, radius)]
+    extent = shapely.box(*shapely.total_bounds(polygons))
+    return points[shapely.dwithin(points, extent, radius)]
 
 
 def _choose(

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 import shapely
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
 
 PROJECT = Path(__file__).resolve().parent.parent
 SHARED = PROJECT.parent / "shared" / "data"
@@ -47,3 +51,41 @@ def square_desa(
         geometry=[shapely.box(c[3], c[4], c[3] + c[5], c[4] + c[5]) for c in cells],
         crs=crs,
     )
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Chromium with every http(s) request sent to a closed port."""
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1400,900",
+        # Every http(s) request goes to a closed port: the page must need none.
+        "--proxy-server=127.0.0.1:9",
+        "--proxy-bypass-list=<-loopback>",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(
+        options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    )
+    yield driver
+    driver.quit()
+
+
+def open_page(driver, path, wait: float = 0.5):
+    driver.get_log("browser")
+    driver.get(path.as_uri())
+    for _ in range(100):
+        if driver.execute_script("return !!window.jangkauPeta"):
+            break
+        time.sleep(0.1)
+    time.sleep(wait)
+    return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]

@@ -1,58 +1,18 @@
 """The map pages in a real headless Chromium with the network unreachable."""
 
 import json
-import shutil
 import time
 
 import geopandas as gpd
 import pandas as pd
 import pytest
-from conftest import PROJECT
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from conftest import PROJECT, open_page
 
 from jangkau import stages
 from jangkau.demo import write_demo
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'
 KECAMATAN_PAYLOAD = '<img src=y onerror="window.__xss=2">Tanah Merah'
-
-
-@pytest.fixture(scope="module")
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,900",
-        # Every http(s) request goes to a closed port: the page must need none.
-        "--proxy-server=127.0.0.1:9",
-        "--proxy-bypass-list=<-loopback>",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(
-        options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
-    )
-    yield driver
-    driver.quit()
-
-
-def open_page(driver, path):
-    driver.get_log("browser")
-    driver.get(path.as_uri())
-    for _ in range(100):
-        if driver.execute_script("return !!window.jangkauPeta"):
-            break
-        time.sleep(0.1)
-    time.sleep(0.5)
-    return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
 
 
 @pytest.fixture(scope="module")

@@ -178,6 +178,8 @@
         " (" + W.radius + " " + angka(l.radius_kelurahan) + " m " + W.kelurahan + ", " + angka(l.radius_desa) + " m " + W.desa_kata + ")</div>";
     }
     teks += "<div><i class='titik' style='background:#555'></i>" + W.aset_lain + "</div>";
+    teks += "<div><i style='background:#6a00a8;transform:rotate(45deg);width:10px;height:10px;margin:0 8px 0 3px'></i>" +
+      W.usulan + "</div>";
     legenda.innerHTML = teks;
   }
   panel.addTo(peta);
