@@ -349,9 +349,22 @@ def attach_population(
         if "kode_desa" in columns:
             keys = table[columns["kode_desa"]].astype("string").str.strip()
             known = set(result["kode_desa"])
+            # A province-wide table may serve one kabupaten: rows of other kabupaten are
+            # skipped (and reported); an unknown code inside this kabupaten is an error.
+            kabupaten = {code[:5] for code in known}
+            elsewhere = ~keys.str[:5].isin(kabupaten)
+            if elsewhere.any():
+                matches.append(
+                    {
+                        "sumber": source,
+                        "nama_di_berkas": f"{int(elsewhere.sum())} baris kode desa di luar wilayah",
+                        "dicocokkan_dengan": "dilewati",
+                    }
+                )
+            keys, values = keys[~elsewhere], values[~elsewhere]
             unknown = ~keys.isin(known)
             if unknown.any():
-                row = int(table.loc[unknown, "baris"].iloc[0])
+                row = int(table.loc[unknown[unknown].index, "baris"].iloc[0])
                 raise InputError(
                     source, f"kode desa {keys[unknown].iloc[0]} tidak ada di batas desa", row=row
                 )

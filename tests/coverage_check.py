@@ -56,3 +56,47 @@ def covered_people(
         reach = shapely.union_all(near.buffer(radius, quad_segs=64).to_numpy())
         total += people * polygon.intersection(reach).area / polygon.area
     return total
+
+
+def proposals_recompute(gpkg) -> int:
+    """Check every proposed site's figures against a recomputation; return how many were checked."""
+    import pytest
+
+    desa = gpd.read_file(gpkg, layer="desa")
+    metric = metric_crs_for(desa)
+    desa = desa.to_crs(metric)
+    assets = gpd.read_file(gpkg, layer="aset").to_crs(metric)
+    sites = gpd.read_file(gpkg, layer="usulan_lokasi").to_crs(metric)
+    catalogue = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
+    assert sites.groupby(["layanan", "kode_kec"]).size().max() <= 3
+    for (service, kode_kec), chain in sites.groupby(["layanan", "kode_kec"]):
+        members = desa[desa["kode_kec"] == kode_kec]
+        radii = catalogue.at[service, "radius_kelurahan_m"], catalogue.at[service, "radius_desa_m"]
+        points = assets.loc[assets["layanan"] == service, "geometry"]
+        before = covered_people(members, points, *radii)
+        for site in chain.sort_values("urutan").itertuples():
+            points = pd.concat(
+                [points, gpd.GeoSeries([site.geometry], crs=metric)], ignore_index=True
+            )
+            after = covered_people(members, points, *radii)
+            assert site.tambahan_penduduk_terlayani == pytest.approx(
+                after - before, rel=0.01, abs=0.5
+            )
+            assert site.cakupan_setelah == pytest.approx(
+                after / members["penduduk"].sum(), abs=1e-3
+            )
+            assert members.loc[members["kode_desa"] == site.kode_desa].contains(site.geometry).any()
+            before = after
+    return len(sites)
+
+
+def assert_within_half_a_point(gpkg) -> None:
+    """Every published cakupan_* figure lies within 0.5 percentage points of :func:`exact_coverage`."""
+    exact_desa, exact_kecamatan = exact_coverage(gpkg)
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan").set_index("kode_kec")
+    desa = gpd.read_file(gpkg, layer="desa").set_index("kode_desa")
+    columns = list(exact_desa.columns)
+    assert columns and set(columns) <= set(kecamatan.columns)
+    worst_kecamatan = (kecamatan[columns] - exact_kecamatan[columns]).abs().max().max()
+    worst_desa = (desa[columns] - exact_desa[columns]).abs().max().max()
+    assert worst_kecamatan < 0.005 and worst_desa < 0.005, (worst_kecamatan, worst_desa)

@@ -229,3 +229,55 @@ def test_kecamatan_layer_is_matched_and_its_disagreement_measured():
     assert report["nama_di_lapisan_kecamatan"].tolist() == ["Mandai", "Cambaaa"]
     # 2 km x 1 km grown by 100 m: (2.2 * 1.2 - ~0.0086) / 2 - 1
     assert report.loc[0, "selisih_luas_persen"] == pytest.approx(31.6, abs=0.5)
+
+
+def test_population_by_bps_codes_bridges_to_kemendagri_codes():
+    raw = raw_desa()
+    raw["KDCBPS"] = ["7308010", "7308010", "7308020"]
+    desa, _ = standardise_desa(raw, columns={**COLS, "kode_bps": "KDCBPS"}, source="batas.shp")
+    table = pd.DataFrame(
+        {"baris": [1, 2], "kode_kec": ["7308010", "7308020"], "Penduduk": ["1000", "300"]}
+    )
+    result, _ = attach_population(
+        desa,
+        table,
+        columns={"kode_kec": "kode_kec", "value": "Penduduk"},
+        level="kecamatan",
+        metric_crs=32750,
+        source="bps.csv",
+    )
+    assert result.groupby("kode_kec")["penduduk"].sum().to_dict() == {
+        "73.09.01": 1000,
+        "73.09.02": 300,
+    }
+
+
+def test_a_province_population_table_serves_one_kabupaten():
+    desa, _ = standardise_desa(raw_desa(), columns=COLS, source="batas.shp")
+    table = pd.DataFrame(
+        {
+            "baris": [1, 2, 3, 4],
+            "kode_desa": ["73.09.01.1001", "73.09.01.2002", "73.09.02.2001", "73.10.01.1001"],
+            "penduduk": ["10", "20", "30", "40"],
+        }
+    )
+    columns = {"kode_desa": "kode_desa", "value": "penduduk"}
+    result, report = attach_population(
+        desa, table, columns=columns, level="desa", metric_crs=32750, source="p.csv"
+    )
+    assert result["penduduk"].tolist() == [10, 20, 30]
+    assert report["nama_di_berkas"].tolist() == ["1 baris kode desa di luar wilayah"]
+    unknown = table.assign(
+        kode_desa=["73.09.01.1001", "73.09.01.2002", "73.09.02.2001", "73.09.01.2999"]
+    )
+    with pytest.raises(InputError, match=r"p.csv, baris 4: kode desa 73.09.01.2999 tidak ada"):
+        attach_population(
+            desa, unknown, columns=columns, level="desa", metric_crs=32750, source="p.csv"
+        )
+
+
+def test_geopackage_layers_are_read(tmp_path):
+    path = tmp_path / "batas.gpkg"
+    raw_desa().drop(columns="baris").to_file(path, layer="desa", driver="GPKG")
+    frame = read_records(path)
+    assert frame["KDEPUM"].tolist()[0] == "73.09.01.1001" and frame.crs.to_epsg() == 4326
