@@ -455,3 +455,75 @@ def attach_population(
         f"{source}: {columns['value']} per kecamatan, dibagi ke desa menurut luas"
     )
     return result, pd.DataFrame(matches, columns=["sumber", "nama_di_berkas", "dicocokkan_dengan"])
+
+
+def population_surface(
+    raw: pd.DataFrame, *, columns: dict[str, str], desa: gpd.GeoDataFrame, source: str
+) -> tuple[gpd.GeoDataFrame, dict[str, object]]:
+    """Turn a finer population layer (points with counts) into weights within each desa.
+
+    Each desa keeps its official total; the surface only says where inside the
+    desa its people live. ``bobot`` is a point's share of its desa's counted
+    people. Points outside every desa are left out and counted in the report.
+
+    Parameters
+    ----------
+    raw
+        Points as read (GeoDataFrame; polygons are reduced to a point on their
+        surface), or a table with ``lintang``/``bujur`` columns.
+    columns
+        ``jumlah`` (the count) and, for tables, ``lintang`` and ``bujur``.
+    desa
+        Desa polygons in a metric CRS with ``kode_desa``.
+    source
+        File name, for messages and the report.
+
+    Returns
+    -------
+    (GeoDataFrame, dict)
+        Points in the desa's CRS with ``kode_desa``, ``bobot``; and a report:
+        ``sumber``, ``titik_dibaca``, ``titik_dipakai``, ``desa_dengan_titik``.
+    """
+    from jangkau.coords import parse_coordinate
+
+    if "jumlah" not in columns:
+        raise InputError(
+            source, "kolom jumlah penduduk tidak ditemukan; isi 'columns.jumlah' di berkas wilayah"
+        )
+    counts = raw[columns["jumlah"]].map(parse_count).to_numpy(dtype=float)
+    if isinstance(raw, gpd.GeoDataFrame):
+        geometry = raw.geometry.to_crs(desa.crs).to_numpy()
+        missing = shapely.is_missing(geometry)
+        geometry = np.where(
+            missing, None, shapely.point_on_surface(np.where(missing, None, geometry))
+        )
+    else:
+        if "lintang" not in columns or "bujur" not in columns:
+            raise InputError(source, "kolom lintang/bujur tidak ditemukan")
+        lat = raw[columns["lintang"]].map(parse_coordinate).to_numpy(dtype=float)
+        lon = raw[columns["bujur"]].map(parse_coordinate).to_numpy(dtype=float)
+        geometry = gpd.GeoSeries(gpd.points_from_xy(lon, lat), crs=4326).to_crs(desa.crs).to_numpy()
+    usable = ~shapely.is_missing(geometry) & np.isfinite(counts) & (counts > 0)
+    points = gpd.GeoDataFrame(
+        {"jumlah": counts[usable]}, geometry=list(geometry[usable]), crs=desa.crs
+    )
+    joined = gpd.sjoin(points, desa[["kode_desa", "geometry"]], how="inner", predicate="within")
+    joined = joined[~joined.index.duplicated()]
+    totals = joined.groupby("kode_desa")["jumlah"].transform("sum")
+    surface = gpd.GeoDataFrame(
+        {
+            "kode_desa": joined["kode_desa"].to_numpy(),
+            "bobot": (joined["jumlah"] / totals).to_numpy(),
+        },
+        geometry=joined.geometry.to_numpy(),
+        crs=desa.crs,
+    )
+    report = {
+        "sumber": source,
+        "titik_dibaca": len(raw),
+        "titik_dipakai": len(surface),
+        "desa_dengan_titik": int(surface["kode_desa"].nunique()),
+    }
+    if surface.empty:
+        raise InputError(source, "tidak ada titik penduduk yang jatuh di dalam desa")
+    return surface, report

@@ -17,6 +17,10 @@ and overrides what is otherwise recognised from the files themselves::
     [penduduk]        # population per desa or per kecamatan
     file = "penduduk_desa_model.csv"
 
+    [penduduk_rinci]  # optional finer surface: points (or a lintang/bujur table) with counts
+    file = "penduduk_grid.gpkg"
+    columns = { jumlah = "jumlah" }
+
     [[aset]]          # asset lists; all other files in data_dir when absent
     file = "sekolah.csv"
     columns = { lintang = "lintang", bujur = "bujur" }
@@ -70,6 +74,7 @@ class Region:
     kecamatan: FileSpec | None = None
     derive_kecamatan: bool = False
     penduduk: FileSpec | None = None
+    penduduk_rinci: FileSpec | None = None
     aset: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -92,6 +97,7 @@ class Region:
         data["desa"] = spec(data["desa"])
         data["kecamatan"] = spec(data["kecamatan"])
         data["penduduk"] = spec(data["penduduk"])
+        data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
         return cls(**data)
 
@@ -166,7 +172,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     if not data_dir.is_dir():
         raise InputError(data_dir, "folder data wilayah tidak ditemukan")
     named: dict[str, FileSpec] = {}
-    for role in ("desa", "kecamatan", "penduduk"):
+    for role in ("desa", "kecamatan", "penduduk", "penduduk_rinci"):
         if role in settings and "file" in settings[role]:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
@@ -186,6 +192,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             named[role] = spec
         elif role == "penduduk":
             population_candidates.append(spec)
+        elif role == "penduduk_rinci" and role in named:
+            ignored[path.name] = f"permukaan penduduk lain; yang dipakai: {named[role].name}"
+        elif role == "penduduk_rinci":
+            named[role] = spec
         elif "aset" in settings:
             ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
@@ -214,6 +224,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         kecamatan=named.get("kecamatan"),
         derive_kecamatan=bool(kecamatan_settings.get("derive", False)) or "kecamatan" not in named,
         penduduk=named.get("penduduk"),
+        penduduk_rinci=named.get("penduduk_rinci"),
         aset=assets,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
@@ -234,6 +245,14 @@ def _complete_columns(spec: FileSpec, role: str) -> None:
         guessed = detect.population_columns(list_columns(path))
         level = guessed.pop("level", None)
         spec.level = spec.level or level
+    elif role == "penduduk_rinci":
+        columns = list_columns(path)
+        guessed = {
+            k: v for k, v in detect.asset_columns(columns).items() if k in ("lintang", "bujur")
+        }
+        value = detect.population_columns(columns).get("value")
+        if value:
+            guessed["jumlah"] = value
     else:
         guessed = detect.asset_columns(list_columns(path))
     spec.columns = {**guessed, **spec.columns}
@@ -251,6 +270,12 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
                 return level, spec
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         columns = list_columns(path)
+        if (
+            geometry == "point"
+            and detect.population_columns(columns)
+            and not detect.looks_like_assets(columns, has_points=True)
+        ):
+            return "penduduk_rinci", FileSpec(path=str(path), level="titik")
         if detect.looks_like_assets(columns, has_points=geometry == "point"):
             return "aset", FileSpec(path=str(path), columns=detect.asset_columns(columns))
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")

@@ -103,6 +103,7 @@ def quality_sections(
     boundary_agreement: pd.DataFrame,
     name_matches: pd.DataFrame,
     ignored: dict[str, str],
+    surface_report: pd.DataFrame | None = None,
 ) -> list[tuple[str, str, pd.DataFrame]]:
     """Return the report's sections as (heading, explanation, table) in reading order."""
     spelled = placed.dropna(subset=["kecamatan_tertulis"])
@@ -158,6 +159,14 @@ def quality_sections(
             "Penulisan nama kecamatan",
             "Nama kecamatan di daftar aset yang ditulis berbeda (huruf, spasi, awalan 'KEC.') dan dinormalkan.",
             spellings,
+        ),
+        (
+            "Sebaran penduduk di dalam desa",
+            "Tanpa lapisan penduduk rinci, penduduk dianggap merata di setiap desa. Dengan lapisan titik "
+            "penduduk, jumlah penduduk desa tetap, tetapi sebarannya mengikuti titik-titik itu.",
+            surface_report
+            if surface_report is not None
+            else pd.DataFrame({"sebaran": ["merata per desa (tanpa lapisan penduduk rinci)"]}),
         ),
         (
             "Berkas yang tidak dipakai",

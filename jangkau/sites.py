@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.coverage import covered_fraction
+from jangkau.coverage import desa_fractions, surface_arrays
 from jangkau.crs import require_metric
 
 SITE_COLUMNS = [
@@ -98,6 +98,7 @@ def propose_sites(
     catalogue: pd.DataFrame,
     k: int = 3,
     max_points: int = 4000,
+    surface: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Propose up to ``k`` new sites per distance service and kecamatan below target.
 
@@ -115,6 +116,9 @@ def propose_sites(
         Most sites per kecamatan and service.
     max_points
         Cap on demand points per kecamatan; the grid coarsens to stay under it.
+    surface
+        Optional population surface (points with ``kode_desa``, ``bobot``):
+        where present, demand sits on its points instead of an even grid.
 
     Returns
     -------
@@ -137,14 +141,14 @@ def propose_sites(
             standards.at[row.layanan, "radius_desa_m"],
         )
         existing = facilities.loc[facilities["layanan"] == row.layanan].geometry.to_numpy()
-        chosen = _choose(members, radius, existing, k=k, max_points=max_points)
+        chosen = _choose(members, radius, existing, k=k, max_points=max_points, surface=surface)
         everyone = desa[desa["kode_kec"] == row.kode_kec]
         everyone_radius = np.where(
             everyone["tipe"].to_numpy() == "kelurahan",
             standards.at[row.layanan, "radius_kelurahan_m"],
             standards.at[row.layanan, "radius_desa_m"],
         )
-        before = _covered_people(everyone, everyone_radius, existing)
+        before = _covered_people(everyone, everyone_radius, existing, surface)
         total = float(everyone["penduduk"].sum())
         sites = list(existing)
         target = float(standards.at[row.layanan, "target_cakupan"]) * total
@@ -152,7 +156,9 @@ def propose_sites(
             if before >= target - 1e-6:
                 break
             sites.append(site)
-            after = _covered_people(everyone, everyone_radius, np.array(sites, dtype=object))
+            after = _covered_people(
+                everyone, everyone_radius, np.array(sites, dtype=object), surface
+            )
             rows.append(
                 {
                     "layanan": row.layanan,
@@ -168,14 +174,13 @@ def propose_sites(
     return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry=geometries, crs=desa.crs)
 
 
-def _covered_people(desa: gpd.GeoDataFrame, radius: np.ndarray, points: np.ndarray) -> float:
-    """Covered population of a set of desa, exactly as the coverage definition counts it."""
+def _covered_people(
+    desa: gpd.GeoDataFrame, radius: np.ndarray, points: np.ndarray, surface: gpd.GeoDataFrame | None
+) -> float:
+    """Covered population of a set of desa, exactly as the coverage itself counts it."""
     polygons = desa.geometry.to_numpy()
-    fraction = np.zeros(len(desa))
-    for value in np.unique(radius):
-        group = radius == value
-        near = _near(points, polygons[group], float(value))
-        fraction[group] = covered_fraction(polygons[group], near, float(value))
+    near = _near(points, polygons, float(np.nanmax(radius)))
+    fraction = desa_fractions(polygons, radius, near, surface=surface_arrays(desa, surface))
     return float((desa["penduduk"].to_numpy(dtype=float) * fraction).sum())
 
 
@@ -188,7 +193,13 @@ def _near(points: np.ndarray, polygons: np.ndarray, radius: float) -> np.ndarray
 
 
 def _choose(
-    members: gpd.GeoDataFrame, radius: np.ndarray, existing: np.ndarray, *, k: int, max_points: int
+    members: gpd.GeoDataFrame,
+    radius: np.ndarray,
+    existing: np.ndarray,
+    *,
+    k: int,
+    max_points: int,
+    surface: gpd.GeoDataFrame | None,
 ) -> list[tuple[shapely.Geometry, str]]:
     polygons = members.geometry.to_numpy()
     area = float(shapely.area(polygons).sum())
@@ -200,6 +211,17 @@ def _choose(
     )
     per_desa = np.bincount(demand_owner, minlength=len(members))
     weights = members["penduduk"].to_numpy(dtype=float)[demand_owner] / per_desa[demand_owner]
+    arrays = surface_arrays(members, surface)
+    if arrays is not None:
+        # Desa with a population surface put their demand on its points instead of the grid.
+        points, owner, share = arrays
+        surfaced = np.bincount(owner, weights=share, minlength=len(members)) > 0
+        keep = ~surfaced[demand_owner]
+        demand = np.concatenate([demand[keep], points])
+        demand_owner = np.concatenate([demand_owner[keep], owner])
+        weights = np.concatenate(
+            [weights[keep], members["penduduk"].to_numpy(dtype=float)[owner] * share]
+        )
     demand_radius = radius[demand_owner]
     covered = np.zeros(len(demand), dtype=bool)
     for value in np.unique(demand_radius):

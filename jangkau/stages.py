@@ -122,6 +122,16 @@ def run_boundaries(region: Region, work: Path) -> Path:
         metric_crs=metric,
         source=spec.name if spec else "",
     )
+    surface_spec = region.penduduk_rinci
+    if surface_spec is not None:
+        surface, surface_report = reconcile.population_surface(
+            read_records(surface_spec.path, **surface_spec.options),
+            columns=surface_spec.columns,
+            desa=desa.to_crs(metric),
+            source=surface_spec.name,
+        )
+        surface.to_crs(4326).to_parquet(work / "permukaan_penduduk.parquet")
+        pd.DataFrame([surface_report]).to_parquet(work / "permukaan_laporan.parquet")
     desa.to_parquet(work / "desa.parquet")
     kecamatan.to_parquet(work / "kecamatan.parquet")
     pd.concat([desa_repairs, kecamatan_repairs], ignore_index=True).astype(str).to_parquet(
@@ -162,6 +172,11 @@ def run_assets(region: Region, work: Path) -> Path:
     return work
 
 
+def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
+    path = work / "permukaan_penduduk.parquet"
+    return gpd.read_parquet(path).to_crs(metric) if path.exists() else None
+
+
 def run_coverage(region: Region, work: Path) -> Path:
     """Compute coverage per desa and the gap table per kecamatan × service."""
     catalogue = load_catalogue(region.layanan)
@@ -169,15 +184,21 @@ def run_coverage(region: Region, work: Path) -> Path:
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     assets = gpd.read_parquet(work / "aset.parquet")
     metric = _metric_crs(region, desa)
+    surface = _surface(work, metric)
     desa_coverage = coverage.coverage_by_desa(
-        desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue
+        desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue, surface=surface
     )
     weights = index_weights()
     gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
     desa_gap = desa_index(desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
     desa_gap.rename("indeks_kesenjangan").reset_index().to_parquet(work / "indeks_desa.parquet")
     proposals = propose_sites(
-        desa.to_crs(metric), assets.to_crs(metric), gaps, catalogue=catalogue, k=region.usulan_k
+        desa.to_crs(metric),
+        assets.to_crs(metric),
+        gaps,
+        catalogue=catalogue,
+        k=region.usulan_k,
+        surface=surface,
     )
     proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
@@ -217,6 +238,16 @@ def qgis_styles(catalogue: pd.DataFrame, services: list[str]) -> list[tuple[str,
     return styles
 
 
+def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
+    """Say, per desa, how its people are spread: evenly, or by the finer surface."""
+    label = pd.Series("merata per desa", index=desa.index)
+    path = work / "permukaan_penduduk.parquet"
+    if path.exists():
+        covered = set(pd.read_parquet(path, columns=["kode_desa"])["kode_desa"])
+        label[desa["kode_desa"].isin(covered)] = f"titik penduduk ({region.penduduk_rinci.name})"
+    return label
+
+
 def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, str]:
     """Write the GeoPackage, the gap CSV and the map page; return their paths."""
     catalogue = load_catalogue(region.layanan)
@@ -231,8 +262,18 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
 
     desa_wide = coverage.wide_coverage(desa_coverage, "kode_desa")
     desa_wide = desa_wide.join(pd.read_parquet(work / "indeks_desa.parquet").set_index("kode_desa"))
+    desa = desa.assign(permukaan_penduduk=_surface_label(work, region, desa))
     desa_layer = desa[
-        ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "penduduk", "geometry"]
+        [
+            "kode_desa",
+            "desa",
+            "kode_kec",
+            "kecamatan",
+            "tipe",
+            "penduduk",
+            "permukaan_penduduk",
+            "geometry",
+        ]
     ].join(desa_wide, on="kode_desa")
     kec_wide = gaps[gaps["layanan"].isin(services)].pivot(
         index="kode_kec", columns="layanan", values="cakupan"
@@ -361,6 +402,11 @@ def _quality_sections(work: Path, region: Region) -> list:
         boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),
         name_matches=pd.read_parquet(work / "pencocokan_nama.parquet"),
         ignored=region.ignored,
+        surface_report=(
+            pd.read_parquet(work / "permukaan_laporan.parquet")
+            if (work / "permukaan_laporan.parquet").exists()
+            else None
+        ),
     )
 
 

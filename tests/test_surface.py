@@ -1,0 +1,92 @@
+"""A finer population surface: people placed by points with counts inside each desa."""
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+import shapely
+from conftest import square_desa
+
+from jangkau import stages
+from jangkau.catalogue import load_catalogue
+from jangkau.coverage import coverage_by_desa
+from jangkau.demo import UTM, desa_cell, write_demo
+from jangkau.reconcile import population_surface
+from jangkau.sites import propose_sites
+
+
+@pytest.fixture
+def one_desa():
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 10_000)])
+    desa["penduduk"] = [1000]
+    raw = gpd.GeoDataFrame(
+        {"baris": [1, 2, 3], "jumlah_penduduk": ["300", "700", "5"]},
+        geometry=[shapely.Point(1000, 1000), shapely.Point(9000, 9000), shapely.Point(50_000, 0)],
+        crs=32750,
+    )
+    surface, report = population_surface(
+        raw, columns={"jumlah": "jumlah_penduduk"}, desa=desa, source="titik.gpkg"
+    )
+    return desa, surface, report
+
+
+def test_surface_weights_and_report(one_desa):
+    _, surface, report = one_desa
+    assert sorted(surface["bobot"].round(3)) == [0.3, 0.7]
+    assert report == {
+        "sumber": "titik.gpkg",
+        "titik_dibaca": 3,
+        "titik_dipakai": 2,
+        "desa_dengan_titik": 1,
+    }
+
+
+def test_coverage_follows_the_surface(one_desa):
+    desa, surface, _ = one_desa
+    posyandu = gpd.GeoDataFrame(
+        {"layanan": ["posyandu"]}, geometry=[shapely.Point(1000, 1000)], crs=32750
+    )
+    long = coverage_by_desa(desa, posyandu, catalogue=load_catalogue(), surface=surface)
+    assert long.set_index("layanan").at["posyandu", "penduduk_terlayani"] == pytest.approx(300)
+    even = coverage_by_desa(desa, posyandu, catalogue=load_catalogue())
+    assert even.set_index("layanan").at["posyandu", "cakupan"] < 0.01
+
+
+def test_proposed_site_goes_where_the_people_are(one_desa):
+    desa, surface, _ = one_desa
+    posyandu = gpd.GeoDataFrame(
+        {"layanan": ["posyandu"]}, geometry=[shapely.Point(1000, 1000)], crs=32750
+    )
+    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [0.3]})
+    sites = propose_sites(desa, posyandu, gaps, catalogue=load_catalogue(), k=3, surface=surface)
+    assert len(sites) == 1  # after it everyone counted is within reach
+    assert sites["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(700)
+    assert sites.geometry.iloc[0].distance(shapely.Point(9000, 9000)) <= 500
+    assert sites["cakupan_setelah"].iloc[0] == pytest.approx(1.0)
+
+
+def test_a_region_with_a_surface_file_says_which_desa_use_it(tmp_path):
+    folder = write_demo(tmp_path / "raw")
+    centre = desa_cell(0, 0).centroid
+    points = gpd.GeoDataFrame(
+        {"jumlah_penduduk": [100, 50]},
+        geometry=[centre, shapely.Point(centre.x + 3000, centre.y)],
+        crs=UTM,
+    )
+    points.to_file(folder / "penduduk_titik.geojson", driver="GeoJSON")
+    region = stages.prepare_region(data_dir=folder, name="titik")
+    assert (
+        region.penduduk_rinci is not None
+        and region.penduduk_rinci.columns["jumlah"] == "jumlah_penduduk"
+    )
+    stages.run_all(region, stages.OutputPaths.under(tmp_path, "titik"))
+    desa = gpd.read_file(
+        tmp_path / "data" / "processed" / "titik" / "coverage.gpkg", layer="desa"
+    ).set_index("desa")
+    assert desa.loc["Mawar", "permukaan_penduduk"] == "titik penduduk (penduduk_titik.geojson)"
+    assert desa.loc["Melati", "permukaan_penduduk"] == "merata per desa"
+    # The SD at Mawar's centre reaches the 100 people there, not the 50 three km away.
+    assert desa.loc["Mawar", "cakupan_sd"] == pytest.approx(100 / 150)
+    report = (tmp_path / "data" / "processed" / "titik" / "kualitas_data.html").read_text(
+        encoding="utf-8"
+    )
+    assert "Sebaran penduduk di dalam desa" in report and "penduduk_titik.geojson" in report
