@@ -13,6 +13,7 @@ import os
 import sys
 from pathlib import Path
 
+from jangkau.fetch import NetworkError
 from jangkau.read import InputError
 
 
@@ -52,6 +53,36 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _boundaries(args: argparse.Namespace) -> int:
+    from jangkau import stages
+
+    out = Path(args.out) if args.out else Path(args.root) / "data" / "raw" / args.kode
+    result = stages.fetch_boundaries(args.kode, source=args.source, out=out)
+    counts = result["jumlah"]
+    print(
+        f"jangkau: {counts['desa']} desa/kelurahan, {counts['kecamatan']} kecamatan dari {result['sumber']}"
+    )
+    print(f"  ditulis ke {result['folder']}; tambahkan daftar aset dan tabel penduduk, lalu:")
+    print(f"  jangkau run --data-dir {result['folder']} --name NAMA")
+    return 0
+
+
+def _osm(args: argparse.Namespace) -> int:
+    from jangkau import stages
+
+    result = stages.fetch_osm_assets(
+        args.target,
+        root=Path(args.root),
+        source=args.source,
+        out=Path(args.out) if args.out else None,
+        url=args.url,
+    )
+    print(f"jangkau: {result['jumlah']} fasilitas dari OpenStreetMap ditulis ke {result['berkas']}")
+    if result["di_luar"]:
+        print(f"  {result['di_luar']} fitur di luar batas kabupaten tidak ditulis")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser for ``jangkau``."""
     parser = argparse.ArgumentParser(prog="jangkau", description=__doc__.splitlines()[0])
@@ -64,6 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--root", default=".", help="project root holding regions/ (default: .)")
     run.add_argument("--runner", choices=["local", "prefect"], default="prefect")
     run.set_defaults(handler=_run)
+    boundaries = commands.add_parser(
+        "boundaries", help="desa and kecamatan boundaries for a Kemendagri code"
+    )
+    boundaries.add_argument("kode", help="kabupaten/kota code, e.g. 73.09")
+    boundaries.add_argument("--source", help="folder of wilayah_boundaries dumps, or a base URL")
+    boundaries.add_argument("--out", help="folder to write (default data/raw/KODE)")
+    boundaries.add_argument("--root", default=".", help="project root (default: .)")
+    boundaries.set_defaults(handler=_boundaries)
+    osm = commands.add_parser("osm", help="public facilities from OpenStreetMap as an asset file")
+    osm.add_argument(
+        "target", help="kabupaten code (e.g. 73.09) or region name (regions/NAME.toml)"
+    )
+    osm.add_argument("--source", help="folder of wilayah_boundaries dumps, for a code")
+    osm.add_argument("--out", help="folder to write aset_osm.geojson into")
+    osm.add_argument("--url", help="Overpass API endpoint")
+    osm.add_argument("--root", default=".", help="project root (default: .)")
+    osm.set_defaults(handler=_osm)
     return parser
 
 
@@ -74,6 +122,12 @@ def main(argv: list[str] | None = None) -> int:
         return args.handler(args)
     except InputError as error:
         print(f"jangkau: data masukan bermasalah: {error}", file=sys.stderr)
+        return 2
+    except NetworkError as error:
+        print(f"jangkau: tidak ada jaringan: {error}", file=sys.stderr)
+        return 3
+    except (FileNotFoundError, ValueError) as error:
+        print(f"jangkau: {error}", file=sys.stderr)
         return 2
 
 

@@ -136,7 +136,10 @@ def _spec(data_dir: Path, section: dict[str, Any]) -> FileSpec:
 
 
 def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
-    info = pyogrio.read_info(path, layer=options.get("layer"))
+    try:
+        info = pyogrio.read_info(path, layer=options.get("layer"))
+    except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
+        raise InputError(path, f"tidak dapat dibaca sebagai data spasial ({error})") from error
     geometry = (info.get("geometry_type") or "").lower()
     if "polygon" in geometry:
         return "polygon"
@@ -190,6 +193,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"lapisan {role} lain; yang dipakai: {named[role].name}"
         elif role in ("desa", "kecamatan"):
             named[role] = spec
+        elif role == "kabupaten":
+            ignored[path.name] = "batas kabupaten: tidak diperlukan untuk perhitungan"
         elif role == "penduduk":
             population_candidates.append(spec)
         elif role == "penduduk_rinci" and role in named:
@@ -268,6 +273,8 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
                 spec = FileSpec(path=str(path), level=level)
                 spec.columns = detect.boundary_columns(frame, level)
                 return level, spec
+            if level == "kabupaten":
+                return "kabupaten", FileSpec(path=str(path), level=level)
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         columns = list_columns(path)
         if (
