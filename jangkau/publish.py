@@ -10,6 +10,7 @@ import html
 import json
 import os
 import re
+import shutil
 import sqlite3
 import tempfile
 import zipfile
@@ -97,6 +98,13 @@ def _style_table(path: Path, styles: list[tuple[str, str, str, bool]]) -> pd.Dat
         if layer in columns
     ]
     return pd.DataFrame(rows)
+
+
+def copy_into_place(source: Path, target: Path) -> Path:
+    """Publish a finished file: copy it beside ``target``, then rename it over ``target``."""
+    with replacing(target) as temporary:
+        shutil.copyfile(source, temporary)
+    return target
 
 
 def write_geopackage(
@@ -188,6 +196,7 @@ def page_data(
     catalogue: pd.DataFrame,
     *,
     proposals: pd.DataFrame | None = None,
+    changes: pd.DataFrame | None = None,
     title: str,
     data_date: str,
     metric_crs: object,
@@ -215,6 +224,8 @@ def page_data(
         CRS in which the web simplification tolerance is measured.
     zoom_desa
         Zoom level from which desa replace kecamatan shading.
+    changes
+        The ``perubahan`` table (coverage and facilities now vs the previous run), if any.
     """
     words = labels()
     icons = words["ikon"]
@@ -328,8 +339,37 @@ def page_data(
                     "y": round(point.y, 6),
                 }
             )
+    change_rows = []
+    if (
+        changes is not None
+        and "selisih_cakupan" in changes
+        and changes["selisih_cakupan"].notna().any()
+    ):
+        moved = changes[
+            (changes["selisih_cakupan"].abs() > 1e-4)
+            | (changes["selisih_fasilitas"].fillna(0) != 0)
+        ]
+        moved = moved.reindex(
+            moved["selisih_cakupan"].abs().sort_values(ascending=False).index
+        ).head(15)
+        names_of = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
+        for row in moved.itertuples(index=False):
+            change_rows.append(
+                {
+                    "kecamatan": _text(row.kecamatan),
+                    "layanan": _text(names_of.get(row.layanan, row.layanan)),
+                    "sebelum": _number(row.cakupan_sebelum),
+                    "sekarang": _number(row.cakupan_sekarang),
+                    "fasilitas": _number(row.selisih_fasilitas, 0),
+                }
+            )
+    previous_run = None
+    if changes is not None and len(changes) and changes["proses_sebelumnya"].notna().any():
+        previous_run = _text(changes["proses_sebelumnya"].dropna().iloc[0])
     colours = words["kelas_warna"]
     return {
+        "perubahan": change_rows,
+        "proses_sebelumnya": previous_run,
         "judul": _text(f"{words['peta']['judul_awalan']} — {title}"),
         "tanggal": _text(data_date),
         "kata": {k: _text(v) for k, v in words["peta"].items()},

@@ -80,6 +80,7 @@ class Region:
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
     crs: str | None = None
     usulan_k: int = 3
+    riwayat_n: int = 10
     ignored: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -235,6 +236,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         jenis=dict(settings.get("jenis", {})),
         crs=settings.get("crs"),
         usulan_k=int(settings.get("usulan", {}).get("k", 3)),
+        riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
     )
 

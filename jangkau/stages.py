@@ -300,11 +300,17 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
     }
-    outputs.processed.mkdir(parents=True, exist_ok=True)
+    run_dir, previous = _new_run_dir(outputs.processed / "riwayat")
+    previous_gaps = (
+        pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
+        if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
+        else None
+    )
+    changes = report.changes(previous_gaps, gaps, previous_run=previous.name if previous else None)
     styles = qgis_styles(catalogue, services)
-    gpkg = publish.write_geopackage(outputs.processed / "coverage.gpkg", layers, styles=styles)
-    project = publish.write_qgis_project(
-        outputs.processed / "coverage.qgz",
+    gpkg = publish.write_geopackage(run_dir / "coverage.gpkg", layers, styles=styles)
+    publish.write_qgis_project(
+        run_dir / "coverage.qgz",
         qgis.project_xml(
             title=f"{region.title}: cakupan layanan",
             gpkg_name=gpkg.name,
@@ -312,10 +318,9 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
             styles={layer: qml for layer, _, qml, default in styles if default},
         ),
     )
-    csv = publish.write_csv(outputs.processed / "kesenjangan_kecamatan.csv", gaps)
-    workbook = publish.write_gap_workbook(
-        outputs.processed / "kesenjangan_kecamatan.xlsx", gaps, catalogue
-    )
+    publish.write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
+    publish.write_gap_workbook(run_dir / "kesenjangan_kecamatan.xlsx", gaps, catalogue)
+    publish.write_csv(run_dir / "perubahan.csv", changes)
     data = publish.page_data(
         kecamatan_layer,
         desa_layer,
@@ -323,31 +328,60 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         gaps,
         catalogue,
         proposals=proposals,
+        changes=changes,
         title=region.title,
         data_date=dt.date.today().isoformat(),
         metric_crs=_metric_crs(region, desa),
     )
-    page = publish.render_page(data, load_web_assets())
-    quality = publish.write_text(
-        outputs.processed / "kualitas_data.html",
+    publish.write_text(run_dir / "index.html", publish.render_page(data, load_web_assets()))
+    publish.write_text(
+        run_dir / "kualitas_data.html",
         report.quality_html(region.title, _quality_sections(work, region)),
     )
-    html_path = publish.write_text(outputs.maps / "index.html", page)
-    publish.write_text(
-        outputs.maps / "info.json",
-        json.dumps(
-            {"judul": region.title, "tanggal": dt.date.today().isoformat()}, ensure_ascii=False
-        ),
-    )
+    info = {"judul": region.title, "tanggal": dt.date.today().isoformat(), "proses": run_dir.name}
+    publish.write_text(run_dir / "info.json", json.dumps(info, ensure_ascii=False))
+    # Everything is written: only now do the published files change, each in one rename.
+    written = {}
+    for label, name, folder in PUBLISHED:
+        target = (outputs.maps if folder == "maps" else outputs.processed) / name
+        publish.copy_into_place(run_dir / name, target)
+        written[label] = str(target)
     publish_index(outputs.maps.parent)
-    return {
-        "geopackage": str(gpkg),
-        "proyek_qgis": str(project),
-        "kesenjangan_csv": str(csv),
-        "kesenjangan_xlsx": str(workbook),
-        "kualitas_data": str(quality),
-        "peta": str(html_path),
-    }
+    _prune_history(outputs.processed / "riwayat", keep=region.riwayat_n)
+    return written
+
+
+# Files a run publishes: (label, file name in the run folder, destination folder).
+PUBLISHED = [
+    ("geopackage", "coverage.gpkg", "processed"),
+    ("proyek_qgis", "coverage.qgz", "processed"),
+    ("kesenjangan_csv", "kesenjangan_kecamatan.csv", "processed"),
+    ("kesenjangan_xlsx", "kesenjangan_kecamatan.xlsx", "processed"),
+    ("perubahan", "perubahan.csv", "processed"),
+    ("kualitas_data", "kualitas_data.html", "processed"),
+    ("peta", "index.html", "maps"),
+    ("info_peta", "info.json", "maps"),
+]
+
+
+def _new_run_dir(history: Path) -> tuple[Path, Path | None]:
+    """Create this run's folder under ``riwayat/``; return it and the latest finished run before it."""
+    history.mkdir(parents=True, exist_ok=True)
+    finished = sorted(p for p in history.iterdir() if p.is_dir() and (p / "info.json").exists())
+    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
+    run_dir = history / f"{stamp}-{uuid.uuid4().hex[:6]}"
+    run_dir.mkdir()
+    return run_dir, (finished[-1] if finished else None)
+
+
+def _prune_history(history: Path, *, keep: int) -> None:
+    """Keep the last ``keep`` finished runs; drop older ones and any unfinished leftovers but the newest."""
+    runs = sorted(p for p in history.iterdir() if p.is_dir())
+    finished = [p for p in runs if (p / "info.json").exists()]
+    for old in finished[:-keep] if keep > 0 else finished:
+        shutil.rmtree(old, ignore_errors=True)
+    for leftover in [p for p in runs if p not in finished][:-1]:
+        shutil.rmtree(leftover, ignore_errors=True)
 
 
 def publish_index(maps_root: Path) -> Path:

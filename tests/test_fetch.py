@@ -36,7 +36,9 @@ def test_boundaries_by_code_offline(maros_from_code):
     assert set(desa.columns) >= {"kode_desa", "desa", "kode_kec", "kecamatan", "tipe"}
     assert desa.set_index("kode_desa").at["73.09.01.1001", "tipe"] == "kelurahan"
     # The data set spells it "Malllawa"; name matching treats the spellings as one.
-    assert name_key(kecamatan.set_index("kode_kec").at["73.09.06", "kecamatan"]) == name_key("Mallawa")
+    assert name_key(kecamatan.set_index("kode_kec").at["73.09.06", "kecamatan"]) == name_key(
+        "Mallawa"
+    )
     source = (maros_from_code / "sumber_batas.toml").read_text(encoding="utf-8")
     assert "3c5a7960f4d227a38489094d84252bdbb3f978a5" in source and "2026-08-20" in source
 

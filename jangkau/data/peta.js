@@ -156,13 +156,29 @@
     div.innerHTML = "<h1>" + DATA.judul + "</h1><div>" + W.tanggal_data + ": " + DATA.tanggal + "</div>" +
       "<h2>" + W.pilih_layanan + "</h2><select id='pilih-layanan'>" + pilihan + "</select>" +
       "<div class='legenda' id='legenda'></div>" +
-      "<details><summary>" + W.cara_membaca_judul + "</summary><p>" + W.cara_membaca + "</p></details>";
+      "<details><summary>" + W.cara_membaca_judul + "</summary><p>" + W.cara_membaca + "</p></details>" +
+      ringkasanPerubahan();
     L.DomEvent.disableClickPropagation(div);
     L.DomEvent.disableScrollPropagation(div);
     div.querySelector("select").addEventListener("change", function (e) { pilihLayanan(e.target.value); });
     legenda = div.querySelector("#legenda");
     return div;
   };
+  function ringkasanPerubahan() {
+    if (!DATA.proses_sebelumnya) { return "<div><small>" + W.proses_pertama + "</small></div>"; }
+    if (!DATA.perubahan.length) {
+      return "<div><small>" + W.tanpa_perubahan + " (" + DATA.proses_sebelumnya + ")</small></div>";
+    }
+    var baris = DATA.perubahan.map(function (c) {
+      var f = c.fasilitas ? (c.fasilitas > 0 ? "+" : "") + c.fasilitas : "";
+      return "<tr><td>" + c.kecamatan + "</td><td>" + c.layanan + "</td><td>" + persen(c.sebelum) + " → " +
+        persen(c.sekarang) + "</td><td>" + f + "</td></tr>";
+    }).join("");
+    return "<details id='perubahan'><summary>" + W.perubahan_judul + " (" + DATA.proses_sebelumnya + ")</summary>" +
+      "<table class='rincian'><tr><th>" + W.kecamatan + "</th><th>" + W.layanan + "</th><th>" + W.cakupan +
+      "</th><th>" + W.jumlah_fasilitas + "</th></tr>" + baris + "</table></details>";
+  }
+
   function perbaruiLegenda() {
     if (!legenda) { return; }
     var l = kodeLayanan[aktif];
