@@ -27,8 +27,13 @@ def _region_file(region: str, root: Path) -> Path:
 def _run(args: argparse.Namespace) -> int:
     root = Path(args.root).resolve()
     out_root = Path(args.out).resolve() if args.out else root
+    if args.all:
+        return _run_all(args, root, out_root)
     if args.region is None and (args.data_dir is None or args.name is None):
-        print("jangkau run: beri REGION, atau --data-dir DIR dan --name NAMA", file=sys.stderr)
+        print(
+            "jangkau run: beri REGION, atau --data-dir DIR dan --name NAMA, atau --all",
+            file=sys.stderr,
+        )
         return 2
     region_file = str(_region_file(args.region, root)) if args.region else None
     data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
@@ -37,19 +42,55 @@ def _run(args: argparse.Namespace) -> int:
         from jangkau import stages
 
         region = stages.prepare_region(region_file=region_file, data_dir=data_dir, name=args.name)
-        result = stages.run_all(region, stages.OutputPaths.under(out_root, region.name))
+        result = stages.run_all(
+            region, stages.OutputPaths.under(out_root, region.name), progress=_progress
+        )
     else:
-        os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-        os.environ.setdefault("DO_NOT_TRACK", "1")
-        from flows.coverage import coverage_flow
+        _quiet_prefect()
+        from flows.coverage import coverage_flow, with_runner
 
-        result = coverage_flow(
+        chosen = with_runner(coverage_flow, args.runner, args.dask_address)
+        result = chosen(
             region_file=region_file, data_dir=data_dir, name=args.name, out_root=str(out_root)
         )
     print(result["ringkasan"]["teks"])
     print("Keluaran:")
     for label, path in result["keluaran"].items():
         print(f"  {label}: {path}")
+    return 0
+
+
+def _progress(stage: str) -> None:
+    print(f"  … {stage}", flush=True)
+
+
+def _quiet_prefect() -> None:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
+    region_files = sorted(str(p) for p in (root / "regions").glob("*.toml"))
+    print(f"jangkau: {len(region_files)} wilayah, runner {args.runner}", flush=True)
+    if args.runner == "local":
+        from jangkau import stages
+
+        results = []
+        for region_file in region_files:
+            region = stages.prepare_region(region_file=region_file)
+            done = stages.run_all(
+                region, stages.OutputPaths.under(out_root, region.name), progress=_progress
+            )
+            results.append({"wilayah": region.name, "teks": done["ringkasan"]["teks"]})
+    else:
+        _quiet_prefect()
+        from flows.coverage import all_regions_flow, with_runner
+
+        results = with_runner(all_regions_flow, args.runner, args.dask_address)(
+            region_files, str(out_root)
+        )
+    for result in results:
+        print(f"== {result['wilayah']}\n{result['teks']}")
     return 0
 
 
@@ -93,7 +134,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--name", help="region name for outputs (with --data-dir)")
     run.add_argument("--out", help="put outputs under OUT/data/processed and OUT/maps")
     run.add_argument("--root", default=".", help="project root holding regions/ (default: .)")
-    run.add_argument("--runner", choices=["local", "prefect"], default="prefect")
+    run.add_argument("--runner", choices=["local", "prefect", "dask"], default="prefect")
+    run.add_argument(
+        "--dask-address", help="existing Dask scheduler, tcp://HOST:PORT (with --runner dask)"
+    )
+    run.add_argument("--all", action="store_true", help="run every region file in regions/")
     run.set_defaults(handler=_run)
     boundaries = commands.add_parser(
         "boundaries", help="desa and kecamatan boundaries for a Kemendagri code"

@@ -9,8 +9,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from prefect import flow, task
-from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect import flow, task, unmapped
+from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
 from jangkau import stages
 from jangkau.read import InputError
@@ -84,16 +84,55 @@ def coverage_flow(
     outputs = stages.OutputPaths.under(out_root, region.name)
     work = stages.new_work_dir(outputs)
     try:
-        boundaries_task(region_json, str(work))
-        assets_task(region_json, str(work))
-        coverage_task(region_json, str(work))
-        written = publish_task(region_json, str(work), str(outputs.processed), str(outputs.maps))
+        # Submitted, so that a Dask task runner runs them on its workers; each waits for the one before.
+        boundaries = boundaries_task.submit(region_json, str(work))
+        assets = assets_task.submit(region_json, str(work), wait_for=[boundaries])
+        covered = coverage_task.submit(region_json, str(work), wait_for=[assets])
+        written = publish_task.submit(
+            region_json, str(work), str(outputs.processed), str(outputs.maps), wait_for=[covered]
+        ).result()
         summary = stages.run_summary(work, region)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
     create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")
+    create_link_artifact(
+        link=Path(written["peta"]).resolve().as_uri(),
+        link_text=f"Peta cakupan {region.title}",
+        key=f"peta-{_key(region.name)}",
+    )
     return {"keluaran": written, "ringkasan": summary}
+
+
+@task(name="wilayah-lengkap", retries=1, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
+def region_task(region_file: str, out_root: str) -> dict[str, object]:
+    """Run one whole region with the library's stages (one kabupaten per task)."""
+    region = stages.prepare_region(region_file=region_file)
+    result = stages.run_all(region, stages.OutputPaths.under(out_root, region.name))
+    return {
+        "wilayah": region.name,
+        "keluaran": result["keluaran"],
+        "teks": result["ringkasan"]["teks"],
+    }
+
+
+@flow(name="jangkau-semua-wilayah")
+def all_regions_flow(region_files: list[str], out_root: str = ".") -> list[dict[str, object]]:
+    """Run every region file, one task each, so a Dask task runner spreads them over workers."""
+    futures = region_task.map(region_files, out_root=unmapped(out_root))
+    return [future.result() for future in futures]
+
+
+def with_runner(chosen_flow: object, runner: str, dask_address: str | None = None) -> object:
+    """Return the flow set to run its tasks on threads (``prefect``) or on a Dask cluster (``dask``)."""
+    if runner != "dask":
+        return chosen_flow
+    from prefect_dask import DaskTaskRunner
+
+    if dask_address:
+        return chosen_flow.with_options(task_runner=DaskTaskRunner(address=dask_address))
+    cluster = {"n_workers": 2, "threads_per_worker": 1, "dashboard_address": None}
+    return chosen_flow.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
 
 
 def _key(name: str) -> str:

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import shutil
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -396,7 +397,13 @@ def publish_index(maps_root: Path) -> Path:
     return publish.write_text(maps_root / "index.html", publish.index_page(entries))
 
 
-def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) -> dict[str, object]:
+def run_all(
+    region: Region,
+    outputs: OutputPaths,
+    *,
+    keep_work: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, object]:
     """Run every stage in order with no orchestration (the ``local`` runner).
 
     Returns
@@ -406,9 +413,16 @@ def run_all(region: Region, outputs: OutputPaths, *, keep_work: bool = False) ->
     """
     work = new_work_dir(outputs)
     try:
-        run_boundaries(region, work)
-        run_assets(region, work)
-        run_coverage(region, work)
+        for label, stage in (
+            ("batas wilayah dan penduduk", run_boundaries),
+            (f"aset ({len(region.aset)} berkas)", run_assets),
+            ("cakupan, kesenjangan dan usulan lokasi", run_coverage),
+        ):
+            if progress:
+                progress(f"{region.name}: {label}")
+            stage(region, work)
+        if progress:
+            progress(f"{region.name}: menerbitkan")
         written = run_publish(region, work, outputs)
         return {"keluaran": written, "ringkasan": run_summary(work, region)}
     finally:

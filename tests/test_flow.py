@@ -264,3 +264,44 @@ def test_flow_publishes_quality_and_gap_artifacts(maros_run):
     assert by_key["ringkasan-maros"].type == "markdown"
     assert "# Kualitas data — Kabupaten Maros" in by_key["ringkasan-maros"].data
     assert by_key["kesenjangan-maros"].type == "table"
+
+
+def test_local_prefect_and_dask_runners_give_identical_gap_tables(maros_run, tmp_path):
+    from flows.coverage import with_runner
+    from jangkau import stages
+
+    root, _ = maros_run
+    by_prefect = gpd.read_file(
+        root / "data" / "processed" / "maros" / "coverage.gpkg", layer="kesenjangan"
+    )
+    region = stages.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    stages.run_all(region, stages.OutputPaths.under(tmp_path / "local", "maros"))
+    by_local = gpd.read_file(
+        tmp_path / "local" / "data" / "processed" / "maros" / "coverage.gpkg", layer="kesenjangan"
+    )
+    on_dask = with_runner(coverage_flow, "dask")
+    on_dask(region_file=str(PROJECT / "regions" / "maros.toml"), out_root=str(tmp_path / "dask"))
+    by_dask = gpd.read_file(
+        tmp_path / "dask" / "data" / "processed" / "maros" / "coverage.gpkg", layer="kesenjangan"
+    )
+    pd.testing.assert_frame_equal(by_local, by_prefect)
+    pd.testing.assert_frame_equal(by_local, by_dask)
+
+
+def test_all_regions_run_one_task_each(prefect_harness, tmp_path):
+    from flows.coverage import all_regions_flow
+
+    regions = tmp_path / "regions"
+    regions.mkdir()
+    for name in ("satu", "dua"):
+        (regions / f"{name}.toml").write_text(
+            f'name = "{name}"\ndata_dir = "{tmp_path / "raw" / name}"\ngenerator = "demo"\n',
+            encoding="utf-8",
+        )
+    results = all_regions_flow(sorted(str(p) for p in regions.glob("*.toml")), str(tmp_path))
+    assert [r["wilayah"] for r in results] == ["dua", "satu"]
+    for name in ("satu", "dua"):
+        assert (tmp_path / "maps" / name / "index.html").exists()
+    assert "href='satu/index.html'" in (tmp_path / "maps" / "index.html").read_text(
+        encoding="utf-8"
+    )

@@ -74,7 +74,9 @@ def test_same_inputs_same_tables_and_history_is_pruned(tmp_path):
         tmp_path / "data" / "processed" / "contoh" / "perubahan.csv", dtype={"kode_kec": str}
     )
     # Services assessed by count alone have no coverage to compare.
-    assert (changes["selisih_cakupan"].fillna(0) == 0).all() and changes["proses_sebelumnya"].notna().all()
+    assert (changes["selisih_cakupan"].fillna(0) == 0).all() and changes[
+        "proses_sebelumnya"
+    ].notna().all()
     assert (changes["selisih_fasilitas"] == 0).all()
 
 
