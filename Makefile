@@ -10,7 +10,9 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean serve
+
+PREFECT_PORT ?= 4200
 
 install: $(STAMP)
 
@@ -26,6 +28,13 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# A local Prefect server on 127.0.0.1 and every region's weekly deployment, served until Ctrl-C.
+serve: install
+	PREFECT_API_URL=http://127.0.0.1:$(PREFECT_PORT)/api bash -c '\
+	  $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect-server.log 2>&1 & server=$$!; \
+	  trap "kill $$server" EXIT; \
+	  $(BIN)/python -m flows.serve --wait-for-server && $(BIN)/python -m flows.serve'
 
 lint: install
 	$(BIN)/ruff check jangkau flows tests
