@@ -37,21 +37,27 @@ def resolve_region_task(region_file: str | None, data_dir: str | None, name: str
 @task(
     name="batas-dan-penduduk", retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying
 )
-def boundaries_task(region_json: str, work: str) -> str:
-    """Read and reconcile boundaries and population."""
-    return str(stages.run_boundaries(Region.from_json(region_json), Path(work)))
+def boundaries_task(region_json: str, work: str, cache_dir: str) -> str:
+    """Read and reconcile boundaries and population (reused when the inputs are unchanged)."""
+    return str(
+        stages.run_boundaries(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+    )
 
 
 @task(name="aset", retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
-def assets_task(region_json: str, work: str) -> str:
-    """Read, clean and place every asset record."""
-    return str(stages.run_assets(Region.from_json(region_json), Path(work)))
+def assets_task(region_json: str, work: str, cache_dir: str) -> str:
+    """Read, clean and place every asset record (reused when the inputs are unchanged)."""
+    return str(
+        stages.run_assets(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+    )
 
 
 @task(name="cakupan")
-def coverage_task(region_json: str, work: str) -> str:
-    """Compute coverage and the gap table."""
-    return str(stages.run_coverage(Region.from_json(region_json), Path(work)))
+def coverage_task(region_json: str, work: str, cache_dir: str) -> str:
+    """Compute coverage, the gap table and proposed sites (reused when the inputs are unchanged)."""
+    return str(
+        stages.run_coverage(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+    )
 
 
 @task(name="terbitkan")
@@ -85,9 +91,10 @@ def coverage_flow(
     work = stages.new_work_dir(outputs)
     try:
         # Submitted, so that a Dask task runner runs them on its workers; each waits for the one before.
-        boundaries = boundaries_task.submit(region_json, str(work))
-        assets = assets_task.submit(region_json, str(work), wait_for=[boundaries])
-        covered = coverage_task.submit(region_json, str(work), wait_for=[assets])
+        cache = str(outputs.processed / ".cache")
+        boundaries = boundaries_task.submit(region_json, str(work), cache)
+        assets = assets_task.submit(region_json, str(work), cache, wait_for=[boundaries])
+        covered = coverage_task.submit(region_json, str(work), cache, wait_for=[assets])
         written = publish_task.submit(
             region_json, str(work), str(outputs.processed), str(outputs.maps), wait_for=[covered]
         ).result()

@@ -10,7 +10,9 @@ region as JSON, so nothing large passes through an orchestrator; the
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
+import os
 import shutil
 import uuid
 from collections.abc import Callable
@@ -93,7 +95,7 @@ def _metric_crs(region: Region, desa: gpd.GeoDataFrame) -> object:
     return region.crs if region.crs else metric_crs_for(desa)
 
 
-def run_boundaries(region: Region, work: Path) -> Path:
+def _run_boundaries(region: Region, work: Path) -> Path:
     """Read, repair and reconcile boundaries and population; write ``desa`` and ``kecamatan``."""
     source = region.desa.name
     desa_raw = read_records(region.desa.path, **region.desa.options)
@@ -143,7 +145,7 @@ def run_boundaries(region: Region, work: Path) -> Path:
     return work
 
 
-def run_assets(region: Region, work: Path) -> Path:
+def _run_assets(region: Region, work: Path) -> Path:
     """Read every asset file, then place, repair, classify and de-duplicate the records."""
     desa = gpd.read_parquet(work / "desa.parquet")
     metric = _metric_crs(region, desa)
@@ -178,7 +180,7 @@ def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
     return gpd.read_parquet(path).to_crs(metric) if path.exists() else None
 
 
-def run_coverage(region: Region, work: Path) -> Path:
+def _run_coverage(region: Region, work: Path) -> Path:
     """Compute coverage per desa and the gap table per kecamatan × service."""
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
@@ -397,6 +399,122 @@ def publish_index(maps_root: Path) -> Path:
     return publish.write_text(maps_root / "index.html", publish.index_page(entries))
 
 
+# What each cached stage writes into the work folder, and what its result depends on.
+STAGE_FILES = {
+    "batas": [
+        "desa.parquet",
+        "kecamatan.parquet",
+        "perbaikan_batas.parquet",
+        "selisih_batas.parquet",
+        "pencocokan_nama.parquet",
+        "permukaan_penduduk.parquet",
+        "permukaan_laporan.parquet",
+    ],
+    "aset": ["aset.parquet", "aset_ditolak.parquet", "aset_dibaca.parquet"],
+    "cakupan": [
+        "cakupan_desa.parquet",
+        "kesenjangan.parquet",
+        "indeks_desa.parquet",
+        "usulan_lokasi.parquet",
+    ],
+}
+
+
+def _file_digest(path: str | Path, digest: object) -> None:
+    path = Path(path)
+    # A shapefile's attributes and CRS live in its sidecars; they are part of its content.
+    siblings = (
+        sorted(path.parent.glob(path.stem + ".*")) if path.suffix.lower() == ".shp" else [path]
+    )
+    for member in siblings:
+        digest.update(member.name.encode())
+        digest.update(member.read_bytes())
+
+
+def _code_digest(digest: object) -> None:
+    package = Path(__file__).parent
+    for member in sorted([*package.glob("*.py"), *package.glob("data/*.toml")]):
+        digest.update(member.read_bytes())
+
+
+def stage_keys(region: Region) -> dict[str, str]:
+    """Return each cached stage's key: a hash of its input files' contents, settings and code.
+
+    File times play no part: an unchanged file copied anew keeps its key.
+    """
+    settings = Region.from_json(region.to_json())
+    settings.data_dir = ""
+    keys, chained = {}, hashlib.sha256()
+    _code_digest(chained)
+    parts = {
+        "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
+        "aset": region.aset,
+        "cakupan": [],
+    }
+    for stage, specs in parts.items():
+        for spec in specs:
+            if spec is not None:
+                _file_digest(spec.path, chained)
+                chained.update(
+                    json.dumps(
+                        [spec.columns, spec.options, spec.level, spec.jenis], sort_keys=True
+                    ).encode()
+                )
+        if stage == "batas":
+            chained.update(
+                json.dumps([region.derive_kecamatan, region.crs], sort_keys=True).encode()
+            )
+        elif stage == "aset":
+            chained.update(json.dumps(region.jenis, sort_keys=True).encode())
+        else:
+            chained.update(
+                json.dumps([region.layanan, region.usulan_k], sort_keys=True, default=str).encode()
+            )
+        keys[stage] = chained.copy().hexdigest()[:20]
+    return keys
+
+
+def _cached(stage: str, run: Callable[[Region, Path], Path]) -> Callable[..., Path]:
+    def cached_stage(region: Region, work: Path, *, cache_dir: Path | None = None) -> Path:
+        if cache_dir is None:
+            return run(region, work)
+        entry = cache_dir / f"{stage}-{stage_keys(region)[stage]}"
+        if (entry / "selesai").exists():
+            for name in STAGE_FILES[stage]:
+                if (entry / name).exists():
+                    shutil.copyfile(entry / name, work / name)
+            (work / f"dipakai_ulang_{stage}").touch()
+            return work
+        run(region, work)
+        staging = cache_dir / f".{entry.name}-{uuid.uuid4().hex[:6]}"
+        staging.mkdir(parents=True)
+        for name in STAGE_FILES[stage]:
+            if (work / name).exists():
+                shutil.copyfile(work / name, staging / name)
+        (staging / "selesai").touch()
+        shutil.rmtree(entry, ignore_errors=True)
+        os.replace(staging, entry)
+        for old in sorted(cache_dir.glob(f"{stage}-*"), key=lambda p: p.stat().st_mtime)[:-3]:
+            shutil.rmtree(old, ignore_errors=True)
+        return work
+
+    cached_stage.__name__ = run.__name__.lstrip("_")
+    cached_stage.__doc__ = (run.__doc__ or "") + (
+        "\n\n    With ``cache_dir``, a result cached under the same content key is reused instead."
+    )
+    return cached_stage
+
+
+run_boundaries = _cached("batas", _run_boundaries)
+run_assets = _cached("aset", _run_assets)
+run_coverage = _cached("cakupan", _run_coverage)
+
+
+def reused_stages(work: Path) -> list[str]:
+    """Return the stages whose results this run took from the cache."""
+    return sorted(p.name.removeprefix("dipakai_ulang_") for p in work.glob("dipakai_ulang_*"))
+
+
 def run_all(
     region: Region,
     outputs: OutputPaths,
@@ -420,7 +538,7 @@ def run_all(
         ):
             if progress:
                 progress(f"{region.name}: {label}")
-            stage(region, work)
+            stage(region, work, cache_dir=outputs.processed / ".cache")
         if progress:
             progress(f"{region.name}: menerbitkan")
         written = run_publish(region, work, outputs)
@@ -482,6 +600,12 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         f"{int(per_source['ditolak'].sum())} ditolak.\n"
         + "Cakupan terendah per layanan:\n"
         + "\n".join(worst_lines)
+    )
+    reused = reused_stages(work)
+    text += (
+        f"\nDipakai ulang dari cache (masukan tidak berubah): {', '.join(reused)}"
+        if reused
+        else "\nSemua tahap dihitung (tidak ada hasil tersimpan untuk masukan ini)."
     )
     if region.ignored:
         text += "\nBerkas yang tidak dipakai:\n" + "\n".join(

@@ -305,3 +305,17 @@ def test_all_regions_run_one_task_each(prefect_harness, tmp_path):
     assert "href='satu/index.html'" in (tmp_path / "maps" / "index.html").read_text(
         encoding="utf-8"
     )
+
+
+def test_a_second_flow_run_with_unchanged_inputs_reuses_its_stages(demo_run):
+    root, first = demo_run
+    assert "Semua tahap dihitung" in first["ringkasan"]["teks"]
+    again = coverage_flow(
+        region_file=str(PROJECT / "regions" / "demo.toml"),
+        data_dir=str(root / "raw"),
+        out_root=str(root),
+    )
+    assert (
+        "Dipakai ulang dari cache (masukan tidak berubah): aset, batas, cakupan"
+        in again["ringkasan"]["teks"]
+    )

@@ -1,6 +1,7 @@
 """Runs that publish all at once, keep a history, say what changed, and survive being killed."""
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,3 +115,37 @@ def test_changes_since_the_previous_run(tmp_path):
         pd.testing.assert_series_equal(
             first["cakupan_sekarang"], changes["cakupan_sekarang"], check_names=False
         )
+
+
+def test_unchanged_inputs_reuse_cached_stages_and_say_so(tmp_path, capsys):
+    folder = write_demo(tmp_path / "raw")
+    args = [
+        "run",
+        "--data-dir",
+        str(folder),
+        "--name",
+        "contoh",
+        "--out",
+        str(tmp_path),
+        "--runner",
+        "local",
+    ]
+    assert main(args) == 0
+    assert "Semua tahap dihitung" in capsys.readouterr().out
+    first = gpd.read_file(published(tmp_path, "contoh")[0], layer="kesenjangan")
+    # A copy made now has new file times but the same content: still reused.
+    copy = tmp_path / "salinan"
+    shutil.copytree(folder, copy)
+    assert main([*args[:2], str(copy), *args[3:]]) == 0
+    assert (
+        "Dipakai ulang dari cache (masukan tidak berubah): aset, batas, cakupan"
+        in capsys.readouterr().out
+    )
+    pd.testing.assert_frame_equal(
+        first, gpd.read_file(published(tmp_path, "contoh")[0], layer="kesenjangan")
+    )
+    # A changed asset list: boundaries are reused, the rest is computed again.
+    schools = pd.read_csv(copy / "sekolah.csv", sep=";", dtype=str)
+    schools.iloc[:-1].to_csv(copy / "sekolah.csv", sep=";", index=False)
+    assert main([*args[:2], str(copy), *args[3:]]) == 0
+    assert "Dipakai ulang dari cache (masukan tidak berubah): batas\n" in capsys.readouterr().out
