@@ -10,7 +10,7 @@ export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 export PREFECT_LOGGING_LEVEL ?= WARNING
 
-.PHONY: install run test lint clean serve
+.PHONY: install run test lint clean serve bench
 
 PREFECT_PORT ?= 4200
 
@@ -35,6 +35,10 @@ serve: install
 	  $(BIN)/prefect server start --host 127.0.0.1 --port $(PREFECT_PORT) > .prefect-server.log 2>&1 & server=$$!; \
 	  trap "kill $$server" EXIT; \
 	  $(BIN)/python -m flows.serve --wait-for-server && $(BIN)/python -m flows.serve'
+
+# Speed and memory per stage for Maros and Sulawesi Selatan; writes benchmarks/results.md.
+bench: install
+	$(BIN)/python -m benchmarks.run
 
 lint: install
 	$(BIN)/ruff check jangkau flows tests

@@ -57,6 +57,19 @@ def covered_fraction(
     return np.clip(fraction, 0.0, 1.0)
 
 
+def covered_parts(
+    polygons: np.ndarray, points: np.ndarray, radius_m: float, *, quad_segs: int = QUAD_SEGMENTS
+) -> np.ndarray:
+    """Return, per polygon, the part of it within ``radius_m`` of any point (empty where none)."""
+    polygons = np.asarray(polygons, dtype=object)
+    if len(points) == 0 or len(polygons) == 0:
+        return np.array([shapely.Polygon() for _ in polygons], dtype=object)
+    reach = shapely.union_all(
+        shapely.buffer(np.asarray(points, dtype=object), radius_m, quad_segs=quad_segs)
+    )
+    return shapely.intersection(polygons, reach)
+
+
 def surface_arrays(desa: gpd.GeoDataFrame, surface: gpd.GeoDataFrame | None) -> tuple | None:
     """Return (points, desa row of each point, weight) of a population surface, or None."""
     if surface is None or len(surface) == 0:

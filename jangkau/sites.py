@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.coverage import desa_fractions, surface_arrays
+from jangkau.coverage import QUAD_SEGMENTS, covered_parts, desa_fractions, surface_arrays
 from jangkau.crs import require_metric
 
 SITE_COLUMNS = [
@@ -128,37 +128,51 @@ def propose_sites(
     require_metric(desa, "desa")
     rows: list[dict] = []
     geometries: list[shapely.Geometry] = []
+    if k <= 0:
+        return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry=geometries, crs=desa.crs)
     standards = catalogue.set_index("layanan")
     below = gaps.merge(catalogue[["layanan", "target_cakupan"]], on="layanan")
     below = below[below["cakupan"].notna() & (below["cakupan"] < below["target_cakupan"] - 1e-9)]
+    by_kecamatan = dict(tuple(desa.groupby("kode_kec", sort=False)))
+    by_service = {
+        service: points.geometry.to_numpy()
+        for service, points in facilities.groupby("layanan", sort=False)
+    }
     for row in below.itertuples(index=False):
-        members = desa[(desa["kode_kec"] == row.kode_kec) & (desa["penduduk"] > 0)]
+        everyone = by_kecamatan.get(row.kode_kec)
+        if everyone is None:
+            continue
+        members = everyone[everyone["penduduk"] > 0]
         if members.empty:
             continue
-        radius = np.where(
-            members["tipe"].to_numpy() == "kelurahan",
+        radii = (
             standards.at[row.layanan, "radius_kelurahan_m"],
             standards.at[row.layanan, "radius_desa_m"],
         )
-        existing = facilities.loc[facilities["layanan"] == row.layanan].geometry.to_numpy()
+        everyone_radius = np.where(everyone["tipe"].to_numpy() == "kelurahan", *radii)
+        radius = everyone_radius[(everyone["penduduk"] > 0).to_numpy()]
+        # Only facilities within reach of the kecamatan can matter to it.
+        existing = _near(
+            by_service.get(row.layanan, np.array([], dtype=object)),
+            everyone.geometry.to_numpy(),
+            float(np.nanmax(everyone_radius)),
+        )
         chosen = _choose(members, radius, existing, k=k, max_points=max_points, surface=surface)
-        everyone = desa[desa["kode_kec"] == row.kode_kec]
-        everyone_radius = np.where(
-            everyone["tipe"].to_numpy() == "kelurahan",
-            standards.at[row.layanan, "radius_kelurahan_m"],
-            standards.at[row.layanan, "radius_desa_m"],
-        )
-        before = _covered_people(everyone, everyone_radius, existing, surface)
         total = float(everyone["penduduk"].sum())
+        before = float(row.cakupan) * total
         sites = list(existing)
         target = float(standards.at[row.layanan, "target_cakupan"]) * total
+        exact = _ExactCoverage(everyone, everyone_radius, existing) if surface is None else None
         for order, (site, owner) in enumerate(chosen, start=1):
             if before >= target - 1e-6:
                 break
             sites.append(site)
-            after = _covered_people(
-                everyone, everyone_radius, np.array(sites, dtype=object), surface
-            )
+            if exact is not None:
+                after = exact.add(site)
+            else:
+                after = _covered_people(
+                    everyone, everyone_radius, np.array(sites, dtype=object), surface
+                )
             rows.append(
                 {
                     "layanan": row.layanan,
@@ -172,6 +186,37 @@ def propose_sites(
             geometries.append(site)
             before = after
     return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry=geometries, crs=desa.crs)
+
+
+class _ExactCoverage:
+    """The covered part of each desa, kept up to date as sites are added one at a time.
+
+    Same definition as :func:`jangkau.coverage.covered_fraction` (union of
+    discs, intersected with each desa), computed once for the existing
+    facilities and then grown by each new site's disc.
+    """
+
+    def __init__(self, desa: gpd.GeoDataFrame, radius: np.ndarray, existing: np.ndarray) -> None:
+        self.polygons = desa.geometry.to_numpy()
+        self.radius = radius
+        self.area = shapely.area(self.polygons)
+        self.people = desa["penduduk"].to_numpy(dtype=float)
+        self.covered = np.empty(len(self.polygons), dtype=object)
+        for value in np.unique(radius):
+            group = radius == value
+            self.covered[group] = covered_parts(self.polygons[group], existing, float(value))
+
+    def people_covered(self) -> float:
+        share = np.where(self.area > 0, shapely.area(self.covered) / self.area, 0.0)
+        return float((self.people * np.clip(share, 0, 1)).sum())
+
+    def add(self, site: shapely.Geometry) -> float:
+        centres = np.full(len(self.polygons), site, dtype=object)
+        discs = shapely.buffer(centres, self.radius, quad_segs=QUAD_SEGMENTS)
+        touched = shapely.intersects(discs, self.polygons)
+        grown = shapely.intersection(discs[touched], self.polygons[touched])
+        self.covered[touched] = shapely.union(self.covered[touched], grown)
+        return self.people_covered()
 
 
 def _covered_people(
@@ -224,11 +269,11 @@ def _choose(
         )
     demand_radius = radius[demand_owner]
     covered = np.zeros(len(demand), dtype=bool)
+    existing_tree = shapely.STRtree(existing) if len(existing) else None
     for value in np.unique(demand_radius):
         group = np.flatnonzero(demand_radius == value)
-        if len(existing):
-            tree = shapely.STRtree(existing)
-            hits = tree.query(demand[group], predicate="dwithin", distance=float(value))
+        if existing_tree is not None:
+            hits = existing_tree.query(demand[group], predicate="dwithin", distance=float(value))
             covered[group[np.unique(hits[0])]] = True
     weights[covered] = 0.0
     pairs_candidate, pairs_demand = [], []
