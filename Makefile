@@ -8,7 +8,6 @@ REGION ?= demo
 # Prefect runs offline here: no telemetry, no update checks.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
-export PREFECT_LOGGING_LEVEL ?= WARNING
 
 .PHONY: install run test lint clean serve bench
 

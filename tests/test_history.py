@@ -149,3 +149,31 @@ def test_unchanged_inputs_reuse_cached_stages_and_say_so(tmp_path, capsys):
     schools.iloc[:-1].to_csv(copy / "sekolah.csv", sep=";", index=False)
     assert main([*args[:2], str(copy), *args[3:]]) == 0
     assert "Dipakai ulang dari cache (masukan tidak berubah): batas\n" in capsys.readouterr().out
+
+
+def test_outputs_hold_no_absolute_path_of_the_machine(tmp_path):
+    folder = write_demo(tmp_path / "raw")
+    args = [
+        "run",
+        "--data-dir",
+        str(folder),
+        "--name",
+        "contoh",
+        "--out",
+        str(tmp_path / "hasil"),
+        "--runner",
+        "local",
+    ]
+    assert main(args) == 0
+    written = [
+        p for p in (tmp_path / "hasil").rglob("*") if p.is_file() and ".cache" not in p.parts
+    ]
+    assert len(written) > 8
+    for path in written:
+        data = path.read_bytes()
+        if path.suffix == ".qgz":
+            import zipfile
+
+            with zipfile.ZipFile(path) as archive:
+                data = b"".join(archive.read(n) for n in archive.namelist())
+        assert str(tmp_path).encode() not in data, path
