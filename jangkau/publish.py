@@ -454,20 +454,8 @@ def write_gap_workbook(path: Path, gaps: pd.DataFrame, catalogue: pd.DataFrame) 
     summary = summary.reset_index()
     summary["indeks_kesenjangan"] = summary["indeks_kesenjangan"].round(1)
     sheets = {words["ringkasan"]: summary}
-    per_service_columns = [
-        "kode_kec",
-        "kecamatan",
-        "penduduk",
-        "jumlah_fasilitas",
-        "penduduk_terlayani",
-        "cakupan",
-        "kebutuhan",
-        "kekurangan",
-        "desa_tanpa_layanan",
-        "memenuhi_minimum",
-        "indeks_kesenjangan",
-        "peringkat",
-    ]
+    # Each service's sheet: the gap table's columns but the service itself.
+    per_service_columns = [c for c in gaps.columns if c != "layanan"]
     for service in catalogue["layanan"]:
         rows = gaps[gaps["layanan"] == service].sort_values(
             ["peringkat", "kode_kec"], na_position="last"
