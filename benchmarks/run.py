@@ -110,11 +110,13 @@ def io_floor(name: str, out: Path) -> dict:
 def child(kind: str, name: str, out: Path) -> dict:
     """Run one measurement in a fresh process; add its peak memory (MB)."""
     code = (
-        "import json, sys; sys.path.insert(0, %r); from benchmarks.run import %s as f; "
-        "from pathlib import Path; print(json.dumps(f(%r, Path(%r))))" % (str(ROOT), kind, name, str(out))
+        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from benchmarks.run import {kind} as f; "
+        f"from pathlib import Path; print(json.dumps(f({name!r}, Path({str(out)!r}))))"
     )
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     answer = json.loads(result.stdout.strip().splitlines()[-1])
     answer["memori_puncak_mb"] = round(max(peak, before) / 1024, 1)
@@ -126,19 +128,50 @@ def prefect_overhead(out: Path) -> dict:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    env = {**os.environ, "PREFECT_HOME": str(out / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(out / "prefect"),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    }
     env["DO_NOT_TRACK"] = "1"
     server = subprocess.Popen(
-        [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "prefect",
+            "server",
+            "start",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
     env["PREFECT_LOGGING_LEVEL"] = "WARNING"
     try:
-        subprocess.run([sys.executable, "-m", "flows.serve", "--wait-for-server"], env=env, cwd=ROOT, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "flows.serve", "--wait-for-server"],
+            env=env,
+            cwd=ROOT,
+            check=True,
+        )
         timings = {}
         for runner in ("local", "prefect", "local", "prefect"):
-            args = [sys.executable, "-m", "flows.cli", "run", "maros", "--runner", runner, "--out", str(out / runner)]
+            args = [
+                sys.executable,
+                "-m",
+                "flows.cli",
+                "run",
+                "maros",
+                "--runner",
+                runner,
+                "--out",
+                str(out / runner),
+            ]
             clock = time.perf_counter()
             subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
             timings[runner] = time.perf_counter() - clock  # the second (warm) run of each counts
@@ -148,9 +181,51 @@ def prefect_overhead(out: Path) -> dict:
         server.wait(timeout=30)
 
 
+def national(out: Path, *, copies: int = 27, runner: str = "dask") -> dict:
+    """Time a synthetic national-scale input: ``copies`` province-sized regions, one task each.
+
+    Every region reads the province files (Sulawesi Selatan: 3,056 desa, 43,346
+    asset records), so 27 copies make about 82,500 desa and 1.17 million
+    asset records. Caches are per region and start empty.
+    """
+    root = out / "nasional"
+    (root / "regions").mkdir(parents=True)
+    for index in range(copies):
+        (root / "regions" / f"provinsi_{index:02d}.toml").write_text(
+            f'name = "provinsi_{index:02d}"\ndata_dir = "{SHARED / "sulsel"}"\n', encoding="utf-8"
+        )
+    args = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "run",
+        "--all",
+        "--runner",
+        runner,
+        "--root",
+        str(root),
+        "--out",
+        str(root),
+    ]
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    clock = time.perf_counter()
+    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
+    seconds = time.perf_counter() - clock
+    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    return {
+        "detik": seconds,
+        "wilayah": copies,
+        "memori_puncak_proses_mb": round(peak / 1024, 1),
+        "runner": runner,
+    }
+
+
 def table(results: dict) -> str:
     lines = [
-        "| skenario | desa | aset | " + " | ".join(STAGES) + " | memori puncak (MB) | lantai I/O (s) |",
+        "| skenario | desa | aset | "
+        + " | ".join(STAGES)
+        + " | memori puncak (MB) | lantai I/O (s) |",
         "|---|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|",
     ]
     for name, result in results.items():
@@ -169,6 +244,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="make bench")
     parser.add_argument("--scenarios", default="maros,sulsel")
     parser.add_argument("--skip-prefect", action="store_true")
+    parser.add_argument(
+        "--national", action="store_true", help="also the 27-province synthetic national input"
+    )
     args = parser.parse_args()
     out = Path(tempfile.mkdtemp(prefix="jangkau-bench-"))
     results: dict[str, dict] = {}
@@ -178,6 +256,7 @@ def main() -> int:
             results[name] = child("run_scenario", name, out)
             results[name]["lantai_io"] = child("io_floor", name, out)["detik"]
         overhead = None if args.skip_prefect else prefect_overhead(out)
+        nationwide = national(out) if args.national else None
     finally:
         shutil.rmtree(out, ignore_errors=True)
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
@@ -201,14 +280,28 @@ def main() -> int:
         )
     if overhead:
         text.append(
-            f"- Prefect overhead for Maros against a running local server: {overhead['prefect'] - overhead['local']:.1f} s "
-            f"(local {overhead['local']:.1f} s, prefect {overhead['prefect']:.1f} s; target at most 3 s)."
+            "- Prefect overhead for Maros against a running local server: "
+            f"{overhead['prefect'] - overhead['local']:.1f} s (local {overhead['local']:.1f} s, prefect {overhead['prefect']:.1f} s; target at most 3 s)."
         )
+    if nationwide:
+        text.append(
+            f"- National synthetic ({nationwide['wilayah']} province-sized regions, about "
+            f"{nationwide['wilayah'] * 3056:,} desa and {nationwide['wilayah'] * 43346:,} asset records), "
+            f"`--all --runner {nationwide['runner']}` on a 2-worker local Dask cluster: "
+            f"{nationwide['detik'] / 60:.1f} min, "
+            f"largest single process {nationwide['memori_puncak_proses_mb']:,.0f} MB "
+            "(target at most 15 min and 8 GB)."
+        )
+    else:
+        text.append("- National synthetic: not run (`python -m benchmarks.run --national`).")
     if "maros" in results and "sulsel" in results:
         per = {
-            name: results[name]["waktu"]["total"] / results[name]["jumlah"]["desa"] * 1000 for name in ("maros", "sulsel")
+            name: results[name]["waktu"]["total"] / results[name]["jumlah"]["desa"] * 1000
+            for name in ("maros", "sulsel")
         }
-        text.append(f"- Time per desa: Maros {per['maros']:.1f} ms, Sulawesi Selatan {per['sulsel']:.1f} ms.")
+        text.append(
+            f"- Time per desa: Maros {per['maros']:.1f} ms, Sulawesi Selatan {per['sulsel']:.1f} ms."
+        )
     report = "\n".join(text) + "\n"
     (ROOT / "benchmarks" / "results.md").write_text(report, encoding="utf-8")
     print(report)

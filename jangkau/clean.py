@@ -18,7 +18,7 @@ from jangkau.catalogue import KindTable
 from jangkau.coords import parse_coordinate, parse_pair
 from jangkau.crs import require_metric
 from jangkau.names import name_key
-from jangkau.read import InputError, record_as_text
+from jangkau.read import InputError, records_as_text
 
 STANDARD_COLUMNS = [
     "sumber",
@@ -130,7 +130,7 @@ def standardise_assets(
             "" if _blank(a) and _blank(b) else f"{a or ''}; {b or ''}"
             for a, b in zip(lat_text, lon_text, strict=True)
         ]
-    out["data_asli"] = [record_as_text(row) for _, row in raw.iterrows()]
+    out["data_asli"] = records_as_text(raw)
     return out[STANDARD_COLUMNS].reset_index(drop=True)
 
 
@@ -240,10 +240,18 @@ def place_assets(
         points = projected.to_numpy()
         finite = np.isfinite(shapely.get_x(points)) & np.isfinite(shapely.get_y(points))
         todo, points = todo[finite], points[finite]
-        hits, dist = tree.query_nearest(
-            points, max_distance=tolerance_m, return_distance=True, all_matches=False
+        # Most points lie inside a desa: a containment query settles them; only the rest
+        # need the slower nearest-within-tolerance search.
+        inside_point, inside_desa = tree.query(points, predicate="within")
+        first = np.unique(inside_point, return_index=True)[1]
+        inside_point, inside_desa = inside_point[first], inside_desa[first]
+        rest = np.setdiff1d(np.arange(len(points)), inside_point)
+        (near_point, near_desa), near_dist = tree.query_nearest(
+            points[rest], max_distance=tolerance_m, return_distance=True, all_matches=False
         )
-        point_index, desa_index = hits
+        point_index = np.concatenate([inside_point, rest[near_point]])
+        desa_index = np.concatenate([inside_desa, near_desa])
+        dist = np.concatenate([np.zeros(len(inside_point)), near_dist])
         rows = todo[point_index]
         chosen[rows] = desa_index
         repairs[rows] = repair
@@ -357,15 +365,18 @@ def mark_duplicates(
         i: f"{s} baris {b}"
         for i, s, b in zip(order.index, order["sumber"], order["baris"], strict=True)
     }
-    for position, (index, row) in enumerate(order.iterrows()):
-        identifier = row["id_aset"]
-        if identifier is not None and not pd.isna(identifier) and str(identifier).strip():
-            key = (row["sumber"], str(identifier).strip())
+    columns = zip(
+        order.index, order["id_aset"], order["sumber"], order["layanan"], order["nama"], strict=True
+    )
+    for position, (index, identifier, source, service, nama) in enumerate(columns):
+        identifier = "" if identifier is None or pd.isna(identifier) else str(identifier).strip()
+        if identifier:
+            key = (source, identifier)
             if key in kept_by_id:
                 kept = kept_by_id[key]
                 reasons[index] = f"duplikat dari {label[kept]} (id sama: {key[1]})"
                 continue
-        name = (row["layanan"], name_key(row["nama"]))
+        name = (service, name_key(nama))
         near = None
         if name[1]:
             for other in kept_by_name.get(name, []):
@@ -377,8 +388,8 @@ def mark_duplicates(
             kept = order.index[near[0]]
             reasons[index] = f"duplikat dari {label[kept]} (nama sama, berjarak {near[1]:.0f} m)"
             continue
-        if identifier is not None and not pd.isna(identifier) and str(identifier).strip():
-            kept_by_id[(row["sumber"], str(identifier).strip())] = index
+        if identifier:
+            kept_by_id[(source, identifier)] = index
         kept_by_name.setdefault(name, []).append(position)
     dropped = pd.Series(reasons, dtype=object)
     kept = placed.drop(index=list(reasons)).sort_values(["sumber", "baris"], kind="stable")

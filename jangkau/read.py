@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pyogrio
 import shapely
@@ -246,14 +247,23 @@ def list_columns(path: str | Path) -> list[str]:
     return [c for c in read_table(path).columns if c != "baris"]
 
 
-def record_as_text(record: pd.Series) -> str:
-    """Serialise one record as delivered, for ``data_asli``."""
-    values = {}
-    for key, value in record.items():
-        if key == "baris":
-            continue
-        if isinstance(value, shapely.Geometry):
-            values[str(key)] = value.wkt if not value.is_empty else None
+def records_as_text(frame: pd.DataFrame) -> list[str]:
+    """Serialise each record as delivered (all columns but ``baris``), for ``data_asli``."""
+    columns = [c for c in frame.columns if c != "baris"]
+    texts = []
+    for column in columns:
+        values = frame[column]
+        if isinstance(values, gpd.GeoSeries) or values.dtype == "geometry":
+            array = values.to_numpy()
+            blank = shapely.is_missing(array) | shapely.is_empty(array)
+            wkt = shapely.to_wkt(np.where(blank, None, array))
+            texts.append([None if b else w for b, w in zip(blank, wkt, strict=True)])
         else:
-            values[str(key)] = None if value is None or pd.isna(value) else str(value)
-    return json.dumps(values, ensure_ascii=False)
+            texts.append(
+                [None if v is None or pd.isna(v) else str(v) for v in values.to_numpy(dtype=object)]
+            )
+    keys = [str(c) for c in columns]
+    return [
+        json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
+        for row in zip(*texts, strict=True)
+    ]
