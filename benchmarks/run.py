@@ -281,7 +281,8 @@ def main() -> int:
     if overhead:
         text.append(
             "- Prefect overhead for Maros against a running local server: "
-            f"{overhead['prefect'] - overhead['local']:.1f} s (local {overhead['local']:.1f} s, prefect {overhead['prefect']:.1f} s; target at most 3 s)."
+            f"{overhead['prefect'] - overhead['local']:.1f} s (local {overhead['local']:.1f} s, "
+            f"prefect {overhead['prefect']:.1f} s; target at most 3 s)."
         )
     if nationwide:
         text.append(
