@@ -15,7 +15,6 @@ import os
 import platform
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -125,40 +124,10 @@ def child(kind: str, name: str, out: Path) -> dict:
 
 def prefect_overhead(out: Path) -> dict:
     """Time the Maros flow against an already running local Prefect server, next to the local runner."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(out / "prefect"),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    }
-    env["DO_NOT_TRACK"] = "1"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
-    env["PREFECT_LOGGING_LEVEL"] = "WARNING"
-    try:
-        subprocess.run(
-            [sys.executable, "-m", "flows.serve", "--wait-for-server"],
-            env=env,
-            cwd=ROOT,
-            check=True,
-        )
+    from flows.serve import local_server
+
+    with local_server(out / "prefect") as env:
+        env["PREFECT_LOGGING_LEVEL"] = "WARNING"
         timings = {}
         for runner in ("local", "prefect", "local", "prefect"):
             args = [
@@ -176,9 +145,6 @@ def prefect_overhead(out: Path) -> dict:
             subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
             timings[runner] = time.perf_counter() - clock  # the second (warm) run of each counts
         return {"local": timings["local"], "prefect": timings["prefect"]}
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def national(out: Path, *, copies: int = 27, runner: str = "dask") -> dict:

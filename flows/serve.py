@@ -10,7 +10,13 @@ deployments for ``prefect deploy --all`` with a work pool, see the README).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
+import socket
+import subprocess
+import sys
 import tomllib
+from collections.abc import Iterator
 from pathlib import Path
 
 from prefect.schedules import Cron
@@ -82,13 +88,14 @@ def prefect_yaml(root: Path = ROOT) -> str:
     return "\n".join(lines) + "\n"
 
 
-def wait_for_server(timeout_s: float = 120.0) -> bool:
-    """Wait until the Prefect API at ``PREFECT_API_URL`` answers its health check."""
-    import os
+def wait_for_server(api_url: str | None = None, timeout_s: float = 120.0) -> bool:
+    """Wait until the Prefect API (``api_url``, else ``PREFECT_API_URL``) answers its health check."""
     import time
     import urllib.request
 
-    url = os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api").rstrip("/") + "/health"
+    url = (api_url or os.environ.get("PREFECT_API_URL", "http://127.0.0.1:4200/api")).rstrip(
+        "/"
+    ) + "/health"
     deadline = time.time() + timeout_s
     while time.time() < deadline:
         try:
@@ -98,6 +105,46 @@ def wait_for_server(timeout_s: float = 120.0) -> bool:
         except OSError:
             time.sleep(1)
     return False
+
+
+@contextlib.contextmanager
+def local_server(home: Path) -> Iterator[dict[str, str]]:
+    """Run a throwaway Prefect server on a free loopback port; yield the environment that reaches it.
+
+    The server keeps its database under ``home`` and stops when the block ends.
+    """
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    }
+    env.pop("PREFECT_API_URL", None)
+    command = [
+        sys.executable,
+        "-m",
+        "prefect",
+        "server",
+        "start",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
+    process = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    env["PREFECT_API_URL"] = f"http://127.0.0.1:{port}/api"
+    try:
+        if not wait_for_server(env["PREFECT_API_URL"]):
+            raise RuntimeError("the local Prefect server did not start")
+        yield env
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,6 @@
 """Deployments: one per region, weekly in Asia/Makassar time, registered against a real local server."""
 
 import json
-import os
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -10,7 +8,7 @@ import urllib.request
 import pytest
 from conftest import PROJECT
 
-from flows.serve import prefect_yaml, region_schedules
+from flows.serve import local_server, prefect_yaml, region_schedules
 
 
 def test_prefect_yaml_has_a_scheduled_deployment_for_every_region():
@@ -25,44 +23,8 @@ def test_prefect_yaml_has_a_scheduled_deployment_for_every_region():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    home = tmp_path_factory.mktemp("prefect-home")
-    env = {
-        **os.environ,
-        "PREFECT_HOME": str(home),
-        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-        "DO_NOT_TRACK": "1",
-    }
-    env.pop("PREFECT_API_URL", None)
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "prefect",
-            "server",
-            "start",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    api = f"http://127.0.0.1:{port}/api"
-    env["PREFECT_API_URL"] = api
-    try:
-        waited = subprocess.run(
-            [sys.executable, "-m", "flows.serve", "--wait-for-server"], env=env, cwd=PROJECT
-        )
-        assert waited.returncode == 0, "the Prefect server did not start"
-        yield api, env
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with local_server(tmp_path_factory.mktemp("prefect-home")) as env:
+        yield env["PREFECT_API_URL"], env
 
 
 def test_deployments_register_with_their_schedules(server):
