@@ -9,8 +9,10 @@ Examples
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from jangkau.fetch import NetworkError
@@ -49,7 +51,7 @@ def _run(args: argparse.Namespace) -> int:
         _quiet_prefect()
         from flows.coverage import coverage_flow, with_runner
 
-        chosen = with_runner(coverage_flow, args.runner, args.dask_address)
+        chosen = with_runner(coverage_flow, args.runner, args.dask_address, workers=args.workers)
         result = chosen(
             region_file=region_file, data_dir=data_dir, name=args.name, out_root=str(out_root)
         )
@@ -69,26 +71,41 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def _run_region_file(region_file: str, out_root: str) -> dict[str, str]:
+    """Run one region with the local runner (module level, so worker processes can call it)."""
+    from jangkau import stages
+
+    region = stages.prepare_region(region_file=region_file)
+    done = stages.run_all(
+        region, stages.OutputPaths.under(out_root, region.name), progress=_progress
+    )
+    return {"wilayah": region.name, "teks": done["ringkasan"]["teks"]}
+
+
 def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
     region_files = sorted(str(p) for p in (root / "regions").glob("*.toml"))
     print(f"jangkau: {len(region_files)} wilayah, runner {args.runner}", flush=True)
     if args.runner == "local":
-        from jangkau import stages
+        workers = args.workers or 1
+        if workers == 1:
+            results = [_run_region_file(f, str(out_root)) for f in region_files]
+        else:
+            # Separate processes: the geometry work holds the GIL, threads would not help.
+            context = multiprocessing.get_context("spawn")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                results = list(
+                    pool.map(_run_region_file, region_files, [str(out_root)] * len(region_files))
+                )
+            from jangkau.stages import publish_index
 
-        results = []
-        for region_file in region_files:
-            region = stages.prepare_region(region_file=region_file)
-            done = stages.run_all(
-                region, stages.OutputPaths.under(out_root, region.name), progress=_progress
-            )
-            results.append({"wilayah": region.name, "teks": done["ringkasan"]["teks"]})
+            # Regions finishing together may each have listed the index before the other.
+            publish_index(out_root / "maps")
     else:
         _quiet_prefect()
         from flows.coverage import all_regions_flow, with_runner
 
-        results = with_runner(all_regions_flow, args.runner, args.dask_address)(
-            region_files, str(out_root)
-        )
+        chosen = with_runner(all_regions_flow, args.runner, args.dask_address, workers=args.workers)
+        results = chosen(region_files, str(out_root))
     for result in results:
         print(f"== {result['wilayah']}\n{result['teks']}")
     return 0
@@ -139,6 +156,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--dask-address", help="existing Dask scheduler, tcp://HOST:PORT (with --runner dask)"
     )
     run.add_argument("--all", action="store_true", help="run every region file in regions/")
+    run.add_argument(
+        "--workers",
+        type=int,
+        help="regions run side by side with --all: processes (local, default 1) "
+        "or workers of the local Dask cluster (dask, default 2)",
+    )
     run.set_defaults(handler=_run)
     boundaries = commands.add_parser(
         "boundaries", help="desa and kecamatan boundaries for a Kemendagri code"

@@ -127,18 +127,27 @@ def region_task(region_file: str, out_root: str) -> dict[str, object]:
 def all_regions_flow(region_files: list[str], out_root: str = ".") -> list[dict[str, object]]:
     """Run every region file, one task each, so a Dask task runner spreads them over workers."""
     futures = region_task.map(region_files, out_root=unmapped(out_root))
-    return [future.result() for future in futures]
+    results = [future.result() for future in futures]
+    # Regions finishing together on different workers may each have listed the index first.
+    stages.publish_index(Path(out_root) / "maps")
+    return results
 
 
-def with_runner(chosen_flow: object, runner: str, dask_address: str | None = None) -> object:
-    """Return the flow set to run its tasks on threads (``prefect``) or on a Dask cluster (``dask``)."""
+def with_runner(
+    chosen_flow: object, runner: str, dask_address: str | None = None, *, workers: int | None = None
+) -> object:
+    """Return the flow set to run its tasks on threads (``prefect``) or on a Dask cluster (``dask``).
+
+    With ``dask`` and no scheduler address, a local cluster of ``workers``
+    single-threaded worker processes (default 2) is started for the run.
+    """
     if runner != "dask":
         return chosen_flow
     from prefect_dask import DaskTaskRunner
 
     if dask_address:
         return chosen_flow.with_options(task_runner=DaskTaskRunner(address=dask_address))
-    cluster = {"n_workers": 2, "threads_per_worker": 1, "dashboard_address": None}
+    cluster = {"n_workers": workers or 2, "threads_per_worker": 1, "dashboard_address": None}
     return chosen_flow.with_options(task_runner=DaskTaskRunner(cluster_kwargs=cluster))
 
 

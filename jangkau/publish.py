@@ -470,33 +470,33 @@ def write_gap_workbook(path: Path, gaps: pd.DataFrame, catalogue: pd.DataFrame) 
             axis=1, how="all"
         )
     with replacing(path) as temporary:
-        with pd.ExcelWriter(temporary, engine="openpyxl") as writer:
+        # xlsxwriter writes a sheet several times faster than openpyxl.
+        with pd.ExcelWriter(temporary, engine="xlsxwriter") as writer:
+            number_formats: dict[str, object] = {}
+            bold = writer.book.add_format({"bold": True})
             for title, frame in sheets.items():
                 headed = frame.rename(columns={c: words.get(c, c) for c in frame.columns})
                 headed.to_excel(writer, sheet_name=title, index=False)
-                _format_sheet(writer.sheets[title], list(frame.columns))
+                sheet = writer.sheets[title]
+                sheet.write_row(0, 0, [str(c) for c in headed.columns], bold)
+                sheet.freeze_panes(1, 0)
+                for index, (column, heading) in enumerate(
+                    zip(frame.columns, headed.columns, strict=True)
+                ):
+                    pattern = _number_format(column)
+                    if pattern is not None and pattern not in number_formats:
+                        number_formats[pattern] = writer.book.add_format({"num_format": pattern})
+                    width = max(12, min(40, len(str(heading)) + 2))
+                    sheet.set_column(index, index, width, number_formats.get(pattern))
     return path
 
 
-def _format_sheet(sheet: object, columns: list[str]) -> None:
-    """Bold header, frozen first row, widths, and number formats by column meaning."""
-    from openpyxl.styles import Font
-
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.freeze_panes = "A2"
-    for index, column in enumerate(columns, start=1):
-        letter = sheet.cell(row=1, column=index).column_letter
-        sheet.column_dimensions[letter].width = max(
-            12, min(40, len(str(sheet.cell(row=1, column=index).value)) + 2)
-        )
-        if column.startswith(("cakupan", "Cakupan")):
-            number_format = "0.0%"
-        elif column in ("penduduk", "penduduk_terlayani"):
-            number_format = "#,##0"
-        elif column == "indeks_kesenjangan":
-            number_format = "0.0"
-        else:
-            continue
-        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
-            cell.number_format = number_format
+def _number_format(column: str) -> str | None:
+    """Return the Excel number format for a column, by its meaning (None: as written)."""
+    if column.startswith(("cakupan", "Cakupan")):
+        return "0.0%"
+    if column in ("penduduk", "penduduk_terlayani"):
+        return "#,##0"
+    if column == "indeks_kesenjangan":
+        return "0.0"
+    return None

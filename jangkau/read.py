@@ -132,6 +132,7 @@ def read_table(
     encoding: str | None = None,
     sheet: str | int | None = None,
     header_row: int | None = None,
+    max_rows: int | None = None,
 ) -> pd.DataFrame:
     """Read a CSV or Excel table as text, finding the separator and header row.
 
@@ -143,6 +144,8 @@ def read_table(
     sep, encoding, sheet, header_row
         Overrides for what is otherwise detected (``header_row`` is 0-based
         among the non-blank rows at the top of the file).
+    max_rows
+        Read only this many rows of the file (enough to see its columns).
 
     Returns
     -------
@@ -160,9 +163,18 @@ def read_table(
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
-            grid = pd.read_excel(path, header=None, sheet_name=sheet or 0, dtype=object)
+            grid = pd.read_excel(
+                path,
+                header=None,
+                sheet_name=sheet or 0,
+                dtype=object,
+                nrows=max_rows,
+                engine="calamine",
+            )
         else:
             text = _decode(path.read_bytes(), encoding)
+            if max_rows is not None:
+                text = "\n".join(text.splitlines()[:max_rows])
             delimiter = sep or _sniff_separator(text)
             grid = pd.read_csv(
                 io.StringIO(text),
@@ -238,13 +250,17 @@ def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoD
     return read_table(path, **{k: v for k, v in options.items() if k in keys})
 
 
+# Rows read to learn a table's columns: title rows and the header sit at the top.
+HEAD_ROWS = 60
+
+
 def list_columns(path: str | Path) -> list[str]:
     """Return a file's column names without reading every record."""
     path = Path(path)
     if is_vector(path):
         info = pyogrio.read_info(path)
         return list(info["fields"])
-    return [c for c in read_table(path).columns if c != "baris"]
+    return [c for c in read_table(path, max_rows=HEAD_ROWS).columns if c != "baris"]
 
 
 def records_as_text(frame: pd.DataFrame) -> list[str]:

@@ -9,16 +9,23 @@ population surface: people even over each desa). The figures reported for a
 chosen site are then computed exactly, with the same polygon method as the
 coverage itself: ``tambahan_penduduk_terlayani`` is the kecamatan's covered
 population with the site minus without it, given the sites chosen before it.
+
+Every kecamatan and service is handled at once: one lattice of points per
+kecamatan (finest spacing), from which each service takes every n-th point
+as demand and as candidates, so the grid is built and tested for containment
+only once per run.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.coverage import QUAD_SEGMENTS, covered_parts, desa_fractions, surface_arrays
+from jangkau.coverage import QUAD_SEGMENTS, cut_away, surface_arrays
 from jangkau.crs import require_metric
 
 SITE_COLUMNS = [
@@ -31,62 +38,161 @@ SITE_COLUMNS = [
 ]
 
 
-def grid_points(polygons: np.ndarray, spacing: float) -> tuple[np.ndarray, np.ndarray]:
-    """Return grid points (spacing apart) inside each polygon, and the polygon each lies in.
+# Shift (metres) that moves each group's points far from every other group's:
+# more than Indonesia's width plus any service radius.
+SEPARATION = 1.0e7
 
-    A polygon too small to hold a grid point gets one point on its surface,
-    so no populated desa is left without demand or candidates.
+
+@dataclass(frozen=True)
+class Lattice:
+    """Points inside polygons, on one square lattice per group of polygons.
+
+    Point ``p`` lies in polygon ``owner[p]`` at lattice position
+    ``(column[p], row[p])`` of its group; a polygon too small to hold a
+    lattice point gets one point on its surface, at position ``(-1, -1)``.
+    Points are ordered by owner. ``separated`` holds the same points moved
+    apart by group (see :data:`SEPARATION`), so that a distance search
+    never pairs points of different groups.
     """
-    points, owners = [], []
-    for index, polygon in enumerate(polygons):
-        minx, miny, maxx, maxy = polygon.bounds
-        xs = np.arange(minx + spacing / 2, maxx, spacing)
-        ys = np.arange(miny + spacing / 2, maxy, spacing)
-        grid = (
-            shapely.points(*(a.ravel() for a in np.meshgrid(xs, ys)))
-            if len(xs) and len(ys)
-            else np.array([])
-        )
-        inside = (
-            grid[shapely.contains_xy(polygon, shapely.get_x(grid), shapely.get_y(grid))]
-            if len(grid)
-            else grid
-        )
-        if len(inside) == 0:
-            inside = np.array([shapely.point_on_surface(polygon)])
-        points.append(inside)
-        owners.append(np.full(len(inside), index))
-    if not points:
-        return np.array([], dtype=object), np.array([], dtype=int)
-    return np.concatenate(points), np.concatenate(owners)
+
+    points: np.ndarray
+    separated: np.ndarray
+    owner: np.ndarray
+    column: np.ndarray
+    row: np.ndarray
+
+    def every(self, step: np.ndarray, *, keep: np.ndarray, n_owners: int) -> np.ndarray:
+        """Return the points on every ``step``-th lattice line (``step`` per owner) of kept owners.
+
+        Owners that would be left with no point keep their first one, so
+        every kept polygon is represented.
+        """
+        wanted = keep[self.owner]
+        stride = step[self.owner]
+        on_lines = (self.column % stride == 0) & (self.row % stride == 0)
+        chosen = wanted & (on_lines | (self.column < 0))
+        represented = np.bincount(self.owner[chosen], minlength=n_owners) > 0
+        first = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
+        missing = first[wanted[first] & ~represented[self.owner[first]]]
+        chosen[missing] = True
+        return np.flatnonzero(chosen)
+
+
+def lattice_points(polygons: np.ndarray, group: np.ndarray, spacing: np.ndarray) -> Lattice:
+    """Return lattice points inside each polygon; the lattice is shared by a group.
+
+    Parameters
+    ----------
+    polygons
+        Polygons in a metric CRS.
+    group
+        Group (0..n_groups-1) of each polygon; the group's lattice starts at
+        its lower-left corner.
+    spacing
+        Lattice spacing per group, in metres.
+    """
+    n = len(polygons)
+    if n == 0:
+        empty = np.array([], dtype=int)
+        return Lattice(np.array([], dtype=object), np.array([], dtype=object), empty, empty, empty)
+    # Parts of a multipolygon (islands) get their own bounding box: far cheaper
+    # than one box spanning the sea between them.
+    parts, part_owner = shapely.get_parts(polygons, return_index=True)
+    bounds = shapely.bounds(parts)
+    part_group = group[part_owner]
+    origin_x = np.full(group.max() + 1, np.inf)
+    origin_y = np.full(group.max() + 1, np.inf)
+    np.minimum.at(origin_x, part_group, bounds[:, 0])
+    np.minimum.at(origin_y, part_group, bounds[:, 1])
+    step = spacing[part_group]
+    x0, y0 = origin_x[part_group], origin_y[part_group]
+    first_column = np.maximum(np.ceil((bounds[:, 0] - x0) / step - 0.5), 0).astype(np.int64)
+    last_column = np.floor((bounds[:, 2] - x0) / step - 0.5).astype(np.int64)
+    first_row = np.maximum(np.ceil((bounds[:, 1] - y0) / step - 0.5), 0).astype(np.int64)
+    last_row = np.floor((bounds[:, 3] - y0) / step - 0.5).astype(np.int64)
+    width = np.maximum(last_column - first_column + 1, 0)
+    height = np.maximum(last_row - first_row + 1, 0)
+    count = width * height
+    part = np.repeat(np.arange(len(parts)), count)
+    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
+    column = first_column[part] + offset % np.maximum(width[part], 1)
+    row = first_row[part] + offset // np.maximum(width[part], 1)
+    x = x0[part] + (column + 0.5) * step[part]
+    y = y0[part] + (row + 0.5) * step[part]
+    shapely.prepare(parts)
+    inside = shapely.contains_xy(parts[part], x, y)
+    owner = part_owner[part[inside]]
+    column, row, x, y = column[inside], row[inside], x[inside], y[inside]
+    bare = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
+    surface = shapely.point_on_surface(polygons[bare])
+    owner = np.concatenate([owner, bare])
+    column = np.concatenate([column, np.full(len(bare), -1)])
+    row = np.concatenate([row, np.full(len(bare), -1)])
+    x = np.concatenate([x, shapely.get_x(surface)])
+    y = np.concatenate([y, shapely.get_y(surface)])
+    order = np.argsort(owner, kind="stable")
+    x, y, owner = x[order], y[order], owner[order]
+    return Lattice(
+        shapely.points(x, y),
+        shapely.points(x + group[owner] * SEPARATION, y),
+        owner,
+        column[order],
+        row[order],
+    )
 
 
 def greedy_cover(
-    reach: tuple[np.ndarray, np.ndarray], weights: np.ndarray, n_candidates: int, *, k: int
+    reach: tuple[np.ndarray, np.ndarray],
+    weights: np.ndarray,
+    n_candidates: int,
+    *,
+    k: int,
+    candidate_group: np.ndarray | None = None,
 ) -> list[int]:
-    """Choose up to ``k`` candidates greedily, each adding the most uncovered weight.
+    """Choose up to ``k`` candidates per group greedily, each adding the most uncovered weight.
 
     Parameters
     ----------
     reach
         ``(candidate, demand)`` index pairs: candidate covers demand point.
+        Pairs should join a candidate only to demand of its own group.
     weights
         Weight of each demand point (0 where already covered).
     n_candidates
         Number of candidates.
     k
-        Most candidates to choose; fewer when no candidate adds anything.
+        Most candidates to choose per group; fewer when no candidate adds anything.
+    candidate_group
+        Group of each candidate (all one group when omitted); groups are
+        served side by side, each choice in a group counting only its demand.
+
+    Returns
+    -------
+    list of int
+        Chosen candidates, in the order chosen (round by round; within a
+        round, by group).
     """
     candidate, demand = reach
+    group = np.zeros(n_candidates, dtype=int) if candidate_group is None else candidate_group
     remaining = weights.astype(float).copy()
     chosen: list[int] = []
+    if n_candidates == 0:
+        return chosen
+    by_group = np.lexsort((np.arange(n_candidates), group))
+    group_sorted = group[by_group]
+    starts = np.flatnonzero(np.r_[True, group_sorted[1:] != group_sorted[:-1]])
     for _ in range(k):
         gain = np.bincount(candidate, weights=remaining[demand], minlength=n_candidates)
-        best = int(np.argmax(gain)) if n_candidates else -1
-        if best < 0 or gain[best] <= 1e-9:
+        # The best candidate of each group: the first of the highest gain.
+        ranked = np.lexsort((-gain[by_group], group_sorted))
+        best = by_group[ranked[starts]]
+        best = best[gain[best] > 1e-9]
+        if len(best) == 0:
             break
-        chosen.append(best)
-        remaining[demand[candidate == best]] = 0.0
+        chosen.extend(int(b) for b in best)
+        picked = np.zeros(n_candidates, dtype=bool)
+        picked[best] = True
+        remaining[demand[picked[candidate]]] = 0.0
     return chosen
 
 
@@ -97,7 +203,7 @@ def propose_sites(
     *,
     catalogue: pd.DataFrame,
     k: int = 3,
-    max_points: int = 4000,
+    max_points: int = 2000,
     surface: gpd.GeoDataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Propose up to ``k`` new sites per distance service and kecamatan below target.
@@ -123,169 +229,294 @@ def propose_sites(
     Returns
     -------
     geopandas.GeoDataFrame
-        ``SITE_COLUMNS`` and point geometry, in the metric CRS.
+        ``SITE_COLUMNS`` and point geometry, in the metric CRS, in the order
+        of ``gaps`` and then ``urutan``.
     """
     require_metric(desa, "desa")
-    rows: list[dict] = []
-    geometries: list[shapely.Geometry] = []
+    empty = gpd.GeoDataFrame([], columns=SITE_COLUMNS, geometry=[], crs=desa.crs)
     if k <= 0:
-        return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry=geometries, crs=desa.crs)
-    standards = catalogue.set_index("layanan")
+        return empty
     below = gaps.merge(catalogue[["layanan", "target_cakupan"]], on="layanan")
     below = below[below["cakupan"].notna() & (below["cakupan"] < below["target_cakupan"] - 1e-9)]
-    by_kecamatan = dict(tuple(desa.groupby("kode_kec", sort=False)))
-    by_service = {
-        service: points.geometry.to_numpy()
-        for service, points in facilities.groupby("layanan", sort=False)
-    }
-    for row in below.itertuples(index=False):
-        everyone = by_kecamatan.get(row.kode_kec)
-        if everyone is None:
+    populated = desa[(desa["penduduk"] > 0) & desa["kode_kec"].isin(below["kode_kec"])]
+    populated = populated.reset_index(drop=True)
+    if populated.empty:
+        return empty
+    kecamatan_codes, kecamatan_of = np.unique(populated["kode_kec"].to_numpy(), return_inverse=True)
+    polygons = populated.geometry.to_numpy()
+    area = shapely.area(polygons)
+    kecamatan_area = np.bincount(kecamatan_of, weights=area, minlength=len(kecamatan_codes))
+    base = np.sqrt(kecamatan_area / max_points)
+    lattice = lattice_points(polygons, kecamatan_of, base)
+    region = _Region(
+        populated=populated,
+        kecamatan_of=kecamatan_of,
+        polygons=polygons,
+        area=area,
+        people=populated["penduduk"].to_numpy(dtype=float),
+        is_kelurahan=(populated["tipe"] == "kelurahan").to_numpy(),
+        base=base,
+        lattice=lattice,
+        surface=surface_arrays(populated, surface),
+    )
+    standards = catalogue.set_index("layanan")
+    totals = desa.groupby("kode_kec")["penduduk"].sum()
+    frames = []
+    for service, rows in below.groupby("layanan", sort=False):
+        active = np.isin(kecamatan_codes, rows["kode_kec"].to_numpy())
+        if not active.any():
             continue
-        members = everyone[everyone["penduduk"] > 0]
-        if members.empty:
+        radius = np.where(
+            region.is_kelurahan,
+            standards.at[service, "radius_kelurahan_m"],
+            standards.at[service, "radius_desa_m"],
+        ).astype(float)
+        existing = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
+        picks, pick_round = _choose(region, radius, existing, active=active, k=k)
+        if len(picks) == 0:
             continue
-        radii = (
-            standards.at[row.layanan, "radius_kelurahan_m"],
-            standards.at[row.layanan, "radius_desa_m"],
-        )
-        everyone_radius = np.where(everyone["tipe"].to_numpy() == "kelurahan", *radii)
-        radius = everyone_radius[(everyone["penduduk"] > 0).to_numpy()]
-        # Only facilities within reach of the kecamatan can matter to it.
-        existing = _near(
-            by_service.get(row.layanan, np.array([], dtype=object)),
-            everyone.geometry.to_numpy(),
-            float(np.nanmax(everyone_radius)),
-        )
-        chosen = _choose(members, radius, existing, k=k, max_points=max_points, surface=surface)
-        total = float(everyone["penduduk"].sum())
-        before = float(row.cakupan) * total
-        sites = list(existing)
-        target = float(standards.at[row.layanan, "target_cakupan"]) * total
-        exact = _ExactCoverage(everyone, everyone_radius, existing) if surface is None else None
-        for order, (site, owner) in enumerate(chosen, start=1):
-            if before >= target - 1e-6:
-                break
-            sites.append(site)
-            if exact is not None:
-                after = exact.add(site)
-            else:
-                after = _covered_people(
-                    everyone, everyone_radius, np.array(sites, dtype=object), surface
-                )
-            rows.append(
-                {
-                    "layanan": row.layanan,
-                    "kode_kec": row.kode_kec,
-                    "kode_desa": owner,
-                    "urutan": order,
-                    "tambahan_penduduk_terlayani": round(after - before, 1),
-                    "cakupan_setelah": round(after / total, 6) if total > 0 else np.nan,
-                }
-            )
-            geometries.append(site)
-            before = after
-    return gpd.GeoDataFrame(rows, columns=SITE_COLUMNS, geometry=geometries, crs=desa.crs)
+        sites = lattice.points[picks]
+        site_desa = lattice.owner[picks]
+        site_kecamatan = kecamatan_of[site_desa]
+        gain = _exact_gains(region, radius, existing, sites, site_kecamatan, pick_round)
+        codes = kecamatan_codes[site_kecamatan]
+        total = totals.reindex(codes).to_numpy(dtype=float)
+        coverage = rows.set_index("kode_kec")["cakupan"].reindex(codes).to_numpy(dtype=float)
+        target = float(standards.at[service, "target_cakupan"])
+        frame = pd.DataFrame(
+            {
+                "layanan": service,
+                "kode_kec": codes,
+                "kode_desa": populated["kode_desa"].to_numpy()[site_desa],
+                "urutan": pick_round + 1,
+                "gain": gain,
+                "total": total,
+                "before": coverage * total,
+                "target": target * total,
+                "geometry": sites,
+            }
+        ).sort_values(["kode_kec", "urutan"], kind="stable")
+        cumulative = frame.groupby("kode_kec", sort=False)["gain"].cumsum()
+        after = frame["before"] + cumulative
+        # A site is not proposed once the sites before it already reach the target.
+        reached_before = (after - frame["gain"]) >= frame["target"] - 1e-6
+        frame = frame.assign(
+            tambahan_penduduk_terlayani=frame["gain"].round(1),
+            cakupan_setelah=np.where(frame["total"] > 0, (after / frame["total"]).round(6), np.nan),
+        )[~reached_before]
+        frames.append(frame)
+    if not frames:
+        return empty
+    result = pd.concat(frames, ignore_index=True)
+    order = {key: i for i, key in enumerate(zip(below["kode_kec"], below["layanan"], strict=True))}
+    result["_order"] = [
+        order[key] for key in zip(result["kode_kec"], result["layanan"], strict=True)
+    ]
+    result = result.sort_values(["_order", "urutan"], kind="stable").reset_index(drop=True)
+    return gpd.GeoDataFrame(
+        result[SITE_COLUMNS], geometry=result["geometry"].to_numpy(), crs=desa.crs
+    )
 
 
-class _ExactCoverage:
-    """The covered part of each desa, kept up to date as sites are added one at a time.
+@dataclass(frozen=True)
+class _Region:
+    """The populated desa of the kecamatan below target, and their shared lattice."""
 
-    Same definition as :func:`jangkau.coverage.covered_fraction` (union of
-    discs, intersected with each desa), computed once for the existing
-    facilities and then grown by each new site's disc.
-    """
-
-    def __init__(self, desa: gpd.GeoDataFrame, radius: np.ndarray, existing: np.ndarray) -> None:
-        self.polygons = desa.geometry.to_numpy()
-        self.radius = radius
-        self.area = shapely.area(self.polygons)
-        self.people = desa["penduduk"].to_numpy(dtype=float)
-        self.covered = np.empty(len(self.polygons), dtype=object)
-        for value in np.unique(radius):
-            group = radius == value
-            self.covered[group] = covered_parts(self.polygons[group], existing, float(value))
-
-    def people_covered(self) -> float:
-        share = np.where(self.area > 0, shapely.area(self.covered) / self.area, 0.0)
-        return float((self.people * np.clip(share, 0, 1)).sum())
-
-    def add(self, site: shapely.Geometry) -> float:
-        centres = np.full(len(self.polygons), site, dtype=object)
-        discs = shapely.buffer(centres, self.radius, quad_segs=QUAD_SEGMENTS)
-        touched = shapely.intersects(discs, self.polygons)
-        grown = shapely.intersection(discs[touched], self.polygons[touched])
-        self.covered[touched] = shapely.union(self.covered[touched], grown)
-        return self.people_covered()
-
-
-def _covered_people(
-    desa: gpd.GeoDataFrame, radius: np.ndarray, points: np.ndarray, surface: gpd.GeoDataFrame | None
-) -> float:
-    """Covered population of a set of desa, exactly as the coverage itself counts it."""
-    polygons = desa.geometry.to_numpy()
-    near = _near(points, polygons, float(np.nanmax(radius)))
-    fraction = desa_fractions(polygons, radius, near, surface=surface_arrays(desa, surface))
-    return float((desa["penduduk"].to_numpy(dtype=float) * fraction).sum())
-
-
-def _near(points: np.ndarray, polygons: np.ndarray, radius: float) -> np.ndarray:
-    """Return the points within ``radius`` of any polygon (only they can cover it)."""
-    if len(points) == 0:
-        return points
-    extent = shapely.box(*shapely.total_bounds(polygons))
-    return points[shapely.dwithin(points, extent, radius)]
+    populated: pd.DataFrame
+    kecamatan_of: np.ndarray
+    polygons: np.ndarray
+    area: np.ndarray
+    people: np.ndarray
+    is_kelurahan: np.ndarray
+    base: np.ndarray
+    lattice: Lattice
+    surface: tuple | None
 
 
 def _choose(
-    members: gpd.GeoDataFrame,
+    region: _Region, radius: np.ndarray, existing: np.ndarray, *, active: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Choose sites for one service: lattice indices and the round (0-based) each was chosen in."""
+    lattice, n_desa = region.lattice, len(region.polygons)
+    kecamatan_of = region.kecamatan_of
+    smallest = np.full(len(region.base), np.inf)
+    np.minimum.at(smallest, kecamatan_of, radius)
+    keep = active[kecamatan_of]
+    # Demand a quarter radius apart, candidates half a radius apart (or coarser,
+    # to stay under the point caps), both taken from the kecamatan's lattice.
+    demand_step = np.maximum(np.floor(smallest / 4 / region.base), 1).astype(np.int64)
+    candidate_step = np.maximum(np.floor(smallest / 2 / region.base), 2).astype(np.int64)
+    demand = lattice.every(demand_step[kecamatan_of], keep=keep, n_owners=n_desa)
+    candidates = lattice.every(candidate_step[kecamatan_of], keep=keep, n_owners=n_desa)
+    demand_points = lattice.points[demand]
+    demand_separated = lattice.separated[demand]
+    demand_owner = lattice.owner[demand]
+    per_desa = np.bincount(demand_owner, minlength=n_desa)
+    weights = region.people[demand_owner] / per_desa[demand_owner]
+    if region.surface is not None:
+        # Desa with a population surface put their demand on its points instead of the grid.
+        points, owner, share = region.surface
+        surfaced = np.bincount(owner, weights=share, minlength=n_desa) > 0
+        on_grid = ~surfaced[demand_owner]
+        mine = keep[owner]
+        shift = kecamatan_of[owner[mine]] * SEPARATION
+        demand_points = np.concatenate([demand_points[on_grid], points[mine]])
+        demand_separated = np.concatenate(
+            [
+                demand_separated[on_grid],
+                shapely.points(shapely.get_x(points[mine]) + shift, shapely.get_y(points[mine])),
+            ]
+        )
+        demand_owner = np.concatenate([demand_owner[on_grid], owner[mine]])
+        weights = np.concatenate([weights[on_grid], region.people[owner[mine]] * share[mine]])
+    demand_radius = radius[demand_owner]
+    uncovered = weights > 0
+    uncovered &= ~_within_reach(demand_points, demand_radius, existing)
+    open_demand = np.flatnonzero(uncovered)
+    if len(open_demand) == 0:
+        return np.array([], dtype=int), np.array([], dtype=int)
+    candidate_kecamatan = kecamatan_of[lattice.owner[candidates]]
+    tree = shapely.STRtree(lattice.separated[candidates])
+    pairs_candidate, pairs_demand = [], []
+    for value in np.unique(demand_radius[open_demand]):
+        group = open_demand[demand_radius[open_demand] == value]
+        found, candidate = tree.query(demand_separated[group], predicate="dwithin", distance=value)
+        pairs_candidate.append(candidate)
+        pairs_demand.append(group[found])
+    reach = (np.concatenate(pairs_candidate), np.concatenate(pairs_demand))
+    chosen = greedy_cover(reach, weights, len(candidates), k=k, candidate_group=candidate_kecamatan)
+    picks = candidates[chosen]
+    # Rounds: within a kecamatan, picks come in the order chosen.
+    pick_kecamatan = kecamatan_of[lattice.owner[picks]]
+    order = np.argsort(pick_kecamatan, kind="stable")
+    rounds = np.empty(len(picks), dtype=np.int64)
+    rounds[order] = _position_in_run(pick_kecamatan[order])
+    return picks, rounds
+
+
+def _position_in_run(sorted_keys: np.ndarray) -> np.ndarray:
+    """Return each item's position among equal neighbours in a sorted array."""
+    if len(sorted_keys) == 0:
+        return np.array([], dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
+    lengths = np.diff(np.r_[starts, len(sorted_keys)])
+    return np.arange(len(sorted_keys)) - np.repeat(starts, lengths)
+
+
+def _within_reach(points: np.ndarray, radius: np.ndarray, facilities: np.ndarray) -> np.ndarray:
+    """Return, per point, whether a facility lies within its radius."""
+    reached = np.zeros(len(points), dtype=bool)
+    if len(facilities) == 0 or len(points) == 0:
+        return reached
+    tree = shapely.STRtree(facilities)
+    for value in np.unique(radius):
+        group = np.flatnonzero(radius == value)
+        found, _ = tree.query(points[group], predicate="dwithin", distance=value)
+        reached[group[found]] = True
+    return reached
+
+
+def _exact_gains(
+    region: _Region,
     radius: np.ndarray,
     existing: np.ndarray,
-    *,
-    k: int,
-    max_points: int,
-    surface: gpd.GeoDataFrame | None,
-) -> list[tuple[shapely.Geometry, str]]:
-    polygons = members.geometry.to_numpy()
-    area = float(shapely.area(polygons).sum())
-    smallest = float(np.nanmin(radius))
-    demand_spacing = max(smallest / 4, np.sqrt(area / max_points))
-    demand, demand_owner = grid_points(polygons, demand_spacing)
-    candidates, candidate_owner = grid_points(
-        polygons, max(smallest / 2, np.sqrt(area / (max_points / 4)))
-    )
-    per_desa = np.bincount(demand_owner, minlength=len(members))
-    weights = members["penduduk"].to_numpy(dtype=float)[demand_owner] / per_desa[demand_owner]
-    arrays = surface_arrays(members, surface)
-    if arrays is not None:
-        # Desa with a population surface put their demand on its points instead of the grid.
-        points, owner, share = arrays
-        surfaced = np.bincount(owner, weights=share, minlength=len(members)) > 0
-        keep = ~surfaced[demand_owner]
-        demand = np.concatenate([demand[keep], points])
-        demand_owner = np.concatenate([demand_owner[keep], owner])
-        weights = np.concatenate(
-            [weights[keep], members["penduduk"].to_numpy(dtype=float)[owner] * share]
+    sites: np.ndarray,
+    site_kecamatan: np.ndarray,
+    site_round: np.ndarray,
+) -> np.ndarray:
+    """Return the people each site newly brings within reach in its own kecamatan.
+
+    Exact, as the coverage counts them: for each desa, the part of the site's
+    disc that lies in the desa and outside the discs of the existing
+    facilities and of the sites chosen before it, times the desa's people
+    per area; in desa with a population surface, the weight of its points
+    newly within reach.
+    """
+    gain = np.zeros(len(sites))
+    surfaced = np.zeros(len(region.polygons), dtype=bool)
+    if region.surface is not None:
+        points, owner, share = region.surface
+        surfaced = np.bincount(owner, weights=share, minlength=len(region.polygons)) > 0
+        gain += _surface_gains(
+            region, radius, existing, sites, site_kecamatan, site_round, points, owner, share
         )
-    demand_radius = radius[demand_owner]
-    covered = np.zeros(len(demand), dtype=bool)
-    existing_tree = shapely.STRtree(existing) if len(existing) else None
-    for value in np.unique(demand_radius):
-        group = np.flatnonzero(demand_radius == value)
-        if existing_tree is not None:
-            hits = existing_tree.query(demand[group], predicate="dwithin", distance=float(value))
-            covered[group[np.unique(hits[0])]] = True
-    weights[covered] = 0.0
-    pairs_candidate, pairs_demand = [], []
-    tree = shapely.STRtree(candidates)
-    for value in np.unique(demand_radius):
-        group = np.flatnonzero(demand_radius == value)
-        demand_index, candidate_index = tree.query(
-            demand[group], predicate="dwithin", distance=float(value)
+    site_tree = shapely.STRtree(sites)
+    facility_tree = shapely.STRtree(existing) if len(existing) else None
+    for value in np.unique(radius[~surfaced]):
+        targets = np.flatnonzero((radius == value) & ~surfaced)
+        discs = shapely.buffer(sites, value, quad_segs=QUAD_SEGMENTS)
+        # Only discs closer than two radii can overlap a site's disc.
+        blockers, blocker_owner, blocker_index = [discs], [], []
+        if facility_tree is not None:
+            site_index, facility_index = facility_tree.query(
+                sites, predicate="dwithin", distance=2 * value
+            )
+            involved, facility_index = np.unique(facility_index, return_inverse=True)
+            blockers.append(shapely.buffer(existing[involved], value, quad_segs=QUAD_SEGMENTS))
+            blocker_owner.append(site_index)
+            blocker_index.append(facility_index + len(sites))
+            centres = np.concatenate([sites, existing[involved]])
+        else:
+            centres = sites
+        site_index, earlier = site_tree.query(sites, predicate="dwithin", distance=2 * value)
+        before = (site_kecamatan[earlier] == site_kecamatan[site_index]) & (
+            site_round[earlier] < site_round[site_index]
         )
-        pairs_candidate.append(candidate_index)
-        pairs_demand.append(group[demand_index])
-    reach = (np.concatenate(pairs_candidate), np.concatenate(pairs_demand))
-    picks = greedy_cover(reach, weights, len(candidates), k=k)
-    codes = members["kode_desa"].to_numpy()
-    return [(candidates[i], codes[candidate_owner[i]]) for i in picks]
+        blocker_owner.append(site_index[before])
+        blocker_index.append(earlier[before])
+        owner, index = np.concatenate(blocker_owner), np.concatenate(blocker_index)
+        fresh = cut_away(
+            discs,
+            np.concatenate(blockers),
+            (owner, index),
+            nearness=shapely.distance(sites[owner], centres[index]),
+        )
+        desa_tree = shapely.STRtree(region.polygons[targets])
+        site_index, found = desa_tree.query(fresh, predicate="intersects")
+        target = targets[found]
+        same = region.kecamatan_of[target] == site_kecamatan[site_index]
+        site_index, target = site_index[same], target[same]
+        overlap = shapely.area(shapely.intersection(fresh[site_index], region.polygons[target]))
+        with np.errstate(invalid="ignore", divide="ignore"):
+            people = np.where(
+                region.area[target] > 0,
+                region.people[target] * overlap / region.area[target],
+                0.0,
+            )
+        gain += np.bincount(site_index, weights=people, minlength=len(sites))
+    return gain
+
+
+def _surface_gains(
+    region: _Region,
+    radius: np.ndarray,
+    existing: np.ndarray,
+    sites: np.ndarray,
+    site_kecamatan: np.ndarray,
+    site_round: np.ndarray,
+    points: np.ndarray,
+    owner: np.ndarray,
+    share: np.ndarray,
+) -> np.ndarray:
+    """Return, per site, the people on surface points it newly brings within reach."""
+    gain = np.zeros(len(sites))
+    point_radius = radius[owner]
+    reached = _within_reach(points, point_radius, existing)
+    weight = region.people[owner] * share
+    point_tree = shapely.STRtree(points)
+    for step in range(int(site_round.max()) + 1 if len(sites) else 0):
+        now = np.flatnonzero(site_round == step)
+        newly = np.zeros(len(points), dtype=bool)
+        for value in np.unique(point_radius):
+            site_index, point = point_tree.query(sites[now], predicate="dwithin", distance=value)
+            site_index = now[site_index]
+            mine = (
+                (point_radius[point] == value)
+                & (region.kecamatan_of[owner[point]] == site_kecamatan[site_index])
+                & ~reached[point]
+            )
+            site_index, point = site_index[mine], point[mine]
+            gain += np.bincount(site_index, weights=weight[point], minlength=len(sites))
+            newly[point] = True
+        reached |= newly
+    return gain

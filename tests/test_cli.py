@@ -104,3 +104,21 @@ def test_population_name_that_matches_nothing_is_an_error(demo_files, tmp_path, 
     )
     assert code == 2
     assert "kecamatan 'Pulau Jauh' tidak ditemukan" in capsys.readouterr().err
+
+
+def test_all_regions_in_two_local_processes(tmp_path, capsys):
+    regions = tmp_path / "regions"
+    regions.mkdir()
+    for name in ("satu", "dua", "tiga"):
+        (regions / f"{name}.toml").write_text(
+            f'name = "{name}"\ndata_dir = "{tmp_path / "raw" / name}"\ngenerator = "demo"\n',
+            encoding="utf-8",
+        )
+    code = main(["run", "--all", "--runner", "local", "--workers", "2", "--root", str(tmp_path)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert printed.index("== dua") < printed.index("== satu") < printed.index("== tiga")
+    index = (tmp_path / "maps" / "index.html").read_text(encoding="utf-8")
+    for name in ("satu", "dua", "tiga"):
+        assert outputs(tmp_path, name)[1].exists()
+        assert f"href='{name}/index.html'" in index

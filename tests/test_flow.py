@@ -4,6 +4,7 @@ import math
 from pathlib import Path
 
 import geopandas as gpd
+import openpyxl
 import pandas as pd
 import pyogrio
 import pytest
@@ -243,6 +244,14 @@ def test_maros_gap_table_and_catalogue(maros_run):
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )
+    book = openpyxl.load_workbook(
+        root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx"
+    )
+    sheet = book["Sekolah Dasar"]
+    headings = [cell.value for cell in sheet[1]]
+    coverage_column = headings.index("Cakupan") + 1
+    assert sheet.freeze_panes == "A2" and sheet[1][0].font.bold
+    assert sheet.cell(row=2, column=coverage_column).number_format == "0.0%"
 
 
 def test_maros_proposed_sites_recompute_within_one_percent(maros_run):
