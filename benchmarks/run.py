@@ -1,15 +1,21 @@
 """Benchmarks: time per stage and peak memory, per scenario (run by ``make bench``).
 
 Scenarios: Maros (../shared/data/maros), Sulawesi Selatan (../shared/data/sulsel),
-and with ``--national`` a synthetic national-scale input (27 province-sized
-regions built from the province files, run one region per task). Each scenario
-runs in its own process so that its peak memory is its own. Results are printed
-and written to ``benchmarks/results.md``.
+and with ``--national`` a synthetic national-scale input (28 province-sized
+regions built from the province files: 85,568 desa and 1.21 million asset
+records), run with ``--all`` on the local runner and on a local Dask cluster;
+``--scaling`` runs a smaller multi-region input on 1 and 2 workers. Each
+measurement runs in its own process so that its time and memory are its own.
+
+Results accumulate in ``benchmarks/results.json`` (a run replaces only what
+it measured) and are written as tables to ``benchmarks/results.md``.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import datetime as dt
 import json
 import os
 import platform
@@ -18,12 +24,33 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared" / "data"
-STAGES = ["baca_batas", "baca_bersihkan_aset", "cakupan", "usulan_lokasi", "terbitkan", "total"]
+RESULTS = ROOT / "benchmarks" / "results.json"
+STAGES = [
+    "siapkan",
+    "baca_batas",
+    "baca_bersihkan_aset",
+    "cakupan",
+    "usulan_lokasi",
+    "terbitkan",
+    "total",
+]
+PROVINCE_DESA, PROVINCE_ASSETS = 3056, 43346
+NATIONAL_COPIES = 28
+SCALING_COPIES = 4
+
+
+def _region(name: str) -> object:
+    from jangkau import stages
+
+    if name == "maros":
+        return stages.prepare_region(region_file=ROOT / "regions" / "maros.toml")
+    return stages.prepare_region(data_dir=SHARED / "sulsel", name=name)
 
 
 def run_scenario(name: str, out: Path) -> dict:
@@ -36,13 +63,11 @@ def run_scenario(name: str, out: Path) -> dict:
     from jangkau.crs import metric_crs_for
     from jangkau.sites import propose_sites
 
-    if name == "maros":
-        region = stages.prepare_region(region_file=ROOT / "regions" / "maros.toml")
-    else:
-        region = stages.prepare_region(data_dir=SHARED / "sulsel", name=name)
-    outputs = stages.OutputPaths.under(out, region.name)
     times: dict[str, float] = {}
     start = time.perf_counter()
+    region = _region(name)
+    times["siapkan"] = time.perf_counter() - start
+    outputs = stages.OutputPaths.under(out, region.name)
     work = stages.new_work_dir(outputs)
     clock = time.perf_counter()
     stages.run_boundaries(region, work)
@@ -65,6 +90,7 @@ def run_scenario(name: str, out: Path) -> dict:
         pd.read_parquet(work / "kesenjangan.parquet"),
         catalogue=load_catalogue(region.layanan),
         k=k,
+        desa_coverage=pd.read_parquet(work / "cakupan_desa.parquet"),
     )
     proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     times["usulan_lokasi"] = time.perf_counter() - clock
@@ -80,46 +106,89 @@ def run_scenario(name: str, out: Path) -> dict:
     return {"waktu": times, "jumlah": counts}
 
 
-def io_floor(name: str, out: Path) -> dict:
-    """Only read the same inputs and write outputs of the same size (no analysis)."""
+def input_files(name: str) -> list[list]:
+    """Return ``[path, options]`` of every input file of a scenario."""
+    region = _region(name)
+    specs = [region.desa, region.kecamatan, region.penduduk, *region.aset]
+    return [[str(spec.path), spec.options] for spec in specs if spec is not None]
+
+
+def io_floor(inputs: list[list], published: list[str], target: str) -> float:
+    """Only read the inputs and write outputs of the same size (no analysis); return seconds.
+
+    The GeoPackage is rewritten layer by layer through GDAL; every other
+    output file is written as bytes.
+    """
     import pyogrio
 
-    from jangkau import stages
     from jangkau.read import read_records
 
-    if name == "maros":
-        region = stages.prepare_region(region_file=ROOT / "regions" / "maros.toml")
-    else:
-        region = stages.prepare_region(data_dir=SHARED / "sulsel", name=name)
-    published = out / "data" / "processed" / region.name
     start = time.perf_counter()
-    for spec in [region.desa, region.kecamatan, region.penduduk, *region.aset]:
-        if spec is not None:
-            read_records(spec.path, **spec.options)
-    target = Path(tempfile.mkdtemp(dir=out))
-    for layer in pyogrio.list_layers(published / "coverage.gpkg")[:, 0]:
-        frame = pyogrio.read_dataframe(published / "coverage.gpkg", layer=layer)
-        pyogrio.write_dataframe(frame, target / "coverage.gpkg", layer=layer, driver="GPKG")
-    for path in [*published.glob("*.*"), out / "maps" / region.name / "index.html"]:
-        if path.suffix != ".gpkg":
-            shutil.copyfile(path, target / path.name)
-    return {"detik": time.perf_counter() - start}
+    for path, options in inputs:
+        read_records(path, **options)
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in map(Path, published):
+        if path.suffix == ".gpkg":
+            for layer in pyogrio.list_layers(path)[:, 0]:
+                frame = pyogrio.read_dataframe(path, layer=layer)
+                pyogrio.write_dataframe(frame, folder / path.name, layer=layer, driver="GPKG")
+        else:
+            (folder / path.name).write_bytes(path.read_bytes())
+    return time.perf_counter() - start
 
 
-def child(kind: str, name: str, out: Path) -> dict:
-    """Run one measurement in a fresh process; add its peak memory (MB)."""
-    code = (
-        f"import json, sys; sys.path.insert(0, {str(ROOT)!r}); from benchmarks.run import {kind} as f; "
-        f"from pathlib import Path; print(json.dumps(f({name!r}, Path({str(out)!r}))))"
-    )
+def _python(code: str) -> list[str]:
+    return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}"]
+
+
+def child(call: str) -> dict:
+    """Evaluate ``call`` (a function of this module) in a fresh process; add its peak memory (MB)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    )
+    code = f"import json; from benchmarks.run import *; print(json.dumps({call}))"
+    result = subprocess.run(_python(code), capture_output=True, text=True, cwd=ROOT, check=True)
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     answer = json.loads(result.stdout.strip().splitlines()[-1])
+    if not isinstance(answer, dict):
+        answer = {"nilai": answer}
     answer["memori_puncak_mb"] = round(max(peak, before) / 1024, 1)
     return answer
+
+
+def published_files(root: Path, name: str) -> list[str]:
+    processed = root / "data" / "processed" / name
+    files = [p for p in processed.iterdir() if p.is_file()]
+    return [str(p) for p in [*files, root / "maps" / name / "index.html"]]
+
+
+def whole_process(name: str, out: Path, *, repeats: int = 3) -> dict:
+    """Wall time of ``jangkau run NAME --runner local`` as a user starts it, and of an I/O-only program.
+
+    Both are fresh Python processes (interpreter start and imports included);
+    the best of ``repeats`` runs counts, each run writing into a new folder
+    (no stage cache).
+    """
+    runs, floors = [], []
+    inputs = json.dumps(input_files(name))
+    for attempt in range(repeats):
+        target = out / f"proses-{name}-{attempt}"
+        command = [sys.executable, "-m", "flows.cli", "run", "--runner", "local", "--out"]
+        command += [str(target)]
+        command += (
+            ["maros"] if name == "maros" else ["--data-dir", str(SHARED / name), "--name", name]
+        )
+        clock = time.perf_counter()
+        subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
+        runs.append(time.perf_counter() - clock)
+        published = json.dumps(published_files(target, name))
+        code = (
+            "import json; from benchmarks.run import io_floor; "
+            f"io_floor(json.loads({inputs!r}), json.loads({published!r}), {str(out / 'lantai')!r})"
+        )
+        clock = time.perf_counter()
+        subprocess.run(_python(code), cwd=ROOT, check=True, capture_output=True)
+        floors.append(time.perf_counter() - clock)
+    return {"jalan_s": min(runs), "lantai_s": min(floors)}
 
 
 def prefect_overhead(out: Path) -> dict:
@@ -130,148 +199,287 @@ def prefect_overhead(out: Path) -> dict:
         env["PREFECT_LOGGING_LEVEL"] = "WARNING"
         timings = {}
         for runner in ("local", "prefect", "local", "prefect"):
-            args = [
-                sys.executable,
-                "-m",
-                "flows.cli",
-                "run",
-                "maros",
-                "--runner",
-                runner,
-                "--out",
-                str(out / runner),
-            ]
+            args = [sys.executable, "-m", "flows.cli", "run", "maros", "--runner", runner]
+            args += ["--out", str(out / runner)]
             clock = time.perf_counter()
             subprocess.run(args, env=env, cwd=ROOT, check=True, capture_output=True)
             timings[runner] = time.perf_counter() - clock  # the second (warm) run of each counts
         return {"local": timings["local"], "prefect": timings["prefect"]}
 
 
-def national(out: Path, *, copies: int = 27, runner: str = "dask") -> dict:
-    """Time a synthetic national-scale input: ``copies`` province-sized regions, one task each.
+class TreeMemory(threading.Thread):
+    """Sample the resident memory of a process and all its descendants (Linux ``/proc``)."""
 
-    Every region reads the province files (Sulawesi Selatan: 3,056 desa, 43,346
-    asset records), so 27 copies make about 82,500 desa and 1.17 million
-    asset records. Caches are per region and start empty.
+    def __init__(self, pid: int, every: float = 0.5) -> None:
+        super().__init__(daemon=True)
+        self.pid, self.every = pid, every
+        self.peak_total_mb = 0.0
+        self.peak_process_mb = 0.0
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(self.every):
+            sizes = self._family_rss_mb()
+            if sizes:
+                self.peak_total_mb = max(self.peak_total_mb, sum(sizes))
+                self.peak_process_mb = max(self.peak_process_mb, max(sizes))
+
+    def _family_rss_mb(self) -> list[float]:
+        parent, rss = {}, {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                text = Path(f"/proc/{entry}/status").read_text()
+            except OSError:
+                continue
+            fields = dict(line.split(":", 1) for line in text.splitlines() if ":" in line)
+            parent[int(entry)] = int(fields["PPid"])
+            rss[int(entry)] = int(fields.get("VmRSS", "0 kB").split()[0]) / 1024
+        family, frontier = {self.pid}, [self.pid]
+        while frontier:
+            current = frontier.pop()
+            for pid, ppid in parent.items():
+                if ppid == current and pid not in family:
+                    family.add(pid)
+                    frontier.append(pid)
+        return [rss[pid] for pid in family if pid in rss]
+
+
+def national(out: Path, *, copies: int, runner: str, workers: int) -> dict:
+    """Time ``copies`` province-sized regions run with ``--all``; peak memory of the whole process tree.
+
+    Every region reads the province files (Sulawesi Selatan: 3,056 desa,
+    43,346 asset records). Caches are per region and start empty. The Dask
+    runner reaches one running local Prefect server, as a deployed setup
+    would, so its workers do not each start a temporary API.
     """
-    root = out / "nasional"
+    from flows.serve import local_server
+
+    root = out / f"nasional-{runner}-{workers}-{copies}"
     (root / "regions").mkdir(parents=True)
     for index in range(copies):
         (root / "regions" / f"provinsi_{index:02d}.toml").write_text(
             f'name = "provinsi_{index:02d}"\ndata_dir = "{SHARED / "sulsel"}"\n', encoding="utf-8"
         )
-    args = [
-        sys.executable,
-        "-m",
-        "flows.cli",
-        "run",
-        "--all",
-        "--runner",
-        runner,
-        "--root",
-        str(root),
-        "--out",
-        str(root),
-    ]
-    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"}
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    clock = time.perf_counter()
-    subprocess.run(args, cwd=ROOT, env=env, check=True, capture_output=True)
-    seconds = time.perf_counter() - clock
-    peak = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    args = [sys.executable, "-m", "flows.cli", "run", "--all", "--runner", runner]
+    args += ["--workers", str(workers), "--root", str(root), "--out", str(root)]
+    server = (
+        local_server(out / f"prefect-{runner}-{workers}-{copies}")
+        if runner == "dask"
+        else contextlib.nullcontext(dict(os.environ))
+    )
+    with server as env:
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = usage.ru_utime + usage.ru_stime
+        clock = time.perf_counter()
+        process = subprocess.Popen(
+            args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        memory = TreeMemory(process.pid)
+        memory.start()
+        _, errors = process.communicate()
+        seconds = time.perf_counter() - clock
+        memory.stopped.set()
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = usage.ru_utime + usage.ru_stime - cpu_before
+    if process.returncode != 0:
+        raise RuntimeError(errors.decode(errors="replace")[-2000:])
+    shutil.rmtree(root, ignore_errors=True)
     return {
-        "detik": seconds,
         "wilayah": copies,
-        "memori_puncak_proses_mb": round(peak / 1024, 1),
         "runner": runner,
+        "workers": workers,
+        "detik": seconds,
+        "cpu_detik": cpu,
+        "memori_total_mb": round(memory.peak_total_mb),
+        "memori_proses_mb": round(memory.peak_process_mb),
     }
 
 
-def table(results: dict) -> str:
-    lines = [
-        "| skenario | desa | aset | "
-        + " | ".join(STAGES)
-        + " | memori puncak (MB) | lantai I/O (s) |",
-        "|---|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|",
-    ]
-    for name, result in results.items():
-        if "waktu" not in result:
-            continue
-        times = result["waktu"]
-        lines.append(
-            f"| {name} | {result['jumlah']['desa']:,} | {result['jumlah']['aset']:,} | "
-            + " | ".join(f"{times[s]:.2f}" for s in STAGES)
-            + f" | {result['memori_puncak_mb']:,.0f} | {result.get('lantai_io', float('nan')):.2f} |"
-        )
-    return "\n".join(lines)
+def _load() -> dict:
+    return json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() else {}
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(prog="make bench")
-    parser.add_argument("--scenarios", default="maros,sulsel")
-    parser.add_argument("--skip-prefect", action="store_true")
-    parser.add_argument(
-        "--national", action="store_true", help="also the 27-province synthetic national input"
-    )
-    args = parser.parse_args()
-    out = Path(tempfile.mkdtemp(prefix="jangkau-bench-"))
-    results: dict[str, dict] = {}
-    try:
-        for name in args.scenarios.split(","):
-            print(f"... {name}", flush=True)
-            results[name] = child("run_scenario", name, out)
-            results[name]["lantai_io"] = child("io_floor", name, out)["detik"]
-        overhead = None if args.skip_prefect else prefect_overhead(out)
-        nationwide = national(out) if args.national else None
-    finally:
-        shutil.rmtree(out, ignore_errors=True)
+def _machine() -> str:
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3
-    text = [
-        "# Benchmark results",
-        "",
-        f"Machine: {os.cpu_count()} cores, {memory_gb:.0f} GB memory, {platform.platform()}, "
-        f"Python {platform.python_version()}. Times in seconds, `--runner local`, no cache.",
-        "",
-        table(results),
-        "",
-    ]
-    if "maros" in results:
-        ratio = results["maros"]["waktu"]["total"] / results["maros"]["lantai_io"]
-        text.append(f"- Maros whole run / I/O floor: {ratio:.1f}x (target at most 3x).")
-    if "sulsel" in results:
-        sulsel = results["sulsel"]
-        text.append(
-            f"- Sulawesi Selatan whole run: {sulsel['waktu']['total']:.1f} s, peak {sulsel['memori_puncak_mb']:,.0f} MB"
-            " (target at most 60 s and 2 GB)."
+    return (
+        f"{os.cpu_count()} cores, {memory_gb:.0f} GB memory, {platform.platform()}, "
+        f"Python {platform.python_version()}"
+    )
+
+
+def report(results: dict) -> str:
+    """Return ``results.md`` from the accumulated results."""
+    text = ["# Benchmark results", "", f"Machine: {results.get('mesin', _machine())}.", ""]
+    scenarios = results.get("skenario", {})
+    if scenarios:
+        text += [
+            "## Stages (`--runner local`, no cache, inside one process, seconds)",
+            "",
+            "| skenario | desa | aset | "
+            + " | ".join(STAGES)
+            + " | memori puncak (MB) | lantai I/O |",
+            "|---|---:|---:|" + "---:|" * len(STAGES) + "---:|---:|",
+        ]
+        for name, result in scenarios.items():
+            times = result["waktu"]
+            text.append(
+                f"| {name} | {result['jumlah']['desa']:,} | {result['jumlah']['aset']:,} | "
+                + " | ".join(f"{times.get(s, float('nan')):.2f}" for s in STAGES)
+                + f" | {result['memori_puncak_mb']:,.0f} | {result['lantai_io']:.2f} |"
+            )
+        text.append("")
+    notes = []
+    if "maros" in scenarios:
+        maros = scenarios["maros"]
+        notes.append(
+            f"- Maros, stages only: {maros['waktu']['total']:.2f} s against an I/O floor of "
+            f"{maros['lantai_io']:.2f} s in the same process: "
+            f"{maros['waktu']['total'] / maros['lantai_io']:.1f}x (target at most 3x)."
         )
+    process = results.get("proses", {})
+    if "maros" in process:
+        walls = process["maros"]
+        notes.append(
+            f"- Maros as a user runs it (`jangkau run maros --runner local`, fresh process, "
+            f"imports included): {walls['jalan_s']:.2f} s against {walls['lantai_s']:.2f} s for a "
+            f"program that only reads the inputs and writes the outputs: "
+            f"{walls['jalan_s'] / walls['lantai_s']:.1f}x (target at most 3x)."
+        )
+    if "sulsel" in scenarios:
+        sulsel = scenarios["sulsel"]
+        notes.append(
+            f"- Sulawesi Selatan whole run: {sulsel['waktu']['total']:.1f} s, peak "
+            f"{sulsel['memori_puncak_mb']:,.0f} MB (target at most 60 s and 2 GB)."
+        )
+    overhead = results.get("prefect")
     if overhead:
-        text.append(
+        notes.append(
             "- Prefect overhead for Maros against a running local server: "
             f"{overhead['prefect'] - overhead['local']:.1f} s (local {overhead['local']:.1f} s, "
             f"prefect {overhead['prefect']:.1f} s; target at most 3 s)."
         )
-    if nationwide:
-        text.append(
-            f"- National synthetic ({nationwide['wilayah']} province-sized regions, about "
-            f"{nationwide['wilayah'] * 3056:,} desa and {nationwide['wilayah'] * 43346:,} asset records), "
-            f"`--all --runner {nationwide['runner']}` on a 2-worker local Dask cluster: "
-            f"{nationwide['detik'] / 60:.1f} min, "
-            f"largest single process {nationwide['memori_puncak_proses_mb']:,.0f} MB "
-            "(target at most 15 min and 8 GB)."
+    text += notes + [""]
+    runs = results.get("nasional", [])
+    if runs:
+        text += [
+            "## Many regions (`jangkau run --all`, every region a copy of Sulawesi Selatan)",
+            "",
+            "Memory is the peak resident memory of the whole process tree (all workers "
+            "together) and of its largest single process.",
+            "",
+            "| wilayah | desa | aset | runner | workers | waktu (menit) | CPU (menit) "
+            "| memori total (MB) | proses terbesar (MB) | diukur |",
+            "|---:|---:|---:|---|---:|---:|---:|---:|---:|---|",
+        ]
+        for run in runs:
+            text.append(
+                f"| {run['wilayah']} | {run['wilayah'] * PROVINCE_DESA:,} | "
+                f"{run['wilayah'] * PROVINCE_ASSETS:,} | {run['runner']} | {run['workers']} | "
+                f"{run['detik'] / 60:.1f} | {run['cpu_detik'] / 60:.1f} | "
+                f"{run['memori_total_mb']:,} | {run['memori_proses_mb']:,} | {run['tanggal']} |"
+            )
+        text.append("")
+    growth = _growth(scenarios, runs)
+    if growth:
+        text += [
+            "## Growth",
+            "",
+            "Compute time per desa and per asset record, from one kabupaten to the national "
+            "input (stages in one process for Maros and the province; CPU time of all "
+            "processes for the national input).",
+            "",
+            "| input | desa | aset | detik | ms per desa | ms per aset |",
+            "|---|---:|---:|---:|---:|---:|",
+            *growth,
+            "",
+        ]
+    return "\n".join(text)
+
+
+def _growth(scenarios: dict, runs: list[dict]) -> list[str]:
+    rows = []
+    for name, result in scenarios.items():
+        desa, assets = result["jumlah"]["desa"], result["jumlah"]["aset"]
+        seconds = result["waktu"]["total"]
+        rows.append((name, desa, assets, seconds))
+    national_runs = [r for r in runs if r["wilayah"] == NATIONAL_COPIES and r["runner"] == "local"]
+    if national_runs:
+        run = national_runs[-1]
+        rows.append(
+            (
+                "nasional (local)",
+                run["wilayah"] * PROVINCE_DESA,
+                run["wilayah"] * PROVINCE_ASSETS,
+                run["cpu_detik"],
+            )
         )
-    else:
-        text.append("- National synthetic: not run (`python -m benchmarks.run --national`).")
-    if "maros" in results and "sulsel" in results:
-        per = {
-            name: results[name]["waktu"]["total"] / results[name]["jumlah"]["desa"] * 1000
-            for name in ("maros", "sulsel")
-        }
-        text.append(
-            f"- Time per desa: Maros {per['maros']:.1f} ms, Sulawesi Selatan {per['sulsel']:.1f} ms."
-        )
-    report = "\n".join(text) + "\n"
-    (ROOT / "benchmarks" / "results.md").write_text(report, encoding="utf-8")
-    print(report)
+    return [
+        f"| {name} | {desa:,} | {assets:,} | {seconds:.1f} | {seconds / desa * 1000:.1f} | "
+        f"{seconds / assets * 1000:.2f} |"
+        for name, desa, assets, seconds in rows
+    ]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--scenarios", default="maros,sulsel", help="comma-separated; '' for none")
+    parser.add_argument("--skip-prefect", action="store_true")
+    parser.add_argument(
+        "--national",
+        action="store_true",
+        help=f"also {NATIONAL_COPIES} province-sized regions, local and Dask runners, 2 workers",
+    )
+    parser.add_argument(
+        "--scaling",
+        action="store_true",
+        help=f"also {SCALING_COPIES} province-sized regions on 1 and 2 workers",
+    )
+    args = parser.parse_args()
+    results = _load()
+    results["mesin"] = _machine()
+    today = dt.date.today().isoformat()
+    out = Path(tempfile.mkdtemp(prefix="jangkau-bench-"))
+    try:
+        for name in filter(None, args.scenarios.split(",")):
+            print(f"... {name}", flush=True)
+            measured = child(f"run_scenario({name!r}, Path({str(out)!r}))")
+            published = published_files(out, name)
+            floor = child(
+                f"io_floor(input_files({name!r}), {published!r}, {str(out / 'lantai')!r})"
+            )
+            measured["lantai_io"] = floor["nilai"]
+            results.setdefault("skenario", {})[name] = measured
+            if name == "maros":
+                results.setdefault("proses", {})[name] = whole_process(name, out)
+        if not args.skip_prefect and args.scenarios:
+            print("... prefect", flush=True)
+            results["prefect"] = prefect_overhead(out)
+        plans = []
+        if args.scaling:
+            plans += [(SCALING_COPIES, runner, w) for runner in ("local", "dask") for w in (1, 2)]
+        if args.national:
+            plans += [(NATIONAL_COPIES, "local", 2), (NATIONAL_COPIES, "dask", 2)]
+        for copies, runner, workers in plans:
+            print(f"... {copies} wilayah, {runner}, {workers} workers", flush=True)
+            run = national(out, copies=copies, runner=runner, workers=workers)
+            run["tanggal"] = today
+            kept = [
+                r
+                for r in results.get("nasional", [])
+                if (r["wilayah"], r["runner"], r["workers"]) != (copies, runner, workers)
+            ]
+            results["nasional"] = sorted(
+                [*kept, run], key=lambda r: (r["wilayah"], r["runner"], r["workers"])
+            )
+            RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    finally:
+        shutil.rmtree(out, ignore_errors=True)
+    RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
+    text = report(results)
+    (ROOT / "benchmarks" / "results.md").write_text(text, encoding="utf-8")
+    print(text)
     return 0
 
 

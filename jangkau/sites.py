@@ -205,6 +205,7 @@ def propose_sites(
     k: int = 3,
     max_points: int = 2000,
     surface: gpd.GeoDataFrame | None = None,
+    desa_coverage: pd.DataFrame | None = None,
 ) -> gpd.GeoDataFrame:
     """Propose up to ``k`` new sites per distance service and kecamatan below target.
 
@@ -225,6 +226,11 @@ def propose_sites(
     surface
         Optional population surface (points with ``kode_desa``, ``bobot``):
         where present, demand sits on its points instead of an even grid.
+    desa_coverage
+        Optional coverage per desa × service (``kode_desa``, ``layanan``,
+        ``cakupan``, as :func:`jangkau.coverage.coverage_by_desa` returns):
+        demand in fully covered desa and in desa with no coverage needs no
+        distance check. The result is the same with or without it.
 
     Returns
     -------
@@ -272,7 +278,17 @@ def propose_sites(
             standards.at[service, "radius_desa_m"],
         ).astype(float)
         existing = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
-        picks, pick_round = _choose(region, radius, existing, active=active, k=k)
+        covered_share = None
+        if desa_coverage is not None:
+            mine = desa_coverage[desa_coverage["layanan"] == service]
+            covered_share = (
+                populated["kode_desa"]
+                .map(mine.set_index("kode_desa")["cakupan"])
+                .to_numpy(dtype=float, na_value=np.nan)
+            )
+        picks, pick_round = _choose(
+            region, radius, existing, active=active, k=k, covered_share=covered_share
+        )
         if len(picks) == 0:
             continue
         sites = lattice.points[picks]
@@ -334,9 +350,18 @@ class _Region:
 
 
 def _choose(
-    region: _Region, radius: np.ndarray, existing: np.ndarray, *, active: np.ndarray, k: int
+    region: _Region,
+    radius: np.ndarray,
+    existing: np.ndarray,
+    *,
+    active: np.ndarray,
+    k: int,
+    covered_share: np.ndarray | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Choose sites for one service: lattice indices and the round (0-based) each was chosen in."""
+    """Choose sites for one service: lattice indices and the round (0-based) each was chosen in.
+
+    ``covered_share`` is each desa's covered share, when known (NaN where not).
+    """
     lattice, n_desa = region.lattice, len(region.polygons)
     kecamatan_of = region.kecamatan_of
     smallest = np.full(len(region.base), np.inf)
@@ -371,7 +396,15 @@ def _choose(
         weights = np.concatenate([weights[on_grid], region.people[owner[mine]] * share[mine]])
     demand_radius = radius[demand_owner]
     uncovered = weights > 0
-    uncovered &= ~_within_reach(demand_points, demand_radius, existing)
+    check = uncovered.copy()
+    if covered_share is not None:
+        # Polygon discs lie inside the true circles: a desa they cover wholly is
+        # within reach everywhere, one they miss entirely needs no check either.
+        owner_share = covered_share[demand_owner]
+        uncovered &= ~(owner_share >= 1.0)
+        check &= ~((owner_share >= 1.0) | (owner_share <= 0.0))
+    checked = np.flatnonzero(check)
+    uncovered[checked] &= ~_within_reach(demand_points[checked], demand_radius[checked], existing)
     open_demand = np.flatnonzero(uncovered)
     if len(open_demand) == 0:
         return np.array([], dtype=int), np.array([], dtype=int)

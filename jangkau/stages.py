@@ -13,6 +13,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import pickle
 import shutil
 import uuid
 from collections.abc import Callable
@@ -202,6 +203,7 @@ def _run_coverage(region: Region, work: Path) -> Path:
         catalogue=catalogue,
         k=region.usulan_k,
         surface=surface,
+        desa_coverage=desa_coverage,
     )
     proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
@@ -549,6 +551,19 @@ def run_all(
 
 
 def _quality_sections(work: Path, region: Region) -> list:
+    """Return the data-quality sections of a run, built once and kept in its work folder.
+
+    Both the report page and the run summary show them.
+    """
+    saved = work / "kualitas.pkl"
+    if saved.exists():
+        return pickle.loads(saved.read_bytes())
+    sections = _build_quality_sections(work, region)
+    saved.write_bytes(pickle.dumps(sections))
+    return sections
+
+
+def _build_quality_sections(work: Path, region: Region) -> list:
     return report.quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
         placed=pd.read_parquet(

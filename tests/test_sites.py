@@ -11,7 +11,7 @@ from conftest import square_desa
 from jangkau.catalogue import load_catalogue
 from jangkau.coverage import coverage_by_desa, coverage_by_kecamatan
 from jangkau.crs import metric_crs_for
-from jangkau.sites import greedy_cover, propose_sites
+from jangkau.sites import greedy_cover, lattice_points, propose_sites
 
 
 def covered_weight(chosen, candidate_xy, demand_xy, weights, radius):
@@ -154,3 +154,75 @@ def test_a_region_across_a_utm_zone_edge_is_measured_in_one_zone():
     assert long_other.set_index("layanan").at["puskesmas", "cakupan"] == pytest.approx(
         share, abs=0.005
     )
+
+
+def test_known_desa_coverage_changes_nothing_but_the_work():
+    rng = np.random.default_rng(7)
+    cells = [
+        (f"99.01.0{k}.{2000 + i}", f"99.01.0{k}", "kelurahan" if i == 0 else "desa", x, y, 3000)
+        for k in (1, 2)
+        for i, (x, y) in enumerate([(0, 0), (3000, 0), (0, 3000), (3000, 3000)])
+        for x, y in [(x + (k - 1) * 6000, y)]
+    ]
+    desa = square_desa(cells)
+    desa["penduduk"] = rng.integers(500, 5000, size=len(desa))
+    points = rng.uniform(0, 12_000, size=(6, 2)) * [1, 0.5]
+    existing = gpd.GeoDataFrame(
+        {"layanan": ["posyandu", "posyandu", "sd", "sd", "puskesmas", "pustu"]},
+        geometry=shapely.points(points),
+        crs=32750,
+    )
+    catalogue = load_catalogue()
+    long = coverage_by_desa(desa, existing, catalogue=catalogue)
+    gaps = coverage_by_kecamatan(long)
+    assert (long["cakupan"] == 1).any() and (long["cakupan"] == 0).any()
+    plain = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    informed = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3, desa_coverage=long)
+    assert len(plain) > 10
+    pd.testing.assert_frame_equal(pd.DataFrame(plain), pd.DataFrame(informed))
+
+
+def test_groups_are_served_side_by_side_as_if_alone():
+    rng = np.random.default_rng(3)
+    reach, weights, groups, alone = [], [], [], []
+    offset_c = offset_d = 0
+    for group in range(3):
+        demand_xy = rng.uniform(0, 10, size=(40, 2))
+        candidate_xy = rng.uniform(0, 10, size=(12, 2))
+        w = rng.integers(1, 30, size=40).astype(float)
+        distances = np.hypot(*(demand_xy[:, None, :] - candidate_xy[None]).transpose(2, 0, 1))
+        d, c = np.nonzero(distances <= 2.5)
+        alone.append([offset_c + i for i in greedy_cover((c, d), w, 12, k=3)])
+        reach.append((c + offset_c, d + offset_d))
+        weights.append(w)
+        groups.append(np.full(12, group))
+        offset_c, offset_d = offset_c + 12, offset_d + 40
+    together = greedy_cover(
+        (np.concatenate([r[0] for r in reach]), np.concatenate([r[1] for r in reach])),
+        np.concatenate(weights),
+        offset_c,
+        k=3,
+        candidate_group=np.concatenate(groups),
+    )
+    for group, chosen in enumerate(alone):
+        assert [c for c in together if c // 12 == group] == chosen
+
+
+def test_lattice_points_lie_inside_and_every_polygon_gets_one():
+    polygons = np.array(
+        [
+            shapely.box(0, 0, 1000, 1000),
+            shapely.box(1000, 0, 1010, 10),  # too small for the 100 m lattice
+            shapely.MultiPolygon(
+                [shapely.box(5000, 0, 5300, 300), shapely.box(9000, 0, 9300, 300)]
+            ),
+        ]
+    )
+    lattice = lattice_points(polygons, np.array([0, 0, 1]), np.array([100.0, 100.0]))
+    counts = np.bincount(lattice.owner, minlength=3)
+    assert counts.tolist() == [100, 1, 18]
+    assert shapely.contains(polygons[lattice.owner], lattice.points).all()
+    # Positions count from the group's lower-left corner, spacing apart.
+    first = lattice.points[lattice.owner == 0]
+    assert np.allclose(shapely.get_x(first), 50 + 100 * lattice.column[lattice.owner == 0])
+    assert (lattice.column[lattice.owner == 1] == -1).all()
