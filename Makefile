@@ -9,7 +9,7 @@ REGION ?= demo
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint clean serve bench
+.PHONY: install run test lint clean serve bench bench-quick
 
 PREFECT_PORT ?= 4200
 
@@ -35,13 +35,17 @@ serve: install
 	  trap "kill $$server" EXIT; \
 	  $(BIN)/python -m flows.serve --wait-for-server && $(BIN)/python -m flows.serve'
 
-# Speed and memory per stage for Maros and Sulawesi Selatan; writes benchmarks/results.md.
+# Speed and memory: Maros, Sulawesi Selatan, 1-2 workers, the national synthetic input
+# (about 40 minutes on 2 cores); writes benchmarks/results.md. bench-quick: the first two.
 bench: install
+	$(BIN)/python -m benchmarks.run --scaling --national
+
+bench-quick: install
 	$(BIN)/python -m benchmarks.run
 
 lint: install
-	$(BIN)/ruff check jangkau flows tests
-	$(BIN)/ruff format --check jangkau flows tests
+	$(BIN)/ruff check jangkau flows tests benchmarks
+	$(BIN)/ruff format --check jangkau flows tests benchmarks
 
 clean:
 	rm -rf $(VENV) data/raw/demo data/processed/* maps/*

@@ -138,6 +138,15 @@ def io_floor(inputs: list[list], published: list[str], target: str) -> float:
     return time.perf_counter() - start
 
 
+def accuracy(gpkg: str) -> dict:
+    """Compare published coverage with the tests' independent computation (percentage points)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from coverage_check import worst_differences
+
+    worst_kecamatan, worst_desa = worst_differences(gpkg)
+    return {"kecamatan_pp": 100 * worst_kecamatan, "desa_pp": 100 * worst_desa}
+
+
 def _python(code: str) -> list[str]:
     return [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r}); {code}"]
 
@@ -347,6 +356,15 @@ def report(results: dict) -> str:
             f"program that only reads the inputs and writes the outputs: "
             f"{walls['jalan_s'] / walls['lantai_s']:.1f}x (target at most 3x)."
         )
+    for name, result in scenarios.items():
+        check = result.get("akurasi")
+        if check:
+            notes.append(
+                f"- Coverage accuracy, {name}: every published `cakupan_*` figure against "
+                "the independent per-desa computation of `tests/coverage_check.py`: worst "
+                f"kecamatan {check['kecamatan_pp']:.3f}, worst desa {check['desa_pp']:.3f} "
+                "percentage points (limit 0.5)."
+            )
     if "sulsel" in scenarios:
         sulsel = scenarios["sulsel"]
         notes.append(
@@ -450,6 +468,8 @@ def main() -> int:
                 f"io_floor(input_files({name!r}), {published!r}, {str(out / 'lantai')!r})"
             )
             measured["lantai_io"] = floor["nilai"]
+            gpkg = out / "data" / "processed" / name / "coverage.gpkg"
+            measured["akurasi"] = child(f"accuracy({str(gpkg)!r})")
             results.setdefault("skenario", {})[name] = measured
             if name == "maros":
                 results.setdefault("proses", {})[name] = whole_process(name, out)

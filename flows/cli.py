@@ -90,7 +90,9 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
         if workers == 1:
             results = [_run_region_file(f, str(out_root)) for f in region_files]
         else:
-            # Separate processes: the geometry work holds the GIL, threads would not help.
+            # Processes share the cores with the threads each one starts.
+            cores = len(os.sched_getaffinity(0))
+            os.environ.setdefault("JANGKAU_THREADS", str(max(1, cores // workers)))
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(

@@ -16,6 +16,7 @@ import shapely
 
 from jangkau.catalogue import distance_services
 from jangkau.crs import require_metric
+from jangkau.threads import map_threads
 
 # A 32-segment quarter circle deviates from the true disc area by under 0.05 %.
 QUAD_SEGMENTS = 32
@@ -89,6 +90,7 @@ def cut_away(
     shape_index, cutter_index = shape_index[order], cutter_index[order]
     rank = _rank_within(shape_index, len(shapes))
     remaining = np.array(shapes, dtype=object)
+    made_here = np.zeros(len(shapes), dtype=bool)
     for step in range(SUBTRACT_FIRST):
         now = rank == step
         target, cutter = shape_index[now], cutter_index[now]
@@ -96,10 +98,14 @@ def cut_away(
         if not live.any():
             break
         remaining[target[live]] = shapely.difference(remaining[target[live]], cutters[cutter[live]])
+        made_here[target[live]] = True
     later = rank >= SUBTRACT_FIRST
     target, cutter = shape_index[later], cutter_index[later]
     if len(target):
-        shapely.prepare(remaining)
+        # Only geometries made by this call are prepared: other threads may be
+        # reading the input shapes.
+        own = np.unique(target)
+        shapely.prepare(remaining[own[made_here[own]]])
         touching = shapely.intersects(remaining[target], cutters[cutter])
         target, cutter = target[touching], cutter[touching]
     if len(target):
@@ -221,10 +227,10 @@ def coverage_by_desa(
     polygons = desa.geometry.to_numpy()
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     population = desa["penduduk"].to_numpy(dtype=float)
-    frames = []
     standards = catalogue.set_index("layanan")
     arrays = surface_arrays(desa, surface)
-    for service in distance_services(catalogue):
+
+    def one_service(service: str) -> pd.DataFrame:
         points = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
         radius = np.where(
             is_kelurahan,
@@ -232,19 +238,19 @@ def coverage_by_desa(
             standards.at[service, "radius_desa_m"],
         )
         fraction = desa_fractions(polygons, radius, points, surface=arrays)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "kode_desa": desa["kode_desa"].to_numpy(),
-                    "kode_kec": desa["kode_kec"].to_numpy(),
-                    "layanan": service,
-                    "radius_m": radius,
-                    "penduduk": population,
-                    "penduduk_terlayani": population * fraction,
-                    "cakupan": fraction,
-                }
-            )
+        return pd.DataFrame(
+            {
+                "kode_desa": desa["kode_desa"].to_numpy(),
+                "kode_kec": desa["kode_kec"].to_numpy(),
+                "layanan": service,
+                "radius_m": radius,
+                "penduduk": population,
+                "penduduk_terlayani": population * fraction,
+                "cakupan": fraction,
+            }
         )
+
+    frames = map_threads(one_service, distance_services(catalogue))
     columns = [
         "kode_desa",
         "kode_kec",

@@ -470,25 +470,42 @@ def write_gap_workbook(path: Path, gaps: pd.DataFrame, catalogue: pd.DataFrame) 
             axis=1, how="all"
         )
     with replacing(path) as temporary:
-        # xlsxwriter writes a sheet several times faster than openpyxl.
-        with pd.ExcelWriter(temporary, engine="xlsxwriter") as writer:
-            number_formats: dict[str, object] = {}
-            bold = writer.book.add_format({"bold": True})
-            for title, frame in sheets.items():
-                headed = frame.rename(columns={c: words.get(c, c) for c in frame.columns})
-                headed.to_excel(writer, sheet_name=title, index=False)
-                sheet = writer.sheets[title]
-                sheet.write_row(0, 0, [str(c) for c in headed.columns], bold)
-                sheet.freeze_panes(1, 0)
-                for index, (column, heading) in enumerate(
-                    zip(frame.columns, headed.columns, strict=True)
-                ):
-                    pattern = _number_format(column)
-                    if pattern is not None and pattern not in number_formats:
-                        number_formats[pattern] = writer.book.add_format({"num_format": pattern})
-                    width = max(12, min(40, len(str(heading)) + 2))
-                    sheet.set_column(index, index, width, number_formats.get(pattern))
+        _write_sheets(temporary, sheets, headings=words)
     return path
+
+
+def _write_sheets(path: Path, sheets: dict[str, pd.DataFrame], *, headings: dict) -> None:
+    """Write frames as sheets: bold headings, frozen first row, widths and number formats.
+
+    Written cell by column with xlsxwriter directly: several times faster
+    than going through ``DataFrame.to_excel``.
+    """
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
+    bold = book.add_format({"bold": True})
+    number_formats: dict[str, object] = {}
+    for title, frame in sheets.items():
+        sheet = book.add_worksheet(title)
+        sheet.freeze_panes(1, 0)
+        for index, column in enumerate(frame.columns):
+            heading = str(headings.get(column, column))
+            pattern = _number_format(column)
+            if pattern is not None and pattern not in number_formats:
+                number_formats[pattern] = book.add_format({"num_format": pattern})
+            sheet.set_column(index, index, max(12, min(40, len(heading) + 2)))
+            sheet.write(0, index, heading, bold)
+            form = number_formats.get(pattern)
+            for row, value in enumerate(frame[column].to_numpy(dtype=object), start=1):
+                if value is None or value is pd.NA or (isinstance(value, float) and value != value):
+                    continue
+                if isinstance(value, (bool, np.bool_)):
+                    sheet.write_boolean(row, index, bool(value), form)
+                elif isinstance(value, (int, float, np.integer, np.floating)):
+                    sheet.write_number(row, index, float(value), form)
+                else:
+                    sheet.write_string(row, index, str(value), form)
+    book.close()
 
 
 def _number_format(column: str) -> str | None:

@@ -27,6 +27,7 @@ import shapely
 
 from jangkau.coverage import QUAD_SEGMENTS, cut_away, surface_arrays
 from jangkau.crs import require_metric
+from jangkau.threads import map_threads
 
 SITE_COLUMNS = [
     "layanan",
@@ -267,11 +268,12 @@ def propose_sites(
     )
     standards = catalogue.set_index("layanan")
     totals = desa.groupby("kode_kec")["penduduk"].sum()
-    frames = []
-    for service, rows in below.groupby("layanan", sort=False):
+
+    def one_service(service_rows: tuple[str, pd.DataFrame]) -> pd.DataFrame | None:
+        service, rows = service_rows
         active = np.isin(kecamatan_codes, rows["kode_kec"].to_numpy())
         if not active.any():
-            continue
+            return None
         radius = np.where(
             region.is_kelurahan,
             standards.at[service, "radius_kelurahan_m"],
@@ -290,7 +292,7 @@ def propose_sites(
             region, radius, existing, active=active, k=k, covered_share=covered_share
         )
         if len(picks) == 0:
-            continue
+            return None
         sites = lattice.points[picks]
         site_desa = lattice.owner[picks]
         site_kecamatan = kecamatan_of[site_desa]
@@ -320,7 +322,12 @@ def propose_sites(
             tambahan_penduduk_terlayani=frame["gain"].round(1),
             cakupan_setelah=np.where(frame["total"] > 0, (after / frame["total"]).round(6), np.nan),
         )[~reached_before]
-        frames.append(frame)
+        return frame
+
+    # Services are independent; GEOS releases the GIL, so they share the cores.
+    frames = [
+        f for f in map_threads(one_service, below.groupby("layanan", sort=False)) if f is not None
+    ]
     if not frames:
         return empty
     result = pd.concat(frames, ignore_index=True)
