@@ -71,6 +71,12 @@ def _quiet_prefect() -> None:
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
+def _share_cores(processes: int) -> None:
+    """Let worker processes started from here split the cores between their threads."""
+    cores = len(os.sched_getaffinity(0))
+    os.environ.setdefault("JANGKAU_THREADS", str(max(1, cores // processes)))
+
+
 def _run_region_file(region_file: str, out_root: str) -> dict[str, str]:
     """Run one region with the local runner (module level, so worker processes can call it)."""
     from jangkau import stages
@@ -90,9 +96,7 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
         if workers == 1:
             results = [_run_region_file(f, str(out_root)) for f in region_files]
         else:
-            # Processes share the cores with the threads each one starts.
-            cores = len(os.sched_getaffinity(0))
-            os.environ.setdefault("JANGKAU_THREADS", str(max(1, cores // workers)))
+            _share_cores(workers)
             context = multiprocessing.get_context("spawn")
             with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
                 results = list(
@@ -104,6 +108,8 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
             publish_index(out_root / "maps")
     else:
         _quiet_prefect()
+        if args.runner == "dask" and not args.dask_address:
+            _share_cores(args.workers or 2)
         from flows.coverage import all_regions_flow, with_runner
 
         chosen = with_runner(all_regions_flow, args.runner, args.dask_address, workers=args.workers)

@@ -10,10 +10,12 @@ chosen site are then computed exactly, with the same polygon method as the
 coverage itself: ``tambahan_penduduk_terlayani`` is the kecamatan's covered
 population with the site minus without it, given the sites chosen before it.
 
-Every kecamatan and service is handled at once: one lattice of points per
-kecamatan (finest spacing), from which each service takes every n-th point
-as demand and as candidates, so the grid is built and tested for containment
-only once per run.
+Every kecamatan is handled at once: one lattice of points per kecamatan
+(at most ``max_points``), from which each service takes every n-th point as
+demand and as candidates, so the grid is built and tested for containment
+only once per run; services run side by side on threads
+(:mod:`jangkau.threads`). Distance searches run on points moved apart per
+kecamatan, so they never pair a candidate with another kecamatan's demand.
 """
 
 from __future__ import annotations
