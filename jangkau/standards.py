@@ -186,14 +186,15 @@ def rank_within_service(table: pd.DataFrame) -> pd.Series:
         table["penduduk"] - table["penduduk_terlayani"].fillna(table["penduduk"])
     ).astype(float)
     ranks = pd.Series(pd.NA, index=table.index, dtype="Int64")
-    for _, rows in table.groupby("layanan", sort=False):
-        scored = rows[rows["indeks_kesenjangan"].notna()]
-        order = scored.assign(_tak=out_of_reach[scored.index]).sort_values(
-            ["indeks_kesenjangan", "_tak", "kode_kec"],
-            ascending=[False, False, True],
-            kind="stable",
-        )
-        ranks[order.index] = np.arange(1, len(order) + 1)
+    scored = table.loc[
+        table["indeks_kesenjangan"].notna(), ["layanan", "indeks_kesenjangan", "kode_kec"]
+    ]
+    order = scored.assign(_tak=out_of_reach[scored.index]).sort_values(
+        ["layanan", "indeks_kesenjangan", "_tak", "kode_kec"],
+        ascending=[True, False, False, True],
+        kind="stable",
+    )
+    ranks[order.index] = order.groupby("layanan", sort=False).cumcount().to_numpy() + 1
     return ranks
 
 
