@@ -255,7 +255,8 @@ def propose_sites(
     polygons = populated.geometry.to_numpy()
     area = shapely.area(polygons)
     kecamatan_area = np.bincount(kecamatan_of, weights=area, minlength=len(kecamatan_codes))
-    base = np.sqrt(kecamatan_area / max_points)
+    # At least a metre apart, so a degenerate (zero-area) kecamatan cannot stall the grid.
+    base = np.maximum(np.sqrt(kecamatan_area / max_points), 1.0)
     lattice = lattice_points(polygons, kecamatan_of, base)
     region = _Region(
         populated=populated,
