@@ -299,7 +299,7 @@ def propose_sites(
         sites = lattice.points[picks]
         site_desa = lattice.owner[picks]
         site_kecamatan = kecamatan_of[site_desa]
-        gain = _exact_gains(region, radius, existing, sites, site_kecamatan, pick_round)
+        gain = _exact_gains(region, radius, existing, _Chosen(sites, site_kecamatan, pick_round))
         codes = kecamatan_codes[site_kecamatan]
         total = totals.reindex(codes).to_numpy(dtype=float)
         coverage = rows.set_index("kode_kec")["cakupan"].reindex(codes).to_numpy(dtype=float)
@@ -459,13 +459,17 @@ def _within_reach(points: np.ndarray, radius: np.ndarray, facilities: np.ndarray
     return reached
 
 
+@dataclass(frozen=True)
+class _Chosen:
+    """Sites chosen for one service: points, kecamatan (index) and round (0-based) of each."""
+
+    points: np.ndarray
+    kecamatan: np.ndarray
+    round: np.ndarray
+
+
 def _exact_gains(
-    region: _Region,
-    radius: np.ndarray,
-    existing: np.ndarray,
-    sites: np.ndarray,
-    site_kecamatan: np.ndarray,
-    site_round: np.ndarray,
+    region: _Region, radius: np.ndarray, existing: np.ndarray, chosen: _Chosen
 ) -> np.ndarray:
     """Return the people each site newly brings within reach in its own kecamatan.
 
@@ -475,14 +479,13 @@ def _exact_gains(
     per area; in desa with a population surface, the weight of its points
     newly within reach.
     """
+    sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
     gain = np.zeros(len(sites))
     surfaced = np.zeros(len(region.polygons), dtype=bool)
     if region.surface is not None:
-        points, owner, share = region.surface
+        _, owner, share = region.surface
         surfaced = np.bincount(owner, weights=share, minlength=len(region.polygons)) > 0
-        gain += _surface_gains(
-            region, radius, existing, sites, site_kecamatan, site_round, points, owner, share
-        )
+        gain += _surface_gains(region, radius, existing, chosen)
     site_tree = shapely.STRtree(sites)
     facility_tree = shapely.STRtree(existing) if len(existing) else None
     for value in np.unique(radius[~surfaced]):
@@ -531,17 +534,11 @@ def _exact_gains(
 
 
 def _surface_gains(
-    region: _Region,
-    radius: np.ndarray,
-    existing: np.ndarray,
-    sites: np.ndarray,
-    site_kecamatan: np.ndarray,
-    site_round: np.ndarray,
-    points: np.ndarray,
-    owner: np.ndarray,
-    share: np.ndarray,
+    region: _Region, radius: np.ndarray, existing: np.ndarray, chosen: _Chosen
 ) -> np.ndarray:
     """Return, per site, the people on surface points it newly brings within reach."""
+    sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
+    points, owner, share = region.surface
     gain = np.zeros(len(sites))
     point_radius = radius[owner]
     reached = _within_reach(points, point_radius, existing)
