@@ -46,11 +46,11 @@ SCALING_COPIES = 4
 
 
 def _region(name: str) -> object:
-    from jangkau import stages
+    from jangkau import pipeline
 
     if name == "maros":
-        return stages.prepare_region(region_file=ROOT / "regions" / "maros.toml")
-    return stages.prepare_region(data_dir=SHARED / "sulsel", name=name)
+        return pipeline.prepare_region(region_file=ROOT / "regions" / "maros.toml")
+    return pipeline.prepare_region(data_dir=SHARED / "sulsel", name=name)
 
 
 def run_scenario(name: str, out: Path) -> dict:
@@ -58,27 +58,27 @@ def run_scenario(name: str, out: Path) -> dict:
     import geopandas as gpd
     import pandas as pd
 
-    from jangkau import stages
-    from jangkau.catalogue import load_catalogue
-    from jangkau.crs import metric_crs_for
-    from jangkau.sites import propose_sites
+    from jangkau import pipeline
+    from jangkau.analysis.crs import metric_crs_for
+    from jangkau.analysis.sites import propose_sites
+    from jangkau.config.catalogue import load_catalogue
 
     times: dict[str, float] = {}
     start = time.perf_counter()
     region = _region(name)
     times["siapkan"] = time.perf_counter() - start
-    outputs = stages.OutputPaths.under(out, region.name)
-    work = stages.new_work_dir(outputs)
+    outputs = pipeline.OutputPaths.under(out, region.name)
+    work = pipeline.new_work_dir(outputs)
     clock = time.perf_counter()
-    stages.run_boundaries(region, work)
+    pipeline.run_boundaries(region, work)
     times["baca_batas"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    stages.run_assets(region, work)
+    pipeline.run_assets(region, work)
     times["baca_bersihkan_aset"] = time.perf_counter() - clock
     k = region.usulan_k
     region.usulan_k = 0
     clock = time.perf_counter()
-    stages.run_coverage(region, work)
+    pipeline.run_coverage(region, work)
     times["cakupan"] = time.perf_counter() - clock
     region.usulan_k = k
     clock = time.perf_counter()
@@ -95,7 +95,7 @@ def run_scenario(name: str, out: Path) -> dict:
     proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     times["usulan_lokasi"] = time.perf_counter() - clock
     clock = time.perf_counter()
-    stages.run_publish(region, work, outputs)
+    pipeline.run_publish(region, work, outputs)
     times["terbitkan"] = time.perf_counter() - clock
     times["total"] = time.perf_counter() - start
     counts = {
@@ -121,7 +121,7 @@ def io_floor(inputs: list[list], published: list[str], target: str) -> float:
     """
     import pyogrio
 
-    from jangkau.read import read_records
+    from jangkau.io.read import read_records
 
     start = time.perf_counter()
     for path, options in inputs:

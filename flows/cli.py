@@ -15,8 +15,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from jangkau.fetch import NetworkError
-from jangkau.read import InputError
+from jangkau.errors import InputError, NetworkError
 
 
 def _region_file(region: str, root: Path) -> Path:
@@ -41,11 +40,11 @@ def _run(args: argparse.Namespace) -> int:
     data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
     print(f"jangkau: wilayah {args.region or args.name}, runner {args.runner}", flush=True)
     if args.runner == "local":
-        from jangkau import stages
+        from jangkau import pipeline
 
-        region = stages.prepare_region(region_file=region_file, data_dir=data_dir, name=args.name)
-        result = stages.run_all(
-            region, stages.OutputPaths.under(out_root, region.name), progress=_progress
+        region = pipeline.prepare_region(region_file=region_file, data_dir=data_dir, name=args.name)
+        result = pipeline.run_all(
+            region, pipeline.OutputPaths.under(out_root, region.name), progress=_progress
         )
     else:
         _quiet_prefect()
@@ -79,11 +78,11 @@ def _share_cores(processes: int) -> None:
 
 def _run_region_file(region_file: str, out_root: str) -> dict[str, str]:
     """Run one region with the local runner (module level, so worker processes can call it)."""
-    from jangkau import stages
+    from jangkau import pipeline
 
-    region = stages.prepare_region(region_file=region_file)
-    done = stages.run_all(
-        region, stages.OutputPaths.under(out_root, region.name), progress=_progress
+    region = pipeline.prepare_region(region_file=region_file)
+    done = pipeline.run_all(
+        region, pipeline.OutputPaths.under(out_root, region.name), progress=_progress
     )
     return {"wilayah": region.name, "teks": done["ringkasan"]["teks"]}
 
@@ -102,7 +101,7 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
                 results = list(
                     pool.map(_run_region_file, region_files, [str(out_root)] * len(region_files))
                 )
-            from jangkau.stages import publish_index
+            from jangkau.pipeline.publishing import publish_index
 
             # Regions finishing together may each have listed the index before the other.
             publish_index(out_root / "maps")
@@ -120,10 +119,10 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
 
 
 def _boundaries(args: argparse.Namespace) -> int:
-    from jangkau import stages
+    from jangkau import pipeline
 
     out = Path(args.out) if args.out else Path(args.root) / "data" / "raw" / args.kode
-    result = stages.fetch_boundaries(args.kode, source=args.source, out=out)
+    result = pipeline.fetch_boundaries(args.kode, source=args.source, out=out)
     counts = result["jumlah"]
     print(
         f"jangkau: {counts['desa']} desa/kelurahan, {counts['kecamatan']} kecamatan dari {result['sumber']}"
@@ -134,9 +133,9 @@ def _boundaries(args: argparse.Namespace) -> int:
 
 
 def _osm(args: argparse.Namespace) -> int:
-    from jangkau import stages
+    from jangkau import pipeline
 
-    result = stages.fetch_osm_assets(
+    result = pipeline.fetch_osm_assets(
         args.target,
         root=Path(args.root),
         source=args.source,

@@ -1,6 +1,6 @@
 """The coverage flow: boundaries, assets, coverage and publishing as Prefect tasks.
 
-Tasks wrap :mod:`jangkau.stages` and pass each other the region as JSON and
+Tasks wrap :mod:`jangkau.pipeline` and pass each other the region as JSON and
 the work folder's path, never frames.
 """
 
@@ -12,9 +12,9 @@ from pathlib import Path
 from prefect import flow, task, unmapped
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
 
-from jangkau import stages
-from jangkau.read import InputError
-from jangkau.region import Region
+from jangkau import pipeline
+from jangkau.config.region import Region
+from jangkau.errors import InputError
 
 
 def _worth_retrying(_task: object, _task_run: object, state: object) -> bool:
@@ -31,7 +31,7 @@ def _worth_retrying(_task: object, _task_run: object, state: object) -> bool:
 @task(name="wilayah")
 def resolve_region_task(region_file: str | None, data_dir: str | None, name: str | None) -> str:
     """Resolve the region's files; return it as JSON."""
-    return stages.prepare_region(region_file=region_file, data_dir=data_dir, name=name).to_json()
+    return pipeline.prepare_region(region_file=region_file, data_dir=data_dir, name=name).to_json()
 
 
 @task(
@@ -40,7 +40,9 @@ def resolve_region_task(region_file: str | None, data_dir: str | None, name: str
 def boundaries_task(region_json: str, work: str, cache_dir: str) -> str:
     """Read and reconcile boundaries and population (reused when the inputs are unchanged)."""
     return str(
-        stages.run_boundaries(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+        pipeline.run_boundaries(
+            Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir)
+        )
     )
 
 
@@ -48,7 +50,7 @@ def boundaries_task(region_json: str, work: str, cache_dir: str) -> str:
 def assets_task(region_json: str, work: str, cache_dir: str) -> str:
     """Read, clean and place every asset record (reused when the inputs are unchanged)."""
     return str(
-        stages.run_assets(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+        pipeline.run_assets(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
     )
 
 
@@ -56,15 +58,15 @@ def assets_task(region_json: str, work: str, cache_dir: str) -> str:
 def coverage_task(region_json: str, work: str, cache_dir: str) -> str:
     """Compute coverage, the gap table and proposed sites (reused when the inputs are unchanged)."""
     return str(
-        stages.run_coverage(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
+        pipeline.run_coverage(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
     )
 
 
 @task(name="terbitkan")
 def publish_task(region_json: str, work: str, processed: str, maps: str) -> dict[str, str]:
     """Write the GeoPackage, CSV and map page."""
-    outputs = stages.OutputPaths(processed=Path(processed), maps=Path(maps))
-    return stages.run_publish(Region.from_json(region_json), Path(work), outputs)
+    outputs = pipeline.OutputPaths(processed=Path(processed), maps=Path(maps))
+    return pipeline.run_publish(Region.from_json(region_json), Path(work), outputs)
 
 
 @flow(name="jangkau-cakupan")
@@ -87,8 +89,8 @@ def coverage_flow(
     """
     region_json = resolve_region_task(region_file, data_dir, name)
     region = Region.from_json(region_json)
-    outputs = stages.OutputPaths.under(out_root, region.name)
-    work = stages.new_work_dir(outputs)
+    outputs = pipeline.OutputPaths.under(out_root, region.name)
+    work = pipeline.new_work_dir(outputs)
     try:
         # Submitted, so that a Dask task runner runs them on its workers; each waits for the one before.
         cache = str(outputs.processed / ".cache")
@@ -98,7 +100,7 @@ def coverage_flow(
         written = publish_task.submit(
             region_json, str(work), str(outputs.processed), str(outputs.maps), wait_for=[covered]
         ).result()
-        summary = stages.run_summary(work, region)
+        summary = pipeline.run_summary(work, region)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
@@ -114,8 +116,8 @@ def coverage_flow(
 @task(name="wilayah-lengkap", retries=1, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
 def region_task(region_file: str, out_root: str) -> dict[str, object]:
     """Run one whole region with the library's stages (one kabupaten per task)."""
-    region = stages.prepare_region(region_file=region_file)
-    result = stages.run_all(region, stages.OutputPaths.under(out_root, region.name))
+    region = pipeline.prepare_region(region_file=region_file)
+    result = pipeline.run_all(region, pipeline.OutputPaths.under(out_root, region.name))
     return {
         "wilayah": region.name,
         "keluaran": result["keluaran"],
@@ -129,7 +131,7 @@ def all_regions_flow(region_files: list[str], out_root: str = ".") -> list[dict[
     futures = region_task.map(region_files, out_root=unmapped(out_root))
     results = [future.result() for future in futures]
     # Regions finishing together on different workers may each have listed the index first.
-    stages.publish_index(Path(out_root) / "maps")
+    pipeline.publish_index(Path(out_root) / "maps")
     return results
 
 

@@ -10,8 +10,8 @@ import geopandas as gpd
 import pandas as pd
 import shapely
 
-from jangkau.catalogue import load_catalogue
-from jangkau.crs import metric_crs_for
+from jangkau.analysis.crs import metric_crs_for
+from jangkau.config.catalogue import load_catalogue
 
 
 def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:

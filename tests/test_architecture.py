@@ -25,8 +25,8 @@ def test_no_module_of_the_library_imports_prefect():
 
 
 def test_importing_every_library_module_loads_no_prefect():
-    modules = [f"jangkau.{m.name}" for m in pkgutil.iter_modules([str(PACKAGE)])]
-    assert "jangkau.stages" in modules and "jangkau.coverage" in modules
+    modules = [m.name for m in pkgutil.walk_packages([str(PACKAGE)], prefix="jangkau.")]
+    assert "jangkau.pipeline.stages" in modules and "jangkau.analysis.coverage" in modules
     code = (
         "import importlib, sys\n"
         f"for name in {modules!r}: importlib.import_module(name)\n"

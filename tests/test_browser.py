@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from conftest import PROJECT, open_page
 
-from jangkau import stages
-from jangkau.demo import write_demo
+from jangkau import pipeline
+from jangkau.sources.demo import write_demo
 
 PAYLOAD = '<img src=x onerror="window.__xss=1">'
 KECAMATAN_PAYLOAD = '<img src=y onerror="window.__xss=2">Tanah Merah'
@@ -18,8 +18,8 @@ KECAMATAN_PAYLOAD = '<img src=y onerror="window.__xss=2">Tanah Merah'
 @pytest.fixture(scope="module")
 def maros_page(maros_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
-    region = stages.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
-    stages.run_all(region, stages.OutputPaths.under(root, "maros"))
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    pipeline.run_all(region, pipeline.OutputPaths.under(root, "maros"))
     return root
 
 
@@ -82,8 +82,8 @@ def test_names_holding_html_run_nothing(browser, tmp_path):
         .replace("Tanah Merah;", f"{KECAMATAN_PAYLOAD};")
     )
     (folder / "penduduk_kecamatan_bps.csv").write_text(population)
-    region = stages.prepare_region(data_dir=folder, name="xss")
-    stages.run_all(region, stages.OutputPaths.under(tmp_path, "xss"))
+    region = pipeline.prepare_region(data_dir=folder, name="xss")
+    pipeline.run_all(region, pipeline.OutputPaths.under(tmp_path, "xss"))
     page = tmp_path / "maps" / "xss" / "index.html"
     assert PAYLOAD not in page.read_text()
     assert open_page(browser, page) == []

@@ -5,9 +5,9 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau.catalogue import load_kind_table
-from jangkau.clean import place_assets, standardise_assets
-from jangkau.read import InputError
+from jangkau.clean.assets import place_assets, standardise_assets
+from jangkau.config.catalogue import load_kind_table
+from jangkau.errors import InputError
 
 TO_LONLAT = pyproj.Transformer.from_crs(32750, 4326, always_xy=True)
 X0, Y0 = 780_000.0, 9_440_000.0

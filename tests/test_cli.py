@@ -8,7 +8,7 @@ import pytest
 from conftest import PROJECT
 
 from flows.cli import main
-from jangkau.demo import write_demo
+from jangkau.sources.demo import write_demo
 
 
 @pytest.fixture(scope="module")

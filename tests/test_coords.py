@@ -4,7 +4,7 @@ import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from jangkau.coords import parse_coordinate, parse_pair
+from jangkau.clean.coords import parse_coordinate, parse_pair
 
 latitudes = st.floats(min_value=-11.0, max_value=6.0, allow_nan=False).map(lambda v: round(v, 6))
 longitudes = st.floats(min_value=94.0, max_value=141.0, allow_nan=False).map(lambda v: round(v, 6))

@@ -7,14 +7,14 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau.catalogue import load_catalogue
-from jangkau.coverage import (
+from jangkau.analysis.coverage import (
     coverage_by_desa,
     coverage_by_kecamatan,
     covered_fraction,
     wide_coverage,
 )
-from jangkau.crs import metric_crs_for, utm_epsg
+from jangkau.analysis.crs import metric_crs_for, utm_epsg
+from jangkau.config.catalogue import load_catalogue
 
 SIDE = 10_000.0
 R = 1_000.0

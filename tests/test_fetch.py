@@ -9,11 +9,11 @@ import shapely
 from conftest import SHARED
 
 from flows.cli import main
-from jangkau.catalogue import load_kind_table
-from jangkau.demo import write_demo
-from jangkau.names import name_key
-from jangkau.osm import assets_from_overpass, element_kind, overpass_query, tag_rules
-from jangkau.wilayah import parse_dump
+from jangkau.clean.names import name_key
+from jangkau.config.catalogue import load_kind_table
+from jangkau.sources.demo import write_demo
+from jangkau.sources.osm import assets_from_overpass, element_kind, overpass_query, tag_rules
+from jangkau.sources.wilayah import parse_dump
 
 DUMPS = SHARED / "wilayah_boundaries"
 

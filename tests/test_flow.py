@@ -277,14 +277,14 @@ def test_flow_publishes_quality_and_gap_artifacts(maros_run):
 
 def test_local_prefect_and_dask_runners_give_identical_gap_tables(maros_run, tmp_path):
     from flows.coverage import with_runner
-    from jangkau import stages
+    from jangkau import pipeline
 
     root, _ = maros_run
     by_prefect = gpd.read_file(
         root / "data" / "processed" / "maros" / "coverage.gpkg", layer="kesenjangan"
     )
-    region = stages.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
-    stages.run_all(region, stages.OutputPaths.under(tmp_path / "local", "maros"))
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    pipeline.run_all(region, pipeline.OutputPaths.under(tmp_path / "local", "maros"))
     by_local = gpd.read_file(
         tmp_path / "local" / "data" / "processed" / "maros" / "coverage.gpkg", layer="kesenjangan"
     )

@@ -13,7 +13,7 @@ import pytest
 from conftest import PROJECT
 
 from flows.cli import main
-from jangkau.demo import write_demo
+from jangkau.sources.demo import write_demo
 
 RUN = [sys.executable, "-m", "flows.cli", "run"]
 

@@ -10,7 +10,7 @@ import shapely
 from conftest import SHARED
 from coverage_check import assert_within_half_a_point, proposals_recompute
 
-from jangkau import stages
+from jangkau import pipeline
 
 SULSEL = SHARED / "sulsel"
 ISLAND_KECAMATAN = [
@@ -38,10 +38,10 @@ def pangkep(tmp_path_factory):
         (folder / name).symlink_to(SULSEL / name)
     for part in ["shp", "shx", "dbf", "prj", "cpg"]:
         (folder / f"layanan_publik.{part}").symlink_to(SULSEL / f"layanan_publik.{part}")
-    region = stages.prepare_region(data_dir=folder, name="pangkep")
+    region = pipeline.prepare_region(data_dir=folder, name="pangkep")
     assert region.kecamatan is None and region.derive_kecamatan
     root = folder.parent
-    stages.run_all(region, stages.OutputPaths.under(root, "pangkep"))
+    pipeline.run_all(region, pipeline.OutputPaths.under(root, "pangkep"))
     return root / "data" / "processed" / "pangkep" / "coverage.gpkg"
 
 

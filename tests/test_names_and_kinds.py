@@ -1,7 +1,7 @@
 import pytest
 
-from jangkau.catalogue import distance_services, load_catalogue, load_kind_table
-from jangkau.names import match_names, name_key, nearest_names
+from jangkau.clean.names import match_names, name_key, nearest_names
+from jangkau.config.catalogue import distance_services, load_catalogue, load_kind_table
 
 MAROS_KECAMATAN = [
     "Mandai",

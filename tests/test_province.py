@@ -8,8 +8,8 @@ import pyogrio
 import pytest
 from conftest import SHARED, open_page
 
-from jangkau import stages
-from jangkau.names import name_key
+from jangkau import pipeline
+from jangkau.clean.names import name_key
 
 SULSEL = SHARED / "sulsel"
 SCHOOL_SERVICE = {
@@ -35,10 +35,10 @@ HEALTH_SERVICE = {
 def province(tmp_path_factory):
     assert SULSEL.is_dir(), SULSEL
     root = tmp_path_factory.mktemp("sulsel")
-    region = stages.prepare_region(data_dir=SULSEL, name="sulsel")
+    region = pipeline.prepare_region(data_dir=SULSEL, name="sulsel")
     # Proposed sites are not what these tests measure; leaving them out keeps the run short.
     region.usulan_k = 0
-    stages.run_all(region, stages.OutputPaths.under(root, "sulsel"))
+    pipeline.run_all(region, pipeline.OutputPaths.under(root, "sulsel"))
     gpkg = root / "data" / "processed" / "sulsel" / "coverage.gpkg"
     placed = gpd.read_file(gpkg, layer="aset")
     rejected = gpd.read_file(gpkg, layer="aset_ditolak")

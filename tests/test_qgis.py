@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from conftest import PROJECT
 
-from jangkau import stages
+from jangkau import pipeline
 
 HERE = Path(__file__).parent
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -17,8 +17,8 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 @pytest.fixture(scope="module")
 def maros_outputs(maros_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("qgis")
-    region = stages.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
-    stages.run_all(region, stages.OutputPaths.under(root, "maros"))
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    pipeline.run_all(region, pipeline.OutputPaths.under(root, "maros"))
     return root / "data" / "processed" / "maros"
 
 

@@ -7,17 +7,16 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau import detect
-from jangkau.read import InputError, read_records, read_table
-from jangkau.reconcile import (
-    attach_population,
+from jangkau.clean.boundaries import (
     derive_kecamatan,
-    largest_remainder,
-    parse_count,
     reconcile_kecamatan,
     settlement_type,
     standardise_desa,
 )
+from jangkau.clean.population import attach_population, largest_remainder, parse_count
+from jangkau.config import detect
+from jangkau.errors import InputError
+from jangkau.io.read import read_records, read_table
 
 
 def test_cp1252_semicolon_csv_with_decimal_comma(tmp_path):

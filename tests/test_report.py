@@ -1,6 +1,6 @@
 import pandas as pd
 
-from jangkau.report import breakdown, quality_html, reason_category, source_summary
+from jangkau.publish.quality import breakdown, quality_html, reason_category, source_summary
 
 
 def test_reason_categories():

@@ -8,10 +8,10 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau.catalogue import load_catalogue
-from jangkau.coverage import coverage_by_desa, coverage_by_kecamatan
-from jangkau.crs import metric_crs_for
-from jangkau.sites import greedy_cover, lattice_points, propose_sites
+from jangkau.analysis.coverage import coverage_by_desa, coverage_by_kecamatan
+from jangkau.analysis.crs import metric_crs_for
+from jangkau.analysis.sites import greedy_cover, lattice_points, propose_sites
+from jangkau.config.catalogue import load_catalogue
 
 
 def covered_weight(chosen, candidate_xy, demand_xy, weights, radius):

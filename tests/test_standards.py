@@ -6,9 +6,9 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau.catalogue import index_weights, load_catalogue
-from jangkau.coverage import coverage_by_desa
-from jangkau.standards import desa_index, gap_table, overall_index
+from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.analysis.gaps import desa_index, gap_table, overall_index
+from jangkau.config.catalogue import index_weights, load_catalogue
 
 SIDE = 10_000.0
 

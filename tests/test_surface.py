@@ -6,12 +6,12 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau import stages
-from jangkau.catalogue import load_catalogue
-from jangkau.coverage import coverage_by_desa
-from jangkau.demo import UTM, desa_cell, write_demo
-from jangkau.reconcile import population_surface
-from jangkau.sites import propose_sites
+from jangkau import pipeline
+from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.analysis.sites import propose_sites
+from jangkau.clean.population import population_surface
+from jangkau.config.catalogue import load_catalogue
+from jangkau.sources.demo import UTM, desa_cell, write_demo
 
 
 @pytest.fixture
@@ -73,12 +73,12 @@ def test_a_region_with_a_surface_file_says_which_desa_use_it(tmp_path):
         crs=UTM,
     )
     points.to_file(folder / "penduduk_titik.geojson", driver="GeoJSON")
-    region = stages.prepare_region(data_dir=folder, name="titik")
+    region = pipeline.prepare_region(data_dir=folder, name="titik")
     assert (
         region.penduduk_rinci is not None
         and region.penduduk_rinci.columns["jumlah"] == "jumlah_penduduk"
     )
-    stages.run_all(region, stages.OutputPaths.under(tmp_path, "titik"))
+    pipeline.run_all(region, pipeline.OutputPaths.under(tmp_path, "titik"))
     desa = gpd.read_file(
         tmp_path / "data" / "processed" / "titik" / "coverage.gpkg", layer="desa"
     ).set_index("desa")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from jangkau.coverage import coverage_by_kecamatan
+from jangkau.analysis.coverage import coverage_by_kecamatan
 
 GAP_COLUMNS = [
     "kode_kec",

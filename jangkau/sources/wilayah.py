@@ -7,7 +7,7 @@ kecamatan and kabupaten (``db/kec/wilayah_boundaries_kec_PP.sql``,
 ``(kode, nama, lat, lng, path)``, where ``path`` holds rings of
 ``[lat, lng]`` pairs, latitude first: one polygon (outer ring then holes) or a
 list of polygons. This module parses dump text into frames; fetching files
-is :mod:`jangkau.fetch`'s job.
+is :mod:`jangkau.io.fetch`'s job.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from jangkau.reconcile import repair_polygons, settlement_type
+from jangkau.clean.boundaries import repair_polygons, settlement_type
 
 _ROW = re.compile(r"\('((?:[^']|'')*)','((?:[^']|'')*)',\s*(-?[\d.]+),\s*(-?[\d.]+),\s*'([^']*)'\)")
 _UPDATED = re.compile(r"updated_at:\s*([0-9-]+ [0-9:]+)")

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.catalogue import KindTable
-from jangkau.coords import parse_coordinate, parse_pair
-from jangkau.crs import require_metric
-from jangkau.names import name_key
-from jangkau.read import InputError, records_as_text
+from jangkau.analysis.crs import require_metric
+from jangkau.clean.coords import parse_coordinate, parse_pair
+from jangkau.clean.names import name_key
+from jangkau.config.catalogue import KindTable
+from jangkau.errors import InputError
+from jangkau.io.read import records_as_text
 
 STANDARD_COLUMNS = [
     "sumber",
@@ -66,7 +67,7 @@ def standardise_assets(
     Parameters
     ----------
     raw
-        Records as read by :mod:`jangkau.read` (with ``baris``; a geometry
+        Records as read by :mod:`jangkau.io.read` (with ``baris``; a geometry
         column for vector files).
     columns
         Original column for each role: ``lintang``, ``bujur`` or

@@ -41,8 +41,15 @@ from typing import Any
 
 import pyogrio
 
-from jangkau import detect
-from jangkau.read import InputError, is_supported, is_vector, list_columns, read_records
+from jangkau.config.detect import (
+    asset_columns,
+    boundary_columns,
+    boundary_level,
+    looks_like_assets,
+    population_columns,
+)
+from jangkau.errors import InputError
+from jangkau.io.read import is_supported, is_vector, list_columns, read_records
 
 READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
 
@@ -247,21 +254,19 @@ def _complete_columns(spec: FileSpec, role: str) -> None:
     if role in ("desa", "kecamatan"):
         spec.level = role
         frame = read_records(path, **spec.options)
-        guessed = detect.boundary_columns(frame, role)
+        guessed = boundary_columns(frame, role)
     elif role == "penduduk":
-        guessed = detect.population_columns(list_columns(path))
+        guessed = population_columns(list_columns(path))
         level = guessed.pop("level", None)
         spec.level = spec.level or level
     elif role == "penduduk_rinci":
         columns = list_columns(path)
-        guessed = {
-            k: v for k, v in detect.asset_columns(columns).items() if k in ("lintang", "bujur")
-        }
-        value = detect.population_columns(columns).get("value")
+        guessed = {k: v for k, v in asset_columns(columns).items() if k in ("lintang", "bujur")}
+        value = population_columns(columns).get("value")
         if value:
             guessed["jumlah"] = value
     else:
-        guessed = detect.asset_columns(list_columns(path))
+        guessed = asset_columns(list_columns(path))
     spec.columns = {**guessed, **spec.columns}
 
 
@@ -270,10 +275,10 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
         geometry = _geometry_kind(path, {})
         if geometry == "polygon":
             frame = read_records(path)
-            level = detect.boundary_level(frame)
+            level = boundary_level(frame)
             if level in ("desa", "kecamatan"):
                 spec = FileSpec(path=str(path), level=level)
-                spec.columns = detect.boundary_columns(frame, level)
+                spec.columns = boundary_columns(frame, level)
                 return level, spec
             if level == "kabupaten":
                 return "kabupaten", FileSpec(path=str(path), level=level)
@@ -281,20 +286,20 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
         columns = list_columns(path)
         if (
             geometry == "point"
-            and detect.population_columns(columns)
-            and not detect.looks_like_assets(columns, has_points=True)
+            and population_columns(columns)
+            and not looks_like_assets(columns, has_points=True)
         ):
             return "penduduk_rinci", FileSpec(path=str(path), level="titik")
-        if detect.looks_like_assets(columns, has_points=geometry == "point"):
-            return "aset", FileSpec(path=str(path), columns=detect.asset_columns(columns))
+        if looks_like_assets(columns, has_points=geometry == "point"):
+            return "aset", FileSpec(path=str(path), columns=asset_columns(columns))
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
     columns = list_columns(path)
-    population = detect.population_columns(columns)
-    asset_roles = detect.asset_columns(columns)
-    if population and not detect.looks_like_assets(columns, has_points=False):
+    population = population_columns(columns)
+    asset_roles = asset_columns(columns)
+    if population and not looks_like_assets(columns, has_points=False):
         level = population.pop("level")
         return "penduduk", FileSpec(path=str(path), columns=population, level=level)
-    if detect.looks_like_assets(columns, has_points=False):
+    if looks_like_assets(columns, has_points=False):
         return "aset", FileSpec(path=str(path), columns=asset_roles)
     if "nama" in asset_roles or "jenis" in asset_roles:
         raise InputError(path, "kolom koordinat tidak ditemukan (lintang/bujur atau Koordinat)")

@@ -2,7 +2,7 @@
 
 Pure functions: the Overpass query for an outline, and the mapping of an
 Overpass answer to asset records with the documented tag table
-(``data/osm_tag.toml``). Fetching is :mod:`jangkau.fetch`'s job.
+(``data/osm_tag.toml``). Fetching is :mod:`jangkau.io.fetch`'s job.
 """
 
 from __future__ import annotations
@@ -13,14 +13,18 @@ from importlib import resources
 import geopandas as gpd
 import shapely
 
-from jangkau.catalogue import KindTable
+from jangkau.config.catalogue import KindTable
 
 OSM_SOURCE = "OpenStreetMap (© kontributor OpenStreetMap, ODbL)"
 
 
 def tag_rules() -> list[dict]:
     """Return the tag table, one rule per OSM tag."""
-    text = resources.files("jangkau").joinpath("data", "osm_tag.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("jangkau.config")
+        .joinpath("data", "osm_tag.toml")
+        .read_text(encoding="utf-8")
+    )
     return tomllib.loads(text)["aturan"]
 
 

@@ -1,7 +1,7 @@
 """The data-quality report: what was read, placed, repaired and rejected, per source file.
 
 Pure functions: frames in, tables and text (HTML and Markdown, in Bahasa
-Indonesia) out. :mod:`jangkau.stages` writes them.
+Indonesia) out. :mod:`jangkau.pipeline` writes them.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import re
 
 import pandas as pd
 
-from jangkau.names import name_key
+from jangkau.clean.names import name_key
 
 _DUPLICATE = re.compile(r"^duplikat\b")
 

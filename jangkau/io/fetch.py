@@ -14,13 +14,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
+from jangkau.errors import NetworkError
+
 WILAYAH_BOUNDARIES_RAW = "https://raw.githubusercontent.com/cahyadsn/wilayah_boundaries/main/"
 OVERPASS_URL = "https://overpass-api.de/api/interpreter"
 USER_AGENT = "jangkau/0.1 (perencanaan layanan publik kabupaten)"
-
-
-class NetworkError(RuntimeError):
-    """A public source could not be reached (offline, blocked, or refused)."""
 
 
 def _download(url: str, *, data: bytes | None = None, timeout: float = 60.0) -> bytes:

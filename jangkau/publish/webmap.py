@@ -1,34 +1,18 @@
-"""Write what planners open and GIS staff load: GeoPackage, CSV and the map page.
-
-Every file is written beside its final name and then moved into place, so a
-run that dies midway leaves the previous outputs whole.
-"""
+"""The offline map page planners open in a browser, and the index of published regions."""
 
 from __future__ import annotations
 
 import html
 import json
-import os
-import re
-import shutil
-import sqlite3
-import tempfile
-import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import pyogrio
 import shapely
 
-from jangkau.labels import labels
-from jangkau.webassets import WebAssets
+from jangkau.config.labels import labels
+from jangkau.publish.webassets import WebAssets
 
-# QGIS 3.22 warns on GeoPackage 1.4, which current GDAL writes by default.
-GPKG_VERSION = "1.2"
 SERVICE_COLOURS = [
     "#1f77b4",
     "#d62728",
@@ -47,117 +31,6 @@ SERVICE_COLOURS = [
     "#7b4173",
     "#3182bd",
 ]
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; move it over ``path`` only on success."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(
-        prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent
-    )
-    os.close(handle)
-    os.unlink(temporary)
-    try:
-        yield Path(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-
-
-def _style_table(path: Path, styles: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
-    """Return the ``layer_styles`` table QGIS reads default styles from.
-
-    QGIS reads it through OGR, so it is written as an ordinary attribute table
-    (registered in ``gpkg_contents``), with the columns QGIS itself creates.
-    """
-    with sqlite3.connect(path) as connection:
-        columns = dict(
-            connection.execute(
-                "SELECT table_name, column_name FROM gpkg_geometry_columns"
-            ).fetchall()
-        )
-    connection.close()
-    rows = [
-        {
-            "f_table_catalog": "",
-            "f_table_schema": "",
-            "f_table_name": layer,
-            "f_geometry_column": columns[layer],
-            "styleName": name,
-            "styleQML": qml,
-            "styleSLD": "",
-            "useAsDefault": bool(default),
-            "description": f"jangkau: {name}",
-            "owner": "",
-            "ui": "",
-            "update_time": pd.Timestamp.now(tz="UTC").floor("s"),
-        }
-        for layer, name, qml, default in styles
-        if layer in columns
-    ]
-    return pd.DataFrame(rows)
-
-
-def copy_into_place(source: Path, target: Path) -> Path:
-    """Publish a finished file: copy it beside ``target``, then rename it over ``target``."""
-    with replacing(target) as temporary:
-        shutil.copyfile(source, temporary)
-    return target
-
-
-def write_geopackage(
-    path: Path, layers: dict[str, pd.DataFrame], *, styles: list[tuple[str, str, str, bool]] = ()
-) -> Path:
-    """Write layers (GeoDataFrames as spatial layers, DataFrames as tables) to one GeoPackage.
-
-    Parameters
-    ----------
-    path
-        Destination; replaced only once the whole file is written.
-    layers
-        Layer name to frame, in the order QGIS lists them.
-    styles
-        ``(layer, style name, QML, use as default)`` stored in ``layer_styles``.
-    """
-    with replacing(path) as temporary:
-        for index, (name, frame) in enumerate(layers.items()):
-            options = {"dataset_options": {"VERSION": GPKG_VERSION}} if index == 0 else {}
-            if isinstance(frame, gpd.GeoDataFrame):
-                # One geometry type per layer, whether or not a region has multi-part desa.
-                options["promote_to_multi"] = bool(frame.geom_type.str.contains("Polygon").any())
-            pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG", **options)
-        if styles:
-            table = _style_table(temporary, list(styles))
-            pyogrio.write_dataframe(
-                table, temporary, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
-            )
-    return path
-
-
-def write_qgis_project(path: Path, project_xml: str) -> Path:
-    """Write a .qgz: a zip holding the project XML under the same stem."""
-    with (
-        replacing(path) as temporary,
-        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive,
-    ):
-        archive.writestr(f"{path.stem}.qgs", project_xml)
-    return path
-
-
-def write_csv(path: Path, frame: pd.DataFrame) -> Path:
-    """Write a table as UTF-8 CSV with a byte-order mark (Excel then shows the accents)."""
-    with replacing(path) as temporary:
-        frame.to_csv(temporary, index=False, encoding="utf-8-sig")
-    return path
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write a text file (a map page, a report) in place of the previous one."""
-    with replacing(path) as temporary:
-        temporary.write_text(text, encoding="utf-8")
-    return path
 
 
 def _text(value: object) -> str:
@@ -429,102 +302,3 @@ def index_page(entries: list[dict[str, str]]) -> str:
         f"<h1>{html.escape(words['daftar_judul'])}</h1><table><tr><th>{html.escape(words['daftar_wilayah'])}</th>"
         f"<th>{html.escape(words['daftar_tanggal'])}</th></tr>{rows}</table></body></html>"
     )
-
-
-def write_gap_workbook(path: Path, gaps: pd.DataFrame, catalogue: pd.DataFrame) -> Path:
-    """Write the planners' workbook: a summary sheet and one sheet per service, headed in Indonesian.
-
-    Parameters
-    ----------
-    path
-        Destination ``.xlsx``.
-    gaps
-        The ``kesenjangan`` table.
-    catalogue
-        Services in sheet order, with their Indonesian names.
-    """
-    words = labels()["kolom"]
-    names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
-    summary = gaps.groupby(["kode_kec", "kecamatan"], sort=True).agg(
-        penduduk=("penduduk", "first"), indeks_kesenjangan=("indeks_kesenjangan", "mean")
-    )
-    worst = gaps.dropna(subset=["indeks_kesenjangan"]).sort_values(
-        "indeks_kesenjangan", ascending=False
-    )
-    summary["layanan_paling_mendesak"] = worst.groupby("kode_kec")["layanan"].first().map(names)
-    coverage = gaps.pivot(index="kode_kec", columns="layanan", values="cakupan")
-    for service in catalogue["layanan"]:
-        if service in coverage.columns and coverage[service].notna().any():
-            summary[f"{words['cakupan']} {names[service]}"] = summary.index.get_level_values(
-                "kode_kec"
-            ).map(coverage[service])
-    summary = summary.reset_index()
-    summary["indeks_kesenjangan"] = summary["indeks_kesenjangan"].round(1)
-    sheets = {words["ringkasan"]: summary}
-    # Each service's sheet: the gap table's columns but the service itself.
-    per_service_columns = [c for c in gaps.columns if c != "layanan"]
-    ordered = gaps.sort_values(["layanan", "peringkat", "kode_kec"], na_position="last")
-    meets = ordered["memenuhi_minimum"]
-    ordered = ordered.assign(
-        memenuhi_minimum=np.where(
-            meets.isna(),
-            "",
-            np.where(meets.fillna(False).astype(bool), words["ya"], words["tidak"]),
-        )
-    )
-    by_service = dict(tuple(ordered.groupby("layanan", sort=False)))
-    for service in catalogue["layanan"]:
-        rows = by_service.get(service, ordered.iloc[:0])[per_service_columns]
-        # Excel forbids []:*?/\ in sheet names and cuts them at 31 characters.
-        title = re.sub(r"[\[\]:*?/\\]", "-", names[service])[:31]
-        sheets[title if title not in sheets else f"{title[:27]} ({service})"[:31]] = rows.dropna(
-            axis=1, how="all"
-        )
-    with replacing(path) as temporary:
-        _write_sheets(temporary, sheets, headings=words)
-    return path
-
-
-def _write_sheets(path: Path, sheets: dict[str, pd.DataFrame], *, headings: dict) -> None:
-    """Write frames as sheets: bold headings, frozen first row, widths and number formats.
-
-    Written cell by column with xlsxwriter directly: several times faster
-    than going through ``DataFrame.to_excel``.
-    """
-    import xlsxwriter
-
-    book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
-    bold = book.add_format({"bold": True})
-    number_formats: dict[str, object] = {}
-    for title, frame in sheets.items():
-        sheet = book.add_worksheet(title)
-        sheet.freeze_panes(1, 0)
-        for index, column in enumerate(frame.columns):
-            heading = str(headings.get(column, column))
-            pattern = _number_format(column)
-            if pattern is not None and pattern not in number_formats:
-                number_formats[pattern] = book.add_format({"num_format": pattern})
-            sheet.set_column(index, index, max(12, min(40, len(heading) + 2)))
-            sheet.write(0, index, heading, bold)
-            form = number_formats.get(pattern)
-            for row, value in enumerate(frame[column].to_numpy(dtype=object), start=1):
-                if value is None or value is pd.NA or (isinstance(value, float) and value != value):
-                    continue
-                if isinstance(value, (bool, np.bool_)):
-                    sheet.write_boolean(row, index, bool(value), form)
-                elif isinstance(value, (int, float, np.integer, np.floating)):
-                    sheet.write_number(row, index, float(value), form)
-                else:
-                    sheet.write_string(row, index, str(value), form)
-    book.close()
-
-
-def _number_format(column: str) -> str | None:
-    """Return the Excel number format for a column, by its meaning (None: as written)."""
-    if column.startswith(("cakupan", "Cakupan")):
-        return "0.0%"
-    if column in ("penduduk", "penduduk_terlayani"):
-        return "#,##0"
-    if column == "indeks_kesenjangan":
-        return "0.0"
-    return None

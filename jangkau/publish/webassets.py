@@ -43,7 +43,7 @@ def node_modules_dir() -> Path:
     if os.environ.get("JANGKAU_NODE_MODULES"):
         candidates.append(Path(os.environ["JANGKAU_NODE_MODULES"]))
     candidates += [
-        Path(__file__).resolve().parent.parent / "node_modules",
+        Path(__file__).resolve().parents[2] / "node_modules",
         Path.cwd() / "node_modules",
     ]
     for candidate in candidates:
@@ -83,7 +83,7 @@ def load_web_assets(node_modules: Path | None = None) -> WebAssets:
         )
         if js_path:
             js_parts.append(_strip_source_maps((root / js_path).read_text(encoding="utf-8")))
-    own = resources.files("jangkau").joinpath("data")
+    own = resources.files("jangkau.publish").joinpath("templates")
     css_parts.append(own.joinpath("peta.css").read_text(encoding="utf-8"))
     js_parts.append(own.joinpath("peta.js").read_text(encoding="utf-8"))
     return WebAssets(

@@ -11,5 +11,7 @@ from typing import Any
 @cache
 def labels() -> dict[str, Any]:
     """Return the label tables (``peta`` for the map page, ``kolom`` for column headings)."""
-    text = resources.files("jangkau").joinpath("data", "label.toml").read_text(encoding="utf-8")
+    text = (
+        resources.files("jangkau.config").joinpath("data", "label.toml").read_text(encoding="utf-8")
+    )
     return tomllib.loads(text)

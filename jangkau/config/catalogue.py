@@ -25,7 +25,7 @@ CATALOGUE_COLUMNS = [
 
 
 def _package_toml(name: str) -> dict[str, Any]:
-    text = resources.files("jangkau").joinpath("data", name).read_text(encoding="utf-8")
+    text = resources.files("jangkau.config").joinpath("data", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
 
 

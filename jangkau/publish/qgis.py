@@ -1,6 +1,6 @@
 """QGIS styles (QML) and a QGIS project for the published GeoPackage.
 
-Pure text builders: :mod:`jangkau.publish` stores the styles in the
+Pure text builders: :mod:`jangkau.publish.geopackage` stores the styles in the
 GeoPackage's ``layer_styles`` table (so a layer dragged into QGIS arrives
 styled) and writes the project beside it. The XML follows what QGIS 3.22 LTR
 writes, which later versions also read.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from xml.sax.saxutils import escape, quoteattr
 
-from jangkau.labels import labels
+from jangkau.config.labels import labels
 
 QGIS_VERSION = "3.22.16-Białowieża"
 

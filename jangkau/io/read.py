@@ -20,23 +20,11 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from jangkau.errors import InputError
+
 VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".gml"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls"}
 SUPPORTED_SUFFIXES = VECTOR_SUFFIXES | TABLE_SUFFIXES
-
-
-class InputError(ValueError):
-    """A problem with an input file that the person who supplied it must fix.
-
-    The message names the file (and the row where there is one) and the problem.
-    """
-
-    def __init__(self, path: str | Path, problem: str, *, row: int | None = None) -> None:
-        self.file = Path(path).name
-        self.row = row
-        self.problem = problem
-        where = f"{self.file}, baris {row}" if row is not None else self.file
-        super().__init__(f"{where}: {problem}")
 
 
 def is_supported(path: Path) -> bool:

@@ -14,7 +14,7 @@ Every kecamatan is handled at once: one lattice of points per kecamatan
 (at most ``max_points``), from which each service takes every n-th point as
 demand and as candidates, so the grid is built and tested for containment
 only once per run; services run side by side on threads
-(:mod:`jangkau.threads`). Distance searches run on points moved apart per
+(:mod:`jangkau.analysis.threads`). Distance searches run on points moved apart per
 kecamatan, so they never pair a candidate with another kecamatan's demand.
 """
 
@@ -27,9 +27,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.coverage import QUAD_SEGMENTS, cut_away, surface_arrays
-from jangkau.crs import require_metric
-from jangkau.threads import map_threads
+from jangkau.analysis.coverage import surface_arrays
+from jangkau.analysis.crs import require_metric
+from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
+from jangkau.analysis.threads import map_threads
 
 SITE_COLUMNS = [
     "layanan",

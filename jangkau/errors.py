@@ -1,0 +1,27 @@
+"""Errors a user can act on: each names the file (and row) or the source and the problem.
+
+Every module raises these instead of library errors for problems in the
+inputs, so the command line can print one line and never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class InputError(ValueError):
+    """A problem with an input file that the person who supplied it must fix.
+
+    The message names the file (and the row where there is one) and the problem.
+    """
+
+    def __init__(self, path: str | Path, problem: str, *, row: int | None = None) -> None:
+        self.file = Path(path).name
+        self.row = row
+        self.problem = problem
+        where = f"{self.file}, baris {row}" if row is not None else self.file
+        super().__init__(f"{where}: {problem}")
+
+
+class NetworkError(RuntimeError):
+    """A public source could not be reached (offline, blocked, or refused)."""

@@ -1,0 +1,45 @@
+"""The local runner: every stage in order, with no orchestration."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+
+from jangkau.config.region import Region
+from jangkau.pipeline.context import OutputPaths, new_work_dir
+from jangkau.pipeline.publishing import run_publish
+from jangkau.pipeline.stages import run_assets, run_boundaries, run_coverage
+from jangkau.pipeline.summary import run_summary
+
+
+def run_all(
+    region: Region,
+    outputs: OutputPaths,
+    *,
+    keep_work: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, object]:
+    """Run every stage in order with no orchestration (the ``local`` runner).
+
+    Returns
+    -------
+    dict
+        ``keluaran`` (paths written) and ``ringkasan`` (:func:`run_summary`).
+    """
+    work = new_work_dir(outputs)
+    try:
+        for label, stage in (
+            ("batas wilayah dan penduduk", run_boundaries),
+            (f"aset ({len(region.aset)} berkas)", run_assets),
+            ("cakupan, kesenjangan dan usulan lokasi", run_coverage),
+        ):
+            if progress:
+                progress(f"{region.name}: {label}")
+            stage(region, work, cache_dir=outputs.processed / ".cache")
+        if progress:
+            progress(f"{region.name}: menerbitkan")
+        written = run_publish(region, work, outputs)
+        return {"keluaran": written, "ringkasan": run_summary(work, region)}
+    finally:
+        if not keep_work:
+            shutil.rmtree(work, ignore_errors=True)

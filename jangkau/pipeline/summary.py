@@ -1,0 +1,97 @@
+"""A finished run's summary: records read, placed and rejected, the weakest coverage."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import pandas as pd
+
+from jangkau.config.region import Region
+from jangkau.pipeline.cache import reused_stages
+from jangkau.publish.quality import quality_markdown, quality_sections
+
+
+def run_quality_sections(work: Path, region: Region) -> list:
+    """Return the data-quality sections of a run, built once and kept in its work folder.
+
+    Both the report page and the run summary show them.
+    """
+    saved = work / "kualitas.pkl"
+    if saved.exists():
+        return pickle.loads(saved.read_bytes())
+    sections = _build_quality_sections(work, region)
+    saved.write_bytes(pickle.dumps(sections))
+    return sections
+
+
+def _build_quality_sections(work: Path, region: Region) -> list:
+    return quality_sections(
+        read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
+        placed=pd.read_parquet(
+            work / "aset.parquet",
+            columns=[
+                "sumber",
+                "baris",
+                "nama",
+                "perbaikan",
+                "catatan",
+                "kecamatan",
+                "kecamatan_tertulis",
+            ],
+        ),
+        rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
+        boundary_repairs=pd.read_parquet(work / "perbaikan_batas.parquet"),
+        boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),
+        name_matches=pd.read_parquet(work / "pencocokan_nama.parquet"),
+        ignored=region.ignored,
+        surface_report=(
+            pd.read_parquet(work / "permukaan_laporan.parquet")
+            if (work / "permukaan_laporan.parquet").exists()
+            else None
+        ),
+    )
+
+
+def run_summary(work: Path, region: Region) -> dict[str, object]:
+    """Summarise a finished run: records read, placed and rejected, and the weakest coverage.
+
+    Returns
+    -------
+    dict
+        ``markdown`` (the data-quality report in Bahasa Indonesia, for a
+        Prefect artifact), ``teks`` (a short summary for a terminal) and
+        ``kesenjangan`` (the gap table as records).
+    """
+    sections = run_quality_sections(work, region)
+    per_source = sections[0][2]
+    gaps = pd.read_parquet(work / "kesenjangan.parquet")
+    measured = gaps.dropna(subset=["cakupan"])
+    worst = measured.sort_values("cakupan", kind="stable").groupby("layanan", sort=False).head(1)
+    worst_lines = [
+        f"- {row.layanan}: {row.kecamatan} ({100 * row.cakupan:.1f} %)"
+        for row in worst.itertuples()
+    ]
+    text = (
+        f"Aset: {int(per_source['dibaca'].sum())} dibaca, {int(per_source['ditempatkan'].sum())} ditempatkan, "
+        f"{int(per_source['ditolak'].sum())} ditolak.\n"
+        + "Cakupan terendah per layanan:\n"
+        + "\n".join(worst_lines)
+    )
+    reused = reused_stages(work)
+    text += (
+        f"\nDipakai ulang dari cache (masukan tidak berubah): {', '.join(reused)}"
+        if reused
+        else "\nSemua tahap dihitung (tidak ada hasil tersimpan untuk masukan ini)."
+    )
+    if region.ignored:
+        text += "\nBerkas yang tidak dipakai:\n" + "\n".join(
+            f"- {n}: {w}" for n, w in region.ignored.items()
+        )
+    markdown = (
+        quality_markdown(region.title, sections)
+        + "\n\n## Cakupan terendah\n\n"
+        + "\n".join(worst_lines)
+    )
+    records = gaps.astype(object).where(gaps.notna(), None).to_dict(orient="records")
+    return {"markdown": markdown, "teks": text, "kesenjangan": records}

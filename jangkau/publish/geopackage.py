@@ -1,0 +1,89 @@
+"""The GeoPackage GIS staff open in QGIS (version 1.2, styles in ``layer_styles``) and the ``.qgz`` project."""
+
+from __future__ import annotations
+
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from jangkau.io.atomic import replacing
+
+# QGIS 3.22 warns on GeoPackage 1.4, which current GDAL writes by default.
+GPKG_VERSION = "1.2"
+
+
+def _style_table(path: Path, styles: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
+    """Return the ``layer_styles`` table QGIS reads default styles from.
+
+    QGIS reads it through OGR, so it is written as an ordinary attribute table
+    (registered in ``gpkg_contents``), with the columns QGIS itself creates.
+    """
+    with sqlite3.connect(path) as connection:
+        columns = dict(
+            connection.execute(
+                "SELECT table_name, column_name FROM gpkg_geometry_columns"
+            ).fetchall()
+        )
+    connection.close()
+    rows = [
+        {
+            "f_table_catalog": "",
+            "f_table_schema": "",
+            "f_table_name": layer,
+            "f_geometry_column": columns[layer],
+            "styleName": name,
+            "styleQML": qml,
+            "styleSLD": "",
+            "useAsDefault": bool(default),
+            "description": f"jangkau: {name}",
+            "owner": "",
+            "ui": "",
+            "update_time": pd.Timestamp.now(tz="UTC").floor("s"),
+        }
+        for layer, name, qml, default in styles
+        if layer in columns
+    ]
+    return pd.DataFrame(rows)
+
+
+def write_geopackage(
+    path: Path, layers: dict[str, pd.DataFrame], *, styles: list[tuple[str, str, str, bool]] = ()
+) -> Path:
+    """Write layers (GeoDataFrames as spatial layers, DataFrames as tables) to one GeoPackage.
+
+    Parameters
+    ----------
+    path
+        Destination; replaced only once the whole file is written.
+    layers
+        Layer name to frame, in the order QGIS lists them.
+    styles
+        ``(layer, style name, QML, use as default)`` stored in ``layer_styles``.
+    """
+    with replacing(path) as temporary:
+        for index, (name, frame) in enumerate(layers.items()):
+            options = {"dataset_options": {"VERSION": GPKG_VERSION}} if index == 0 else {}
+            if isinstance(frame, gpd.GeoDataFrame):
+                # One geometry type per layer, whether or not a region has multi-part desa.
+                options["promote_to_multi"] = bool(frame.geom_type.str.contains("Polygon").any())
+            pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG", **options)
+        if styles:
+            table = _style_table(temporary, list(styles))
+            pyogrio.write_dataframe(
+                table, temporary, layer="layer_styles", driver="GPKG", layer_options={"FID": "id"}
+            )
+    return path
+
+
+def write_qgis_project(path: Path, project_xml: str) -> Path:
+    """Write a .qgz: a zip holding the project XML under the same stem."""
+    with (
+        replacing(path) as temporary,
+        zipfile.ZipFile(temporary, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        archive.writestr(f"{path.stem}.qgs", project_xml)
+    return path
