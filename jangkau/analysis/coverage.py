@@ -17,7 +17,7 @@ import shapely
 from jangkau.analysis.crs import require_metric
 from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
 from jangkau.analysis.threads import map_threads
-from jangkau.config.catalogue import distance_services
+from jangkau.config.catalogue import distance_services, service_radius
 
 
 def covered_fraction(
@@ -146,16 +146,11 @@ def coverage_by_desa(
     polygons = desa.geometry.to_numpy()
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     population = desa["penduduk"].to_numpy(dtype=float)
-    standards = catalogue.set_index("layanan")
     arrays = surface_arrays(desa, surface)
 
     def one_service(service: str) -> pd.DataFrame:
         points = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
-        radius = np.where(
-            is_kelurahan,
-            standards.at[service, "radius_kelurahan_m"],
-            standards.at[service, "radius_desa_m"],
-        )
+        radius = service_radius(catalogue, service, is_kelurahan)
         fraction = desa_fractions(polygons, radius, points, surface=arrays)
         return pd.DataFrame(
             {

@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from jangkau.analysis.coverage import coverage_by_kecamatan
+from jangkau.config.catalogue import has_distance_standard
 
 GAP_COLUMNS = [
     "kode_kec",
@@ -91,7 +92,7 @@ def gap_table(
     catalogue
         Services and their standards.
     weights
-        Gap index weights (:func:`jangkau.catalogue.index_weights`).
+        Gap index weights (:func:`jangkau.config.catalogue.index_weights`).
     """
     services = catalogue["layanan"].tolist()
     table = facility_counts(facilities, kecamatan["kode_kec"], services, by="kode_kec")
@@ -124,13 +125,12 @@ def gap_table(
     )
     desa_of = desa.groupby("kode_kec")["kode_desa"].apply(list)
 
+    distance = dict(zip(catalogue["layanan"], has_distance_standard(catalogue), strict=True))
     need, short, lacking, meets = [], [], [], []
     for row in table.itertuples(index=False):
         norm = standards.at[row.layanan, "penduduk_per_fasilitas"]
         minimum_per = standards.at[row.layanan, "minimum_per"]
-        has_distance = pd.notna(standards.at[row.layanan, "radius_desa_m"]) or pd.notna(
-            standards.at[row.layanan, "radius_kelurahan_m"]
-        )
+        has_distance = distance[row.layanan]
         required = np.nan
         if pd.notna(norm):
             required = float(np.ceil(row.penduduk / norm)) if row.penduduk > 0 else 0.0

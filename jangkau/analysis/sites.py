@@ -20,8 +20,6 @@ kecamatan, so they never pair a candidate with another kecamatan's demand.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -29,8 +27,10 @@ import shapely
 
 from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
+from jangkau.analysis.lattice import SEPARATION, lattice_points
+from jangkau.analysis.site_gains import Chosen, SiteRegion, exact_gains, within_reach
 from jangkau.analysis.threads import map_threads
+from jangkau.config.catalogue import service_radius
 
 SITE_COLUMNS = [
     "layanan",
@@ -40,109 +40,6 @@ SITE_COLUMNS = [
     "tambahan_penduduk_terlayani",
     "cakupan_setelah",
 ]
-
-
-# Shift (metres) that moves each group's points far from every other group's:
-# more than Indonesia's width plus any service radius.
-SEPARATION = 1.0e7
-
-
-@dataclass(frozen=True)
-class Lattice:
-    """Points inside polygons, on one square lattice per group of polygons.
-
-    Point ``p`` lies in polygon ``owner[p]`` at lattice position
-    ``(column[p], row[p])`` of its group; a polygon too small to hold a
-    lattice point gets one point on its surface, at position ``(-1, -1)``.
-    Points are ordered by owner. ``separated`` holds the same points moved
-    apart by group (see :data:`SEPARATION`), so that a distance search
-    never pairs points of different groups.
-    """
-
-    points: np.ndarray
-    separated: np.ndarray
-    owner: np.ndarray
-    column: np.ndarray
-    row: np.ndarray
-
-    def every(self, step: np.ndarray, *, keep: np.ndarray, n_owners: int) -> np.ndarray:
-        """Return the points on every ``step``-th lattice line (``step`` per owner) of kept owners.
-
-        Owners that would be left with no point keep their first one, so
-        every kept polygon is represented.
-        """
-        wanted = keep[self.owner]
-        stride = step[self.owner]
-        on_lines = (self.column % stride == 0) & (self.row % stride == 0)
-        chosen = wanted & (on_lines | (self.column < 0))
-        represented = np.bincount(self.owner[chosen], minlength=n_owners) > 0
-        first = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
-        missing = first[wanted[first] & ~represented[self.owner[first]]]
-        chosen[missing] = True
-        return np.flatnonzero(chosen)
-
-
-def lattice_points(polygons: np.ndarray, group: np.ndarray, spacing: np.ndarray) -> Lattice:
-    """Return lattice points inside each polygon; the lattice is shared by a group.
-
-    Parameters
-    ----------
-    polygons
-        Polygons in a metric CRS.
-    group
-        Group (0..n_groups-1) of each polygon; the group's lattice starts at
-        its lower-left corner.
-    spacing
-        Lattice spacing per group, in metres.
-    """
-    n = len(polygons)
-    if n == 0:
-        empty = np.array([], dtype=int)
-        return Lattice(np.array([], dtype=object), np.array([], dtype=object), empty, empty, empty)
-    # Parts of a multipolygon (islands) get their own bounding box: far cheaper
-    # than one box spanning the sea between them.
-    parts, part_owner = shapely.get_parts(polygons, return_index=True)
-    bounds = shapely.bounds(parts)
-    part_group = group[part_owner]
-    origin_x = np.full(group.max() + 1, np.inf)
-    origin_y = np.full(group.max() + 1, np.inf)
-    np.minimum.at(origin_x, part_group, bounds[:, 0])
-    np.minimum.at(origin_y, part_group, bounds[:, 1])
-    step = spacing[part_group]
-    x0, y0 = origin_x[part_group], origin_y[part_group]
-    first_column = np.maximum(np.ceil((bounds[:, 0] - x0) / step - 0.5), 0).astype(np.int64)
-    last_column = np.floor((bounds[:, 2] - x0) / step - 0.5).astype(np.int64)
-    first_row = np.maximum(np.ceil((bounds[:, 1] - y0) / step - 0.5), 0).astype(np.int64)
-    last_row = np.floor((bounds[:, 3] - y0) / step - 0.5).astype(np.int64)
-    width = np.maximum(last_column - first_column + 1, 0)
-    height = np.maximum(last_row - first_row + 1, 0)
-    count = width * height
-    part = np.repeat(np.arange(len(parts)), count)
-    offset = np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count)
-    column = first_column[part] + offset % np.maximum(width[part], 1)
-    row = first_row[part] + offset // np.maximum(width[part], 1)
-    x = x0[part] + (column + 0.5) * step[part]
-    y = y0[part] + (row + 0.5) * step[part]
-    shapely.prepare(parts)
-    inside = shapely.contains_xy(parts[part], x, y)
-    owner = part_owner[part[inside]]
-    column, row, x, y = column[inside], row[inside], x[inside], y[inside]
-    bare = np.flatnonzero(np.bincount(owner, minlength=n) == 0)
-    surface = shapely.point_on_surface(polygons[bare])
-    owner = np.concatenate([owner, bare])
-    column = np.concatenate([column, np.full(len(bare), -1)])
-    row = np.concatenate([row, np.full(len(bare), -1)])
-    x = np.concatenate([x, shapely.get_x(surface)])
-    y = np.concatenate([y, shapely.get_y(surface)])
-    order = np.argsort(owner, kind="stable")
-    x, y, owner = x[order], y[order], owner[order]
-    return Lattice(
-        shapely.points(x, y),
-        shapely.points(x + group[owner] * SEPARATION, y),
-        owner,
-        column[order],
-        row[order],
-    )
 
 
 def greedy_cover(
@@ -259,7 +156,7 @@ def propose_sites(
     # At least a metre apart, so a degenerate (zero-area) kecamatan cannot stall the grid.
     base = np.maximum(np.sqrt(kecamatan_area / max_points), 1.0)
     lattice = lattice_points(polygons, kecamatan_of, base)
-    region = _Region(
+    region = SiteRegion(
         populated=populated,
         kecamatan_of=kecamatan_of,
         polygons=polygons,
@@ -278,11 +175,7 @@ def propose_sites(
         active = np.isin(kecamatan_codes, rows["kode_kec"].to_numpy())
         if not active.any():
             return None
-        radius = np.where(
-            region.is_kelurahan,
-            standards.at[service, "radius_kelurahan_m"],
-            standards.at[service, "radius_desa_m"],
-        ).astype(float)
+        radius = service_radius(catalogue, service, region.is_kelurahan)
         existing = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
         covered_share = None
         if desa_coverage is not None:
@@ -300,7 +193,7 @@ def propose_sites(
         sites = lattice.points[picks]
         site_desa = lattice.owner[picks]
         site_kecamatan = kecamatan_of[site_desa]
-        gain = _exact_gains(region, radius, existing, _Chosen(sites, site_kecamatan, pick_round))
+        gain = exact_gains(region, radius, existing, Chosen(sites, site_kecamatan, pick_round))
         codes = kecamatan_codes[site_kecamatan]
         total = totals.reindex(codes).to_numpy(dtype=float)
         coverage = rows.set_index("kode_kec")["cakupan"].reindex(codes).to_numpy(dtype=float)
@@ -345,23 +238,8 @@ def propose_sites(
     )
 
 
-@dataclass(frozen=True)
-class _Region:
-    """The populated desa of the kecamatan below target, and their shared lattice."""
-
-    populated: pd.DataFrame
-    kecamatan_of: np.ndarray
-    polygons: np.ndarray
-    area: np.ndarray
-    people: np.ndarray
-    is_kelurahan: np.ndarray
-    base: np.ndarray
-    lattice: Lattice
-    surface: tuple | None
-
-
 def _choose(
-    region: _Region,
+    region: SiteRegion,
     radius: np.ndarray,
     existing: np.ndarray,
     *,
@@ -415,7 +293,7 @@ def _choose(
         uncovered &= ~(owner_share >= 1.0)
         check &= ~((owner_share >= 1.0) | (owner_share <= 0.0))
     checked = np.flatnonzero(check)
-    uncovered[checked] &= ~_within_reach(demand_points[checked], demand_radius[checked], existing)
+    uncovered[checked] &= ~within_reach(demand_points[checked], demand_radius[checked], existing)
     open_demand = np.flatnonzero(uncovered)
     if len(open_demand) == 0:
         return np.array([], dtype=int), np.array([], dtype=int)
@@ -445,119 +323,3 @@ def _position_in_run(sorted_keys: np.ndarray) -> np.ndarray:
     starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
     lengths = np.diff(np.r_[starts, len(sorted_keys)])
     return np.arange(len(sorted_keys)) - np.repeat(starts, lengths)
-
-
-def _within_reach(points: np.ndarray, radius: np.ndarray, facilities: np.ndarray) -> np.ndarray:
-    """Return, per point, whether a facility lies within its radius."""
-    reached = np.zeros(len(points), dtype=bool)
-    if len(facilities) == 0 or len(points) == 0:
-        return reached
-    tree = shapely.STRtree(facilities)
-    for value in np.unique(radius):
-        group = np.flatnonzero(radius == value)
-        found, _ = tree.query(points[group], predicate="dwithin", distance=value)
-        reached[group[found]] = True
-    return reached
-
-
-@dataclass(frozen=True)
-class _Chosen:
-    """Sites chosen for one service: points, kecamatan (index) and round (0-based) of each."""
-
-    points: np.ndarray
-    kecamatan: np.ndarray
-    round: np.ndarray
-
-
-def _exact_gains(
-    region: _Region, radius: np.ndarray, existing: np.ndarray, chosen: _Chosen
-) -> np.ndarray:
-    """Return the people each site newly brings within reach in its own kecamatan.
-
-    Exact, as the coverage counts them: for each desa, the part of the site's
-    disc that lies in the desa and outside the discs of the existing
-    facilities and of the sites chosen before it, times the desa's people
-    per area; in desa with a population surface, the weight of its points
-    newly within reach.
-    """
-    sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
-    gain = np.zeros(len(sites))
-    surfaced = np.zeros(len(region.polygons), dtype=bool)
-    if region.surface is not None:
-        _, owner, share = region.surface
-        surfaced = np.bincount(owner, weights=share, minlength=len(region.polygons)) > 0
-        gain += _surface_gains(region, radius, existing, chosen)
-    site_tree = shapely.STRtree(sites)
-    facility_tree = shapely.STRtree(existing) if len(existing) else None
-    for value in np.unique(radius[~surfaced]):
-        targets = np.flatnonzero((radius == value) & ~surfaced)
-        discs = shapely.buffer(sites, value, quad_segs=QUAD_SEGMENTS)
-        # Only discs closer than two radii can overlap a site's disc.
-        blockers, blocker_owner, blocker_index = [discs], [], []
-        if facility_tree is not None:
-            site_index, facility_index = facility_tree.query(
-                sites, predicate="dwithin", distance=2 * value
-            )
-            involved, facility_index = np.unique(facility_index, return_inverse=True)
-            blockers.append(shapely.buffer(existing[involved], value, quad_segs=QUAD_SEGMENTS))
-            blocker_owner.append(site_index)
-            blocker_index.append(facility_index + len(sites))
-            centres = np.concatenate([sites, existing[involved]])
-        else:
-            centres = sites
-        site_index, earlier = site_tree.query(sites, predicate="dwithin", distance=2 * value)
-        before = (site_kecamatan[earlier] == site_kecamatan[site_index]) & (
-            site_round[earlier] < site_round[site_index]
-        )
-        blocker_owner.append(site_index[before])
-        blocker_index.append(earlier[before])
-        owner, index = np.concatenate(blocker_owner), np.concatenate(blocker_index)
-        fresh = cut_away(
-            discs,
-            np.concatenate(blockers),
-            (owner, index),
-            nearness=shapely.distance(sites[owner], centres[index]),
-        )
-        desa_tree = shapely.STRtree(region.polygons[targets])
-        site_index, found = desa_tree.query(fresh, predicate="intersects")
-        target = targets[found]
-        same = region.kecamatan_of[target] == site_kecamatan[site_index]
-        site_index, target = site_index[same], target[same]
-        overlap = shapely.area(shapely.intersection(fresh[site_index], region.polygons[target]))
-        with np.errstate(invalid="ignore", divide="ignore"):
-            people = np.where(
-                region.area[target] > 0,
-                region.people[target] * overlap / region.area[target],
-                0.0,
-            )
-        gain += np.bincount(site_index, weights=people, minlength=len(sites))
-    return gain
-
-
-def _surface_gains(
-    region: _Region, radius: np.ndarray, existing: np.ndarray, chosen: _Chosen
-) -> np.ndarray:
-    """Return, per site, the people on surface points it newly brings within reach."""
-    sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
-    points, owner, share = region.surface
-    gain = np.zeros(len(sites))
-    point_radius = radius[owner]
-    reached = _within_reach(points, point_radius, existing)
-    weight = region.people[owner] * share
-    point_tree = shapely.STRtree(points)
-    for step in range(int(site_round.max()) + 1 if len(sites) else 0):
-        now = np.flatnonzero(site_round == step)
-        newly = np.zeros(len(points), dtype=bool)
-        for value in np.unique(point_radius):
-            site_index, point = point_tree.query(sites[now], predicate="dwithin", distance=value)
-            site_index = now[site_index]
-            mine = (
-                (point_radius[point] == value)
-                & (region.kecamatan_of[owner[point]] == site_kecamatan[site_index])
-                & ~reached[point]
-            )
-            site_index, point = site_index[mine], point[mine]
-            gain += np.bincount(site_index, weights=weight[point], minlength=len(sites))
-            newly[point] = True
-        reached |= newly
-    return gain

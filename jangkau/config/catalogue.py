@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 CATALOGUE_COLUMNS = [
@@ -86,10 +87,32 @@ def index_weights() -> dict[str, float]:
     return dict(_package_toml("layanan.toml")["indeks_kesenjangan"])
 
 
+def has_distance_standard(catalogue: pd.DataFrame) -> pd.Series:
+    """Return, per catalogue row, whether the service has a distance standard (either radius)."""
+    return catalogue["radius_kelurahan_m"].notna() | catalogue["radius_desa_m"].notna()
+
+
 def distance_services(catalogue: pd.DataFrame) -> list[str]:
     """Return the codes of services that have a distance standard, in catalogue order."""
-    has_radius = catalogue["radius_kelurahan_m"].notna() | catalogue["radius_desa_m"].notna()
-    return catalogue.loc[has_radius, "layanan"].tolist()
+    return catalogue.loc[has_distance_standard(catalogue), "layanan"].tolist()
+
+
+def service_radius(catalogue: pd.DataFrame, service: str, is_kelurahan: np.ndarray) -> np.ndarray:
+    """Return the radius (metres) of a service for each place: the kelurahan or the desa figure.
+
+    Parameters
+    ----------
+    catalogue
+        Standards, one row per service (:func:`load_catalogue`).
+    service
+        The service code.
+    is_kelurahan
+        Per place, True for a kelurahan (urban), False for a desa.
+    """
+    row = catalogue.loc[catalogue["layanan"] == service].iloc[0]
+    return np.where(
+        np.asarray(is_kelurahan, dtype=bool), row["radius_kelurahan_m"], row["radius_desa_m"]
+    ).astype(float)
 
 
 @dataclass(frozen=True)
