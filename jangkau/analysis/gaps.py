@@ -106,6 +106,39 @@ def gap_table(
     table["cakupan"] = covered["cakupan"].reindex(index).to_numpy()
     table["kecamatan"] = table["kode_kec"].map(kecamatan.set_index("kode_kec")["kecamatan"])
 
+    table = table.join(
+        _required_counts(table, desa, desa_coverage, facilities, catalogue=catalogue)
+    )
+
+    uncovered = 1 - table["cakupan"]
+    shortfall_share = pd.Series(
+        np.where(
+            table["kebutuhan"].fillna(0).to_numpy() > 0,
+            table["kekurangan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
+            / table["kebutuhan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
+            np.where(table["kebutuhan"].isna(), np.nan, 0.0),
+        ),
+        index=table.index,
+    )
+    table["indeks_kesenjangan"] = combine_index(uncovered, shortfall_share, weights=weights)
+    table["peringkat"] = rank_within_service(table)
+    return table[GAP_COLUMNS]
+
+
+def _required_counts(
+    table: pd.DataFrame,
+    desa: pd.DataFrame,
+    desa_coverage: pd.DataFrame,
+    facilities: pd.DataFrame,
+    *,
+    catalogue: pd.DataFrame,
+) -> pd.DataFrame:
+    """Return ``kebutuhan``, ``kekurangan``, ``desa_tanpa_layanan`` and ``memenuhi_minimum``.
+
+    One row per row of ``table`` (kecamatan × service, with ``penduduk`` and
+    ``jumlah_fasilitas``), on the same index.
+    """
+    services = catalogue["layanan"].tolist()
     standards = catalogue.set_index("layanan")
     desa_count = desa.groupby("kode_kec").size()
     per_desa = facility_counts(facilities, desa["kode_desa"], services, by="kode_desa")
@@ -113,9 +146,13 @@ def gap_table(
     without_facility = (
         per_desa[per_desa["jumlah_fasilitas"] == 0].groupby(["kode_kec", "layanan"]).size()
     )
-    coverage_zero = desa_coverage.assign(nol=desa_coverage["cakupan"] <= 1e-9)
     zero_keys = set(
-        map(tuple, coverage_zero.loc[coverage_zero["nol"], ["kode_desa", "layanan"]].to_numpy())
+        map(
+            tuple,
+            desa_coverage.loc[
+                desa_coverage["cakupan"] <= 1e-9, ["kode_desa", "layanan"]
+            ].to_numpy(),
+        )
     )
     missing_keys = set(
         map(
@@ -124,8 +161,8 @@ def gap_table(
         )
     )
     desa_of = desa.groupby("kode_kec")["kode_desa"].apply(list)
-
     distance = dict(zip(catalogue["layanan"], has_distance_standard(catalogue), strict=True))
+
     need, short, lacking, meets = [], [], [], []
     for row in table.itertuples(index=False):
         norm = standards.at[row.layanan, "penduduk_per_fasilitas"]
@@ -143,10 +180,9 @@ def gap_table(
         need.append(required)
         short.append(np.nan if np.isnan(required) else max(0.0, required - row.jumlah_fasilitas))
         if has_distance or minimum_per == "desa":
-            members = desa_of.get(row.kode_kec, [])
             failing = {
                 d
-                for d in members
+                for d in desa_of.get(row.kode_kec, [])
                 if (has_distance and (d, row.layanan) in zero_keys)
                 or (minimum_per == "desa" and (d, row.layanan) in missing_keys)
             }
@@ -160,24 +196,18 @@ def gap_table(
                 minimum_per != "desa" or without_facility.get((row.kode_kec, row.layanan), 0) == 0
             )
             meets.append(bool(row.jumlah_fasilitas >= required and per_desa_ok))
-    table["kebutuhan"] = pd.Series(need).round().astype("Int64")
-    table["kekurangan"] = pd.Series(short).round().astype("Int64")
-    table["desa_tanpa_layanan"] = pd.Series(lacking).round().astype("Int64")
-    table["memenuhi_minimum"] = pd.array(meets, dtype="boolean")
 
-    uncovered = 1 - table["cakupan"]
-    shortfall_share = pd.Series(
-        np.where(
-            table["kebutuhan"].fillna(0).to_numpy() > 0,
-            table["kekurangan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan)
-            / table["kebutuhan"].astype("Float64").to_numpy(dtype=float, na_value=np.nan),
-            np.where(table["kebutuhan"].isna(), np.nan, 0.0),
-        ),
-        index=table.index,
+    def whole(values: list[float]) -> pd.Series:
+        return pd.Series(values, index=table.index, dtype=float).round().astype("Int64")
+
+    return pd.DataFrame(
+        {
+            "kebutuhan": whole(need),
+            "kekurangan": whole(short),
+            "desa_tanpa_layanan": whole(lacking),
+            "memenuhi_minimum": pd.Series(meets, index=table.index, dtype="boolean"),
+        }
     )
-    table["indeks_kesenjangan"] = combine_index(uncovered, shortfall_share, weights=weights)
-    table["peringkat"] = rank_within_service(table)
-    return table[GAP_COLUMNS]
 
 
 def rank_within_service(table: pd.DataFrame) -> pd.Series:
