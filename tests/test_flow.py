@@ -240,7 +240,7 @@ def test_maros_gap_table_and_catalogue(maros_run):
     sheets = pd.read_excel(
         root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
     )
-    assert list(sheets)[:2] == ["Ringkasan", "Sekolah Dasar"] and len(sheets) == 15
+    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 16
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )
