@@ -122,6 +122,38 @@ def test_reported_gains_match_a_recomputation():
     assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites) > 10
 
 
+@pytest.mark.parametrize("seed", range(2))
+def test_gains_recompute_on_random_layouts(seed):
+    # Three kecamatan of four 4 km desa, kelurahan and desa mixed (their own radii), some
+    # desa with nobody, facilities of every distance service scattered across borders.
+    rng = np.random.default_rng(seed)
+    cells = [
+        (
+            f"99.01.0{k + 1}.{2000 + i}",
+            f"99.01.0{k + 1}",
+            "kelurahan" if rng.random() < 0.4 else "desa",
+            (i % 2) * 4000 + k * 8000,
+            (i // 2) * 4000,
+            4000,
+        )
+        for k in range(3)
+        for i in range(4)
+    ]
+    desa = square_desa(cells)
+    desa["penduduk"] = rng.integers(0, 5000, size=len(desa))
+    desa.loc[rng.integers(0, len(desa)), "penduduk"] = 0
+    catalogue = load_catalogue()
+    services = catalogue.loc[catalogue["radius_desa_m"].notna(), "layanan"].to_numpy()
+    existing = gpd.GeoDataFrame(
+        {"layanan": rng.choice(services, 15)},
+        geometry=shapely.points(rng.uniform(0, 24_000, 15), rng.uniform(0, 8000, 15)),
+        crs=32750,
+    )
+    gaps = independent_gaps(desa, existing, catalogue)
+    sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites) > 50
+
+
 def test_an_offshore_island_kecamatan_gets_sites_on_its_islands():
     mainland = shapely.box(0, 0, 20_000, 20_000)
     islands = shapely.MultiPolygon(
