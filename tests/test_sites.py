@@ -23,7 +23,8 @@ def independent_gaps(desa, facilities, catalogue):
         for kode_kec, members in desa.groupby("kode_kec"):
             radii = service.radius_kelurahan_m, service.radius_desa_m
             covered = covered_people(members, points, *radii)
-            rows.append((kode_kec, service.layanan, covered / members["penduduk"].sum()))
+            total = members["penduduk"].sum()
+            rows.append((kode_kec, service.layanan, covered / total if total > 0 else np.nan))
     return pd.DataFrame(rows, columns=["kode_kec", "layanan", "cakupan"])
 
 
@@ -173,6 +174,9 @@ def test_an_offshore_island_kecamatan_gets_sites_on_its_islands():
     existing = gpd.GeoDataFrame(
         {"layanan": ["posyandu"]}, geometry=[shapely.Point(10_000, 10_000)], crs=32750
     )
+    long = coverage_by_desa(desa, existing, catalogue=catalogue)
+    island = long[(long["kode_desa"] == "99.01.02.2001") & (long["layanan"] == "posyandu")]
+    assert island["cakupan"].iloc[0] == 0
     gaps = independent_gaps(desa, existing, catalogue)
     sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
     assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites)
