@@ -7,11 +7,54 @@ import pandas as pd
 import pytest
 import shapely
 from conftest import square_desa
+from coverage_check import covered_people
 
-from jangkau.analysis.coverage import coverage_by_desa, coverage_by_kecamatan
+from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.analysis.crs import metric_crs_for
 from jangkau.analysis.sites import greedy_cover, lattice_points, propose_sites
 from jangkau.config.catalogue import load_catalogue
+
+
+def independent_gaps(desa, facilities, catalogue):
+    """Kecamatan coverage per distance service from plain shapely discs (coverage_check)."""
+    rows = []
+    for service in catalogue[catalogue["radius_desa_m"].notna()].itertuples():
+        points = facilities.geometry[facilities["layanan"] == service.layanan]
+        for kode_kec, members in desa.groupby("kode_kec"):
+            radii = service.radius_kelurahan_m, service.radius_desa_m
+            covered = covered_people(members, points, *radii)
+            total = members["penduduk"].sum()
+            rows.append((kode_kec, service.layanan, covered / total if total > 0 else np.nan))
+    return pd.DataFrame(rows, columns=["kode_kec", "layanan", "cakupan"])
+
+
+def assert_gains_recompute(desa, facilities, sites, catalogue):
+    """Check each site's gain and coverage after it against plain shapely; return sites checked.
+
+    A site's gain is the kecamatan's covered population with it minus without it, given
+    every existing facility of the service and the sites of the same kecamatan and
+    service chosen before it (lower ``urutan``).
+    """
+    standards = catalogue.set_index("layanan")
+    checked = 0
+    for (service, kode_kec), chain in sites.groupby(["layanan", "kode_kec"]):
+        members = desa[desa["kode_kec"] == kode_kec]
+        radii = standards.at[service, "radius_kelurahan_m"], standards.at[service, "radius_desa_m"]
+        points = facilities.geometry[facilities["layanan"] == service]
+        assert chain["urutan"].sort_values().tolist() == list(range(1, len(chain) + 1))
+        before = covered_people(members, points, *radii)
+        for site in chain.sort_values("urutan").itertuples():
+            points = gpd.GeoSeries([*points, site.geometry], crs=desa.crs)
+            after = covered_people(members, points, *radii)
+            assert site.tambahan_penduduk_terlayani == pytest.approx(
+                after - before, rel=0.01, abs=0.5
+            ), (service, kode_kec, site.urutan)
+            assert site.cakupan_setelah == pytest.approx(
+                after / members["penduduk"].sum(), abs=1e-3
+            ), (service, kode_kec, site.urutan)
+            before = after
+            checked += 1
+    return checked
 
 
 def covered_weight(chosen, candidate_xy, demand_xy, weights, radius):
@@ -74,21 +117,42 @@ def test_reported_gains_match_a_recomputation():
     existing = gpd.GeoDataFrame(
         {"layanan": ["sd"]}, geometry=[shapely.Point(1000, 1000)], crs=32750
     )
-    long = coverage_by_desa(desa, existing, catalogue=catalogue)
-    gaps = coverage_by_kecamatan(long)
+    gaps = independent_gaps(desa, existing, catalogue)
     sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
-    sd = sites[sites["layanan"] == "sd"].sort_values("urutan")
-    assert len(sd) >= 2
-    points = list(existing.geometry)
-    previous = gaps.set_index("layanan").at["sd", "penduduk_terlayani"]
-    for site in sd.itertuples():
-        points.append(site.geometry)
-        facilities = gpd.GeoDataFrame({"layanan": ["sd"] * len(points)}, geometry=points, crs=32750)
-        covered = coverage_by_kecamatan(coverage_by_desa(desa, facilities, catalogue=catalogue))
-        now = covered.set_index("layanan").at["sd", "penduduk_terlayani"]
-        assert site.tambahan_penduduk_terlayani == pytest.approx(now - previous, rel=0.01)
-        assert site.cakupan_setelah == pytest.approx(now / desa["penduduk"].sum(), abs=1e-4)
-        previous = now
+    assert (sites["layanan"] == "sd").sum() >= 2
+    assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites) > 10
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_gains_recompute_on_random_layouts(seed):
+    # Three kecamatan of four 4 km desa, kelurahan and desa mixed (their own radii), some
+    # desa with nobody, facilities of every distance service scattered across borders.
+    rng = np.random.default_rng(seed)
+    cells = [
+        (
+            f"99.01.0{k + 1}.{2000 + i}",
+            f"99.01.0{k + 1}",
+            "kelurahan" if rng.random() < 0.4 else "desa",
+            (i % 2) * 4000 + k * 8000,
+            (i // 2) * 4000,
+            4000,
+        )
+        for k in range(3)
+        for i in range(4)
+    ]
+    desa = square_desa(cells)
+    desa["penduduk"] = rng.integers(0, 5000, size=len(desa))
+    desa.loc[rng.integers(0, len(desa)), "penduduk"] = 0
+    catalogue = load_catalogue()
+    services = catalogue.loc[catalogue["radius_desa_m"].notna(), "layanan"].to_numpy()
+    existing = gpd.GeoDataFrame(
+        {"layanan": rng.choice(services, 15)},
+        geometry=shapely.points(rng.uniform(0, 24_000, 15), rng.uniform(0, 8000, 15)),
+        crs=32750,
+    )
+    gaps = independent_gaps(desa, existing, catalogue)
+    sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites) > 50
 
 
 def test_an_offshore_island_kecamatan_gets_sites_on_its_islands():
@@ -113,8 +177,9 @@ def test_an_offshore_island_kecamatan_gets_sites_on_its_islands():
     long = coverage_by_desa(desa, existing, catalogue=catalogue)
     island = long[(long["kode_desa"] == "99.01.02.2001") & (long["layanan"] == "posyandu")]
     assert island["cakupan"].iloc[0] == 0
-    gaps = coverage_by_kecamatan(long)
+    gaps = independent_gaps(desa, existing, catalogue)
     sites = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
+    assert assert_gains_recompute(desa, existing, sites, catalogue) == len(sites)
     on_islands = sites[(sites["kode_kec"] == "99.01.02") & (sites["layanan"] == "posyandu")]
     assert shapely.within(on_islands.geometry.to_numpy(), islands).all()
     # Each island gets a site: a 500 m reach cannot serve one island from the other, 4 km away.
@@ -174,11 +239,11 @@ def test_known_desa_coverage_changes_nothing_but_the_work():
     )
     catalogue = load_catalogue()
     long = coverage_by_desa(desa, existing, catalogue=catalogue)
-    gaps = coverage_by_kecamatan(long)
     assert (long["cakupan"] == 1).any() and (long["cakupan"] == 0).any()
+    gaps = independent_gaps(desa, existing, catalogue)
     plain = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3)
     informed = propose_sites(desa, existing, gaps, catalogue=catalogue, k=3, desa_coverage=long)
-    assert len(plain) > 10
+    assert assert_gains_recompute(desa, existing, plain, catalogue) == len(plain) > 10
     pd.testing.assert_frame_equal(pd.DataFrame(plain), pd.DataFrame(informed))
 
 

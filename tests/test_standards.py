@@ -6,11 +6,34 @@ import pytest
 import shapely
 from conftest import square_desa
 
-from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.analysis.gaps import desa_index, gap_table, overall_index
 from jangkau.config.catalogue import index_weights, load_catalogue
 
 SIDE = 10_000.0
+# Shares known by hand: the SD at the kelurahan's centre reaches a 1 km disc of it and
+# nothing of the desa next door (5 km away); the SD at the centre of 99.01.02.2001
+# reaches a 3 km disc. No other distance service has a facility.
+HAND_SHARES = {
+    ("99.01.01.1001", "sd"): math.pi * 1000**2 / SIDE**2,
+    ("99.01.02.2001", "sd"): math.pi * 3000**2 / SIDE**2,
+}
+
+
+def hand_coverage(desa, catalogue):
+    """Coverage per desa x distance service as ``coverage_by_desa`` lays it out, from HAND_SHARES."""
+    distance = catalogue[catalogue["radius_desa_m"].notna()]
+    rows = []
+    for service in distance.itertuples():
+        for one in desa.itertuples():
+            share = HAND_SHARES.get((one.kode_desa, service.layanan), 0.0)
+            radius = (
+                service.radius_kelurahan_m if one.tipe == "kelurahan" else service.radius_desa_m
+            )
+            rows.append((one.kode_desa, one.kode_kec, service.layanan, radius, one.penduduk, share))
+    frame = pd.DataFrame(
+        rows, columns=["kode_desa", "kode_kec", "layanan", "radius_m", "penduduk", "cakupan"]
+    )
+    return frame.assign(penduduk_terlayani=frame["penduduk"] * frame["cakupan"])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +60,7 @@ def case():
         crs=32750,
     )
     catalogue = load_catalogue()
-    long = coverage_by_desa(desa, facilities, catalogue=catalogue)
+    long = hand_coverage(desa, catalogue)
     kecamatan = pd.DataFrame({"kode_kec": ["99.01.01", "99.01.02"], "kecamatan": ["A", "B"]})
     gaps = gap_table(
         kecamatan, desa, long, facilities, catalogue=catalogue, weights=index_weights()
@@ -89,11 +112,17 @@ def test_count_only_and_distance_only_services(case):
 def test_overall_indices(case):
     desa, facilities, long, catalogue, gaps = case
     overall = overall_index(gaps.reset_index())
-    assert overall["99.01.01"] == pytest.approx(
-        gaps.loc["99.01.01", "indeks_kesenjangan"].mean(), abs=0.01
-    )
+    # Of the 14 services, air_minum has no standard. In 99.01.01 polsek scores 0, SD its own
+    # index, and the 11 others (no facility, no coverage) 100; in 99.01.02, with one SD and
+    # no polsek, polsek scores 100 too.
+    sd_a = 100 * (0.5 * (1 - 2000 * math.pi * 1000**2 / SIDE**2 / 4000) + 0.5 * 2 / 3)
+    sd_b = 100 * 0.5 * (1 - math.pi * 3000**2 / SIDE**2)
+    assert overall["99.01.01"] == pytest.approx((sd_a + 0 + 11 * 100) / 13, abs=0.01)
+    assert overall["99.01.02"] == pytest.approx((sd_b + 100 + 11 * 100) / 13, abs=0.01)
     per_desa = desa_index(desa, long, facilities, catalogue=catalogue, weights=index_weights())
     # Desa 2002 has no SD (per-desa minimum: shortfall 1) and no coverage of any distance service;
     # it has no kantor desa either: every index that applies to it is 100.
     assert per_desa["99.01.01.2002"] == 100
-    assert per_desa["99.01.01.1001"] < per_desa["99.01.01.2002"]
+    # Kelurahan 1001: SD (has one; 1 km disc), 9 other distance services at 100, kantor desa 100.
+    sd_1001 = 100 * 0.5 * (1 - math.pi * 1000**2 / SIDE**2)
+    assert per_desa["99.01.01.1001"] == pytest.approx((sd_1001 + 10 * 100) / 11, abs=0.01)

@@ -1,6 +1,7 @@
 """A finer population surface: people placed by points with counts inside each desa."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
@@ -90,3 +91,83 @@ def test_a_region_with_a_surface_file_says_which_desa_use_it(tmp_path):
         encoding="utf-8"
     )
     assert "Sebaran penduduk di dalam desa" in report and "penduduk_titik.geojson" in report
+
+
+def newly_reached(xy, people, sites, existing, radius):
+    """People on surface points each site brings within reach, given those before it."""
+    centres = np.asarray(existing, dtype=float).reshape(-1, 2)
+    gains = []
+    for site in sites:
+        reached = (np.hypot(*(xy[:, None, :] - centres[None]).transpose(2, 0, 1)) <= radius).any(1)
+        centres = np.vstack([centres, [site.x, site.y]])
+        now = (np.hypot(*(xy[:, None, :] - centres[None]).transpose(2, 0, 1)) <= radius).any(1)
+        gains.append(people[now & ~reached].sum())
+    return gains
+
+
+def surface_of(xy, people, total):
+    return gpd.GeoDataFrame(
+        {"kode_desa": "99.01.01.2001", "bobot": np.asarray(people) / total},
+        geometry=shapely.points(xy),
+        crs=32750,
+    )
+
+
+def test_gains_on_a_surface_count_each_person_once():
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 10_000)])
+    desa["penduduk"] = [1000]
+    # Three clusters far apart (posyandu reach: 500 m), each two points 300 m apart; the
+    # existing posyandu reaches one point (250 people) of the largest cluster only.
+    clusters = {(1000, 1000): 300, (5000, 5000): 200, (9000, 9000): 500}
+    xy = np.array([(x + dx, y) for (x, y) in clusters for dx in (0, 300)], dtype=float)
+    people = np.array([count / 2 for count in clusters.values() for _ in (0, 1)])
+    existing = [(8650.0, 9000.0)]
+    posyandu = gpd.GeoDataFrame(
+        {"layanan": ["posyandu"]}, geometry=shapely.points(existing), crs=32750
+    )
+    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [0.25]})
+    sites = propose_sites(
+        desa,
+        posyandu,
+        gaps,
+        catalogue=load_catalogue(),
+        k=3,
+        surface=surface_of(xy, people, 1000),
+    ).sort_values("urutan")
+    # Largest remaining first; each site gains what no facility or earlier site reaches.
+    assert sites["tambahan_penduduk_terlayani"].tolist() == pytest.approx([300, 250, 200])
+    assert sites["cakupan_setelah"].tolist() == pytest.approx([0.55, 0.8, 1.0])
+    assert sites["tambahan_penduduk_terlayani"].tolist() == pytest.approx(
+        newly_reached(xy, people, sites.geometry, existing, 500)
+    )
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_gains_on_a_crowded_surface_match_a_recomputation(seed):
+    rng = np.random.default_rng(seed)
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 3000)])
+    desa["penduduk"] = [5000]
+    xy = rng.uniform(0, 3000, size=(150, 2))
+    people = rng.integers(1, 60, size=150).astype(float)
+    people *= 5000 / people.sum()
+    existing = rng.uniform(0, 3000, size=(2, 2))
+    posyandu = gpd.GeoDataFrame(
+        {"layanan": ["posyandu"] * 2}, geometry=shapely.points(existing), crs=32750
+    )
+    reached = (np.hypot(*(xy[:, None, :] - existing[None]).transpose(2, 0, 1)) <= 500).any(1)
+    before = people[reached].sum() / 5000
+    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [before]})
+    sites = propose_sites(
+        desa,
+        posyandu,
+        gaps,
+        catalogue=load_catalogue(),
+        k=3,
+        surface=surface_of(xy, people, 5000),
+    ).sort_values("urutan")
+    assert len(sites) == 3
+    expected = newly_reached(xy, people, sites.geometry, existing, 500)
+    assert sites["tambahan_penduduk_terlayani"].tolist() == pytest.approx(expected, abs=0.06)
+    assert sites["cakupan_setelah"].tolist() == pytest.approx(
+        (before + np.cumsum(expected) / 5000).tolist(), abs=1e-5
+    )
