@@ -52,7 +52,20 @@ class Chosen:
 def exact_gains(
     region: SiteRegion, radius: np.ndarray, existing: np.ndarray, chosen: Chosen
 ) -> np.ndarray:
-    """Return the people each site newly brings within reach in its own kecamatan.
+    """Return the people each site newly brings within reach in its own group (see :func:`gain_pairs`)."""
+    site, _, people = gain_pairs(region, radius, existing, chosen)
+    return np.bincount(site, weights=people, minlength=len(chosen.points))
+
+
+def gain_pairs(
+    region: SiteRegion, radius: np.ndarray, existing: np.ndarray, chosen: Chosen
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the people each site newly brings within reach, per desa: (site, desa, people).
+
+    Only desa of the site's own group count (``region.kecamatan_of`` holds
+    each desa's group and ``chosen.kecamatan`` each site's: kecamatan, or
+    kabupaten for choices across kecamatan borders), and "before" means an
+    earlier round in the same group.
 
     Exact, as the coverage counts them: for each desa, the part of the site's
     disc that lies in the desa and outside the discs of the existing
@@ -61,12 +74,17 @@ def exact_gains(
     newly within reach.
     """
     sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
-    gain = np.zeros(len(sites))
+    pair_site, pair_desa, pair_people = [], [], []
     surfaced = np.zeros(len(region.polygons), dtype=bool)
     if region.surface is not None:
         _, owner, share = region.surface
         surfaced = np.bincount(owner, weights=share, minlength=len(region.polygons)) > 0
-        gain += _surface_gains(region, radius, existing, chosen)
+        for part, values in zip(
+            (pair_site, pair_desa, pair_people),
+            _surface_pairs(region, radius, existing, chosen),
+            strict=True,
+        ):
+            part.append(values)
     site_tree = shapely.STRtree(sites)
     facility_tree = shapely.STRtree(existing) if len(existing) else None
     for value in np.unique(radius[~surfaced]):
@@ -110,17 +128,26 @@ def exact_gains(
                 region.people[target] * overlap / region.area[target],
                 0.0,
             )
-        gain += np.bincount(site_index, weights=people, minlength=len(sites))
-    return gain
+        pair_site.append(site_index)
+        pair_desa.append(target)
+        pair_people.append(people)
+    if not pair_site:
+        return np.array([], dtype=int), np.array([], dtype=int), np.array([], dtype=float)
+    return (
+        np.concatenate(pair_site).astype(int),
+        np.concatenate(pair_desa).astype(int),
+        np.concatenate(pair_people).astype(float),
+    )
 
 
-def _surface_gains(
+def _surface_pairs(
     region: SiteRegion, radius: np.ndarray, existing: np.ndarray, chosen: Chosen
-) -> np.ndarray:
-    """Return, per site, the people on surface points it newly brings within reach."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (site, desa, people) for the surface points each site newly brings within reach."""
     sites, site_kecamatan, site_round = chosen.points, chosen.kecamatan, chosen.round
     points, owner, share = region.surface
-    gain = np.zeros(len(sites))
+    pair_site, pair_desa, pair_people = [np.array([], dtype=int)], [np.array([], dtype=int)], []
+    pair_people.append(np.array([], dtype=float))
     point_radius = radius[owner]
     reached = within_reach(points, point_radius, existing)
     weight = region.people[owner] * share
@@ -137,7 +164,9 @@ def _surface_gains(
                 & ~reached[point]
             )
             site_index, point = site_index[mine], point[mine]
-            gain += np.bincount(site_index, weights=weight[point], minlength=len(sites))
+            pair_site.append(site_index)
+            pair_desa.append(owner[point])
+            pair_people.append(weight[point])
             newly[point] = True
         reached |= newly
-    return gain
+    return np.concatenate(pair_site), np.concatenate(pair_desa), np.concatenate(pair_people)
