@@ -1,4 +1,9 @@
-"""Normalise and match place names as they are typed in agency files."""
+"""Normalise and match place names as they are typed in agency files.
+
+Also reads the kecamatan history (``config/data/riwayat_kecamatan.toml``:
+renames, splits, other spellings) so that a name written before a change
+still matches the place it denotes.
+"""
 
 from __future__ import annotations
 
