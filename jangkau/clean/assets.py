@@ -16,7 +16,7 @@ import shapely
 
 from jangkau.analysis.crs import require_metric
 from jangkau.clean.coords import parse_coordinate, parse_pair
-from jangkau.clean.names import name_key
+from jangkau.clean.names import name_key, stated_kecamatan_agrees
 from jangkau.config.catalogue import KindTable
 from jangkau.errors import InputError
 from jangkau.io.read import records_as_text
@@ -318,10 +318,17 @@ def place_assets(
 
 
 def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
-    """Note where a record's stated kecamatan disagrees with where its point lies."""
-    stated = placed["kecamatan_tertulis"].map(name_key)
-    located = placed["kecamatan"].map(name_key)
-    differs = (stated != "") & (stated != located)
+    """Note where a record's stated kecamatan disagrees with where its point lies.
+
+    A former name, another spelling, or the kecamatan a place belonged to
+    before a split (``riwayat_kecamatan.toml``) agrees: those are not errors.
+    """
+    triples = list(
+        zip(placed["kecamatan_tertulis"], placed["kode_kec"], placed["kecamatan"], strict=True)
+    )
+    # Few distinct (written, located) pairs even in a province: judge each once.
+    agrees = {t: stated_kecamatan_agrees(*t) for t in set(triples)}
+    differs = pd.Series([not agrees[t] for t in triples], index=placed.index, dtype=bool)
     notes = pd.Series("", index=placed.index, dtype=object)
     notes[differs] = [
         f"kecamatan tertulis '{s}' berbeda dengan lokasi titik ({k}); lokasi dipakai"
@@ -334,6 +341,8 @@ def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
 
 def _join_notes(*parts: pd.Series) -> pd.Series:
     frame = pd.concat(parts, axis=1).fillna("")
+    if frame.empty:  # apply over no rows returns a frame, not a column
+        return pd.Series("", index=frame.index, dtype=object)
     return frame.apply(lambda row: "; ".join(v for v in row if v), axis=1).astype(object)
 
 

@@ -1,10 +1,19 @@
-"""Normalise and match place names as they are typed in agency files."""
+"""Normalise and match place names as they are typed in agency files.
+
+Also reads the kecamatan history (``config/data/riwayat_kecamatan.toml``:
+renames, splits, other spellings) so that a name written before a change
+still matches the place it denotes.
+"""
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+import tomllib
 from collections.abc import Iterable
+from importlib import resources
+from typing import Any
 
 import pandas as pd
 
@@ -80,3 +89,109 @@ def match_names(
         else:
             result[name] = None
     return result
+
+
+# Separators people put between two names of one kecamatan ("Maros Utara / Bontoa").
+_ALTERNATIVES = re.compile(r"/|\||;|\(|\)|\batau\b", re.IGNORECASE)
+
+
+@functools.cache
+def kecamatan_history() -> dict[str, dict[str, Any]]:
+    """Return the packaged kecamatan history (``config/data/riwayat_kecamatan.toml``).
+
+    Keyed by current Kemendagri kecamatan code; each entry has ``nama`` and
+    optionally ``nama_lama``, ``nama_lain``, ``induk`` (``kode``, ``nama``),
+    ``tahun`` and ``sumber``.
+    """
+    text = (
+        resources.files("jangkau.config")
+        .joinpath("data", "riwayat_kecamatan.toml")
+        .read_text(encoding="utf-8")
+    )
+    return tomllib.loads(text)
+
+
+def history_entry(code: object, name: object) -> dict[str, Any] | None:
+    """Return the history of a boundary kecamatan, when its code and name both agree."""
+    entry = kecamatan_history().get(str(code).strip())
+    if entry is None:
+        return None
+    current = {name_key(entry["nama"]), *(name_key(n) for n in entry.get("nama_lain", []))}
+    return entry if name_key(name) in current else None
+
+
+def kecamatan_name_keys(code: object, name: object) -> dict[str, str]:
+    """Return the name keys that rightly denote places in a kecamatan, with why.
+
+    The current name and its other spellings (``""``), former names
+    (``"nama lama"``), and the parent a split kecamatan was formed from
+    (``"sebelum pemekaran"``): a record written before the change names the
+    right place.
+    """
+    keys = {name_key(name): ""}
+    entry = history_entry(code, name)
+    if entry is None:
+        return keys
+    for other in entry.get("nama_lain", []):
+        keys.setdefault(name_key(other), "")
+    for former in entry.get("nama_lama", []):
+        keys.setdefault(name_key(former), "nama lama")
+    if "induk" in entry:
+        keys.setdefault(name_key(entry["induk"]["nama"]), "sebelum pemekaran")
+    return keys
+
+
+def stated_kecamatan_agrees(stated: object, code: object, name: object) -> bool:
+    """Return True when a written kecamatan names the boundary kecamatan ``code``/``name``.
+
+    The whole text or any of its parts (``Kec. Maros Utara / Bontoa``) may
+    be the current name, another spelling, a former name, or the parent of a
+    split (history in ``riwayat_kecamatan.toml``). Empty text agrees.
+    """
+    whole = name_key(stated)
+    if not whole:
+        return True
+    keys = kecamatan_name_keys(code, name)
+    parts = {whole, *(name_key(part) for part in _ALTERNATIVES.split(str(stated)))}
+    return bool(parts & set(keys))
+
+
+def former_kecamatan_names(kecamatan_names: pd.Series) -> dict[str, object]:
+    """Map former names and other spellings of the given kecamatan to their codes.
+
+    ``kecamatan_names`` is indexed by Kemendagri code. Parents of splits are
+    not included: a parent's name still denotes the parent.
+    """
+    aliases: dict[str, object] = {}
+    for code, name in kecamatan_names.items():
+        entry = history_entry(code, name)
+        if entry is None:
+            continue
+        for other in [*entry.get("nama_lain", []), *entry.get("nama_lama", [])]:
+            aliases.setdefault(other, code)
+    return aliases
+
+
+def split_from(kecamatan_names: pd.Series) -> list[dict[str, Any]]:
+    """Return the kecamatan among ``kecamatan_names`` formed by splitting another one of them.
+
+    Each item: ``kode``, ``nama``, ``induk_kode``, ``induk_nama``, ``tahun``, ``sumber``.
+    """
+    found = []
+    for code, name in kecamatan_names.items():
+        entry = history_entry(code, name)
+        if entry is None or "induk" not in entry:
+            continue
+        parent = entry["induk"]["kode"]
+        if parent in kecamatan_names.index:
+            found.append(
+                {
+                    "kode": code,
+                    "nama": name,
+                    "induk_kode": parent,
+                    "induk_nama": kecamatan_names[parent],
+                    "tahun": entry.get("tahun"),
+                    "sumber": entry.get("sumber", ""),
+                }
+            )
+    return found

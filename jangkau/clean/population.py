@@ -2,60 +2,54 @@
 
 from __future__ import annotations
 
-import re
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.clean.boundaries import _most_common
-from jangkau.clean.names import match_names, name_key, nearest_names
+from jangkau.clean.counts import parse_count, parse_counts
+from jangkau.clean.names import name_key, nearest_names
+from jangkau.clean.population_kecamatan import (
+    MATCH_COLUMNS,
+    largest_remainder,
+    spread_kecamatan_totals,
+)
 from jangkau.errors import InputError
+
+__all__ = ["attach_population", "largest_remainder", "parse_count", "population_surface"]
 
 
 def _text(series: pd.Series) -> pd.Series:
     return series.astype("string").str.strip()
 
 
-def parse_count(value: object) -> float:
-    """Read a population count typed with thousands dots or a decimal comma.
-
-    Examples
-    --------
-    >>> parse_count("50.540")
-    50540.0
-    >>> parse_count("1 234")
-    1234.0
-    >>> parse_count("12,5")
-    12.5
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return np.nan
-    text = str(value).strip().replace(" ", "").replace("\u00a0", "")
-    if not text:
-        return np.nan
-    if re.fullmatch(r"\d{1,3}(\.\d{3})+", text):
-        return float(text.replace(".", ""))
-    if re.fullmatch(r"\d{1,3}(,\d{3}){2,}", text):
-        return float(text.replace(",", ""))
-    try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        return np.nan
+def _row_numbers(table: pd.DataFrame) -> list[int]:
+    if "baris" in table:
+        return table["baris"].tolist()
+    return list(range(1, len(table) + 1))
 
 
-def largest_remainder(shares: np.ndarray, total: int) -> np.ndarray:
-    """Split an integer total in proportion to ``shares`` so the parts sum to it exactly."""
-    shares = np.asarray(shares, dtype=float)
-    if total == 0 or shares.sum() <= 0:
-        return np.zeros(len(shares), dtype=np.int64)
-    exact = shares / shares.sum() * total
-    floor = np.floor(exact).astype(np.int64)
-    remaining = int(total - floor.sum())
-    order = np.argsort(-(exact - floor), kind="stable")
-    floor[order[:remaining]] += 1
-    return floor
+def _check_columns(
+    table: pd.DataFrame, *, columns: dict[str, str], level: str | None, source: str
+) -> None:
+    """Refuse, in one line, a table whose value or place columns are missing."""
+    if "value" not in columns:
+        raise InputError(
+            source, "kolom jumlah penduduk tidak dikenali; isi 'columns.value' di berkas wilayah"
+        )
+    absent = [c for c in columns.values() if c not in table.columns]
+    if absent:
+        raise InputError(
+            source,
+            f"kolom '{absent[0]}' tidak ada di berkas (kolom: {', '.join(map(str, table.columns))})",
+        )
+    places = ("kode_desa", "desa") if level == "desa" else ("kode_kec", "kecamatan")
+    if not any(role in columns for role in places):
+        raise InputError(
+            source,
+            f"kolom {' atau '.join(places)} tidak dikenali untuk tabel penduduk per "
+            f"{level or 'kecamatan'}; isi 'columns' di berkas wilayah",
+        )
 
 
 def attach_population(
@@ -69,16 +63,21 @@ def attach_population(
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Give every desa its population.
 
+    Counts are read column by column (:func:`jangkau.clean.counts.parse_counts`).
     Per-desa tables join by code, or by desa and kecamatan name when they
     carry no code. Per-kecamatan tables (BPS style, names only) join by
     kecamatan code or name, and each kecamatan total is spread over its desa
-    in proportion to area, rounded so that the desa sum to the total.
+    in proportion to area, rounded so that the desa sum to the total; a
+    kecamatan formed after the table's year shares its parent's figure (see
+    :func:`jangkau.clean.population_kecamatan.spread_kecamatan_totals`).
 
     Returns
     -------
     (GeoDataFrame, DataFrame)
-        The desa with ``penduduk`` (int) and ``sumber_penduduk``; and a
-        report of name reconciliations (``sumber``, ``nama_di_berkas``, ``dicocokkan_dengan``).
+        The desa with ``penduduk`` (int), ``sumber_penduduk`` and
+        ``catatan_penduduk`` (empty unless a figure was shared after a
+        split); and a report of name reconciliations (``sumber``,
+        ``nama_di_berkas``, ``dicocokkan_dengan``).
 
     Raises
     ------
@@ -90,14 +89,14 @@ def attach_population(
     matches: list[dict[str, object]] = []
     if table is None:
         raise InputError(source or "penduduk", "tidak ada tabel penduduk untuk wilayah ini")
-    values = table[columns["value"]].map(parse_count)
+    _check_columns(table, columns=columns, level=level, source=source)
+    values = parse_counts(table[columns["value"]], source=source, row_numbers=_row_numbers(table))
     unreadable = values.isna()
     if unreadable.any():
-        row = int(table.loc[unreadable, "baris"].iloc[0])
         raise InputError(
             source,
-            f"nilai penduduk '{table.loc[unreadable, columns['value']].iloc[0]}' tidak terbaca",
-            row=row,
+            f"angka penduduk kosong di kolom '{columns['value']}'",
+            row=int(_row_numbers(table)[int(np.flatnonzero(unreadable.to_numpy())[0])]),
         )
     if level == "desa":
         if "kode_desa" in columns:
@@ -157,58 +156,18 @@ def attach_population(
             )
         result["penduduk"] = result["kode_desa"].map(per_desa).round().astype("int64")
         result["sumber_penduduk"] = f"{source}: {columns['value']} per desa"
+        result["catatan_penduduk"] = ""
         return result, pd.DataFrame(
             matches, columns=["sumber", "nama_di_berkas", "dicocokkan_dengan"]
         )
 
-    # Kecamatan totals spread over desa by area.
-    kecamatan_names = result.groupby("kode_kec")["kecamatan"].agg(_most_common)
-    if "kode_kec" in columns:
-        keys = table[columns["kode_kec"]].astype("string").str.strip()
-        kode_bps = result.groupby("kode_kec")["kode_bps"].first() if "kode_bps" in result else None
-        bridge = {str(v): k for k, v in kode_bps.items()} if kode_bps is not None else {}
-        codes = [k if k in kecamatan_names.index else bridge.get(k) for k in keys]
-    else:
-        stated = table[columns["kecamatan"]]
-        mapping = match_names(stated, kecamatan_names.dropna())
-        by_name = {name: code for code, name in kecamatan_names.items()}
-        codes = []
-        for i, name in enumerate(stated):
-            target = mapping.get(name)
-            if target is None:
-                hint = ", ".join(nearest_names(name, kecamatan_names.dropna()))
-                raise InputError(
-                    source,
-                    f"kecamatan '{name}' tidak ditemukan di batas desa (mirip: {hint})",
-                    row=int(table["baris"].iloc[i]),
-                )
-            if name_key(name) != name_key(target):
-                matches.append(
-                    {"sumber": source, "nama_di_berkas": name, "dicocokkan_dengan": target}
-                )
-            codes.append(by_name[target])
-    if any(c is None for c in codes):
-        i = codes.index(None)
-        raise InputError(
-            source,
-            f"kode kecamatan {keys.iloc[i]} tidak ada di batas desa",
-            row=int(table["baris"].iloc[i]),
-        )
-    totals = pd.Series(values.to_numpy(), index=codes).groupby(level=0).sum()
-    missing = sorted(set(kecamatan_names.index) - set(totals.index))
-    if missing:
-        names = [str(kecamatan_names[c]) for c in missing]
-        raise InputError(source, f"kecamatan tanpa angka penduduk: {', '.join(names)}")
-    area = result.to_crs(metric_crs).area.to_numpy()
-    population = np.zeros(len(result), dtype=np.int64)
-    for code, total in totals.items():
-        members = np.flatnonzero(result["kode_kec"].to_numpy() == code)
-        population[members] = largest_remainder(area[members], int(round(total)))
-    result["penduduk"] = population
-    result["sumber_penduduk"] = (
-        f"{source}: {columns['value']} per kecamatan, dibagi ke desa menurut luas"
+    # Kecamatan totals spread over desa by area (and over split kecamatan).
+    spread, kecamatan_matches = spread_kecamatan_totals(
+        result, table, values, columns=columns, metric_crs=metric_crs, source=source
     )
-    return result, pd.DataFrame(matches, columns=["sumber", "nama_di_berkas", "dicocokkan_dengan"])
+    return spread, pd.concat(
+        [pd.DataFrame(matches, columns=MATCH_COLUMNS), kecamatan_matches], ignore_index=True
+    )
 
 
 def population_surface(
@@ -244,7 +203,10 @@ def population_surface(
         raise InputError(
             source, "kolom jumlah penduduk tidak ditemukan; isi 'columns.jumlah' di berkas wilayah"
         )
-    counts = raw[columns["jumlah"]].map(parse_count).to_numpy(dtype=float)
+    # Modelled surfaces hold fractional people per point: weights, not whole counts.
+    counts = parse_counts(
+        raw[columns["jumlah"]], source=source, row_numbers=_row_numbers(raw), whole=False
+    ).to_numpy(dtype=float)
     if isinstance(raw, gpd.GeoDataFrame):
         geometry = raw.geometry.to_crs(desa.crs).to_numpy()
         missing = shapely.is_missing(geometry)

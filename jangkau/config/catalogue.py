@@ -11,6 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from jangkau.errors import InputError
+
 CATALOGUE_COLUMNS = [
     "layanan",
     "nama",
@@ -25,6 +27,19 @@ CATALOGUE_COLUMNS = [
 ]
 
 
+# Figures a region file may set under [layanan.<kode>] (see layanan.toml).
+_OVERRIDABLE = {
+    "nama",
+    "jenis_aset",
+    "radius_kelurahan_m",
+    "radius_desa_m",
+    "penduduk_per_fasilitas",
+    "minimum_per",
+    "target_cakupan",
+    "sumber_standar",
+}
+
+
 def _package_toml(name: str) -> dict[str, Any]:
     text = resources.files("jangkau.config").joinpath("data", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
@@ -37,8 +52,18 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
     ----------
     overrides
         Per service code, figures that replace the packaged standard (a region
-        may adopt its own norm). A service code not in the catalogue adds a
-        new service; it must then give at least ``nama`` and ``jenis_aset``.
+        may adopt its own norm). Only the figures stated are replaced: a
+        region that sets ``radius_desa_m`` keeps the national
+        ``radius_kelurahan_m``, population norm, minimum and target, and the
+        service's ``sumber_standar`` names the figures changed. A service
+        code not in the catalogue adds a new service; it must then give at
+        least ``nama`` and ``jenis_aset``, and both radii or neither.
+
+    Raises
+    ------
+    InputError
+        An unknown figure name (a typo would otherwise be ignored) or an
+        incomplete new service.
 
     Returns
     -------
@@ -49,18 +74,46 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
     """
     packaged = _package_toml("layanan.toml")
     defaults = packaged["bawaan"]
-    rows = {entry["kode"]: dict(entry) for entry in packaged["layanan"]}
-    for code, figures in (overrides or {}).items():
-        base = rows.setdefault(code, {"kode": code})
-        base.update(figures)
-        if "sumber_standar" not in figures and figures:
-            base["sumber_standar"] = (
-                f"{base.get('sumber_standar', '')} (diubah oleh berkas wilayah)".strip()
+    national = {entry["kode"]: dict(entry) for entry in packaged["layanan"]}
+    rows = {code: dict(entry) for code, entry in national.items()}
+    for stated_code, figures in (overrides or {}).items():
+        code = str(stated_code).strip().lower()
+        if not isinstance(figures, dict):
+            raise InputError(
+                "berkas wilayah", f"[layanan.{stated_code}] harus berisi angka standar"
             )
+        unknown = sorted(set(figures) - _OVERRIDABLE)
+        if unknown:
+            raise InputError(
+                "berkas wilayah",
+                f"[layanan.{stated_code}]: '{unknown[0]}' bukan angka standar yang dikenal "
+                f"(pilih: {', '.join(sorted(_OVERRIDABLE))})",
+            )
+        # A region replaces only the figures it states; every other figure is the
+        # national one (an absent radius would otherwise read as no coverage at all).
+        merged = {**national.get(code, {"kode": code}), **figures, "kode": code}
+        if code not in national:
+            radii = [r for r in ("radius_kelurahan_m", "radius_desa_m") if r in figures]
+            if len(radii) == 1:
+                raise InputError(
+                    "berkas wilayah",
+                    f"[layanan.{stated_code}] layanan baru: isi radius_kelurahan_m dan "
+                    "radius_desa_m (tidak ada angka nasional untuk yang kosong)",
+                )
+        changed = [f for f in figures if f not in ("sumber_standar", "nama", "jenis_aset")]
+        if "sumber_standar" not in figures and changed:
+            merged["sumber_standar"] = (
+                f"{merged.get('sumber_standar', '')} "
+                f"({', '.join(changed)} diubah oleh berkas wilayah)"
+            ).strip()
+        rows[code] = merged
     records = []
     for code, entry in rows.items():
         if "nama" not in entry or "jenis_aset" not in entry:
-            raise ValueError(f"layanan '{code}' needs at least 'nama' and 'jenis_aset'")
+            raise InputError(
+                "berkas wilayah",
+                f"[layanan.{code}] layanan baru: isi sedikitnya nama dan jenis_aset",
+            )
         records.append(
             {
                 "layanan": code,

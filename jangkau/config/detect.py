@@ -69,7 +69,59 @@ BOUNDARY_COLUMNS: dict[str, list[str]] = {
     "kode_bps": ["kdcbps", "kode_bps", "kdbbps"],
 }
 
-POPULATION_VALUE = re.compile(r"penduduk|population|jiwa|jumlah_jiwa|jumlah_penduduk")
+POPULATION_VALUE = re.compile(r"penduduk|population|jiwa|jumlah_jiwa|jumlah_penduduk|^pop$")
+# Population columns that are not the total: by sex, density, growth, shares.
+NOT_TOTAL = re.compile(
+    r"(^|_)(laki|laki_laki|lk|perempuan|pr|pria|wanita|male|female|men|women|"
+    r"kepadatan|density|laju|growth|pertumbuhan|rasio|ratio|persen|persentase|percent|"
+    r"pct|luas|area|kk|rumah_tangga|household)(_|$)"
+)
+TOTAL_WORD = re.compile(r"(^|_)(total|jumlah)(_|$)")
+# Place columns of population tables, Indonesian and English (BPS English
+# tables call the kecamatan "district" or "subdistrict", the desa "village").
+POPULATION_PLACES: dict[str, list[str]] = {
+    "kode_desa": [
+        "kode_desa",
+        "kdepum",
+        "kd_desa",
+        "kode_kel",
+        "kode_desa_kel",
+        "kode_kelurahan",
+        "village_code",
+        "kode_village",
+    ],
+    "desa": [
+        "desa",
+        "kelurahan",
+        "desa_kelurahan",
+        "desa_kel",
+        "nama_desa",
+        "wadmkd",
+        "village",
+        "village_name",
+    ],
+    "kode_kec": [
+        "kode_kec",
+        "kdcpum",
+        "kode_kecamatan",
+        "kd_kec",
+        "kode_kec_bps",
+        "subdistrict_code",
+        "sub_district_code",
+        "district_code",
+    ],
+    "kecamatan": [
+        "kecamatan",
+        "nama_kecamatan",
+        "wadmkc",
+        "kec",
+        "subdistrict",
+        "sub_district",
+        "subdistrict_name",
+        "district",
+        "district_name",
+    ],
+}
 YEAR = re.compile(r"(19|20)\d\d")
 
 
@@ -159,7 +211,11 @@ def population_columns(columns: Iterable[str]) -> dict[str, str]:
     """Guess the level, place and value columns of a population table.
 
     The value is the population column with the latest year in its name
-    (``Proyeksi Penduduk 2023`` over ``Penduduk Sensus 2020``), or the only one.
+    (``Proyeksi Penduduk 2023`` over ``Penduduk Sensus 2020``), then the one
+    called total (``TOTAL_POPULATION`` over ``MALE_POPULATION``, which is
+    never taken: counts by sex, densities and shares are not totals). Place
+    columns may be Indonesian or English (``DISTRICT_CODE``/``DISTRICT`` or
+    ``SUBDISTRICT`` for the kecamatan, ``VILLAGE`` for the desa).
 
     Returns
     -------
@@ -168,25 +224,24 @@ def population_columns(columns: Iterable[str]) -> dict[str, str]:
         ``kode_desa``, ``desa``, ``kode_kec``, ``kecamatan`` are present.
     """
     columns = [c for c in columns if c != "baris"]
-    value_columns = [c for c in columns if POPULATION_VALUE.search(column_key(c))]
+    value_columns = [
+        c
+        for c in columns
+        if POPULATION_VALUE.search(column_key(c)) and not NOT_TOTAL.search(column_key(c))
+    ]
     if not value_columns:
         return {}
 
-    def year(column: str) -> int:
+    def preference(column: str) -> tuple[int, bool]:
         match = YEAR.search(str(column))
-        return int(match.group(0)) if match else 0
+        return (int(match.group(0)) if match else 0, bool(TOTAL_WORD.search(column_key(column))))
 
-    value = max(value_columns, key=year)
-    rest = [c for c in columns if c not in value_columns]
-    found = find_columns(
-        rest,
-        {
-            "kode_desa": ["kode_desa", "kdepum", "kd_desa", "kode_kel"],
-            "desa": ["desa", "kelurahan", "desa_kelurahan", "nama_desa", "wadmkd"],
-            "kode_kec": ["kode_kec", "kdcpum", "kode_kecamatan", "kd_kec"],
-            "kecamatan": ["kecamatan", "nama_kecamatan", "wadmkc", "kec"],
-        },
-    )
+    value = max(value_columns, key=preference)
+    # Columns by sex or density are not place columns either.
+    rest = [
+        c for c in columns if c not in value_columns and not POPULATION_VALUE.search(column_key(c))
+    ]
+    found = find_columns(rest, POPULATION_PLACES)
     found["value"] = value
     found["level"] = "desa" if ("kode_desa" in found or "desa" in found) else "kecamatan"
     return found
