@@ -66,6 +66,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
             "tipe",
             "penduduk",
             "permukaan_penduduk",
+            "catatan_penduduk",
             "geometry",
         ]
     ].join(desa_wide, on="kode_desa")
