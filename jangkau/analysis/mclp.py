@@ -300,3 +300,97 @@ def solve_max_cover(
     if result.status == 0:
         bound = covered
     return CoverSolution(order_by_gain(reach, weight, picked), covered, bound, proven, method)
+
+
+def solve_grouped(
+    reach: scipy.sparse.csr_matrix,
+    weight: np.ndarray,
+    group: np.ndarray,
+    group_budget: np.ndarray,
+    *,
+    total: int | None = None,
+    time_limit_s: float = 10.0,
+    joint_limit: int = 400,
+) -> CoverSolution:
+    """Choose sites when each group of candidates (a kecamatan) has its own number of sites.
+
+    Small problems (at most ``joint_limit`` candidates) are solved jointly
+    and exactly. Larger ones are solved group by group, exactly within each
+    group, with demand already reached by the other groups' sites taken out;
+    two passes (the second re-chooses each group given all the others), so
+    sites on both sides of a border see each other. The upper bound is the
+    smaller of HiGHS's bound for the joint problem (when it ran) and the sum
+    of each group's best on its own, which no joint choice can exceed: every
+    person a joint choice reaches is reached by one group's sites.
+
+    Parameters
+    ----------
+    reach, weight
+        As for :func:`solve_max_cover`.
+    group, group_budget
+        The group (0-based) of each candidate, and how many sites each group gets.
+    total
+        At most this many sites in all (a budget); by default the sum of the groups'.
+    time_limit_s
+        Time HiGHS may take on the joint problem.
+    joint_limit
+        Most candidates for which the joint problem is tried.
+    """
+    reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
+    group_budget = np.asarray(group_budget, dtype=int)
+    total = int(group_budget.sum()) if total is None else int(total)
+    if total <= 0 or reach.shape[0] == 0 or reach.shape[1] == 0:
+        return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
+    if reach.shape[1] <= joint_limit:
+        joint = solve_max_cover(
+            reach,
+            weight,
+            total,
+            group=group,
+            group_budget=group_budget,
+            time_limit_s=time_limit_s,
+        )
+        if joint.proven_optimal:
+            return joint
+    by_candidate = reach.tocsc()
+    members = [np.flatnonzero(group == g) for g in range(len(group_budget))]
+    alone = np.zeros(len(group_budget))
+    for g, candidates in enumerate(members):
+        if group_budget[g] > 0 and len(candidates):
+            alone[g] = solve_max_cover(
+                reach[:, candidates], weight, int(group_budget[g]), time_limit_s=time_limit_s
+            ).covered
+    picks: list[np.ndarray] = [np.array([], dtype=int) for _ in members]
+    # Groups with the most to gain choose first; a budget below the groups' sum goes to them.
+    order = np.argsort(-alone, kind="stable")
+    remaining = total
+    for _ in range(2):
+        for g in order:
+            others = np.concatenate([picks[h] for h in range(len(members)) if h != g])
+            taken = (
+                np.asarray(by_candidate[:, others].sum(axis=1)).ravel() > 0
+                if len(others)
+                else np.zeros(reach.shape[0], dtype=bool)
+            )
+            allowed = min(int(group_budget[g]), remaining + len(picks[g]))
+            if allowed <= 0 or len(members[g]) == 0:
+                continue
+            local = solve_max_cover(
+                reach[:, members[g]],
+                np.where(taken, 0.0, weight),
+                allowed,
+                time_limit_s=time_limit_s,
+            )
+            remaining += len(picks[g]) - len(local.chosen)
+            picks[g] = members[g][local.chosen]
+    chosen = np.concatenate(picks) if picks else np.array([], dtype=int)
+    covered = covered_weight(reach, weight, chosen)
+    method = "per kecamatan, 2 putaran"
+    bound = float(alone.sum())
+    if reach.shape[1] <= joint_limit:
+        bound = min(bound, joint.upper_bound)
+        if joint.covered > covered:
+            chosen, covered, method = joint.chosen, joint.covered, joint.method
+    bound = max(bound, covered)
+    proven = bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
+    return CoverSolution(order_by_gain(reach, weight, chosen), covered, bound, proven, method)

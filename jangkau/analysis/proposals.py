@@ -47,7 +47,7 @@ import shapely
 from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
 from jangkau.analysis.lattice import lattice_points
-from jangkau.analysis.mclp import solve_max_cover
+from jangkau.analysis.mclp import solve_grouped
 from jangkau.analysis.site_gains import Chosen, SiteRegion, gain_pairs, within_reach
 from jangkau.analysis.threads import map_threads
 from jangkau.config.catalogue import has_distance_standard, service_radius
@@ -66,6 +66,7 @@ REPORT_COLUMNS = [
     "tingkat",
     "jumlah_usulan",
     "tambahan_penduduk_terlayani",
+    "tambahan_model",
     "batas_atas",
     "selisih_optimal",
     "metode",
@@ -295,12 +296,12 @@ def _plan_one(
     if cap is not None and total > cap:
         notes.append(f"dibatasi anggaran: {cap} dari {total} lokasi yang diperlukan")
         total = int(cap)
-    solution = solve_max_cover(
+    solution = solve_grouped(
         reach,
         weight,
-        total,
-        group=candidate_group,
-        group_budget=budget,
+        candidate_group,
+        budget,
+        total=total,
         time_limit_s=settings.time_limit_s,
     )
     # A site that brings no one more within reach than the sites before it is not proposed.
@@ -324,9 +325,12 @@ def _plan_one(
         "tingkat": level,
         "jumlah_usulan": len(chosen),
         "tambahan_penduduk_terlayani": round(float(sites["tambahan_penduduk_terlayani"].sum()), 1),
+        "tambahan_model": round(solution.covered, 1),
         "batas_atas": round(solution.upper_bound, 1),
         "selisih_optimal": round(solution.gap, 6),
-        "metode": "optimal (HiGHS)" if solution.proven_optimal else solution.method,
+        "metode": f"{solution.method}; terbukti optimal"
+        if solution.proven_optimal
+        else solution.method,
         "jarak_titik_permintaan_m": round(demand.spacing, 0),
         "jarak_titik_kandidat_m": round(candidate_spacing, 0),
         "catatan": "; ".join(notes),
