@@ -146,6 +146,32 @@ def test_utm_metres_in_degree_columns_are_converted(point, northing_in_lintang, 
     assert ("lintang dan bujur tertukar" in note) == (not northing_in_lintang)
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    point=maros_points(),
+    template=st.sampled_from(
+        ["50S {e:.2f} {n:.2f}", "UTM 50M {e:.0f}mE {n:.0f}mN", "zona 50 S {e:.1f}; {n:.1f}"]
+    ),
+    in_koordinat=st.booleans(),
+)
+def test_metres_naming_their_zone_are_converted(point, template, in_koordinat):
+    lat, lon = point
+    easting, northing = TO_UTM50.transform(lon, lat)
+    text = template.format(e=easting, n=northing)
+    if in_koordinat:
+        row, columns = {"nama": "SD Uji", "Koordinat": text}, {"koordinat": "Koordinat"}
+    else:
+        row = {"nama": "SD Uji", "lintang": None, "bujur": None, "catatan_lokasi": text}
+        columns = {"lintang": "lintang", "bujur": "bujur"}
+    placed, rejected = _run([row], {**columns, "nama": "nama"})
+    assert rejected.empty, rejected["alasan"].tolist()
+    assert _metres_apart(placed, lat, lon) < 1.0
+    expected = "koordinat UTM zona 50S (meter) diubah ke derajat"
+    if not in_koordinat:
+        expected += " (kolom 'catatan_lokasi')"
+    assert placed["perbaikan"].iloc[0] == expected
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [

@@ -16,7 +16,7 @@ import shapely
 
 from jangkau.analysis.crs import require_metric
 from jangkau.clean.coords import parse_coordinate, parse_pair
-from jangkau.clean.locate import find_map_links, locate_records, reread_metre_pairs
+from jangkau.clean.locate import find_written_locations, locate_records, reread_metre_pairs
 from jangkau.clean.names import name_key
 from jangkau.config.catalogue import KindTable
 from jangkau.errors import InputError
@@ -152,7 +152,7 @@ def _read_map_links(raw: pd.DataFrame, columns: dict[str, str], out: pd.DataFram
     if len(unread) == 0:
         return
     location = [columns[r] for r in ("lintang", "bujur", "koordinat") if r in columns]
-    found = find_map_links(raw, location_columns=location, rows=unread)
+    found = find_written_locations(raw, location_columns=location, rows=unread)
     for row, (lat, lon, text, note) in found.items():
         out.iloc[row, out.columns.get_loc("lintang_terbaca")] = lat
         out.iloc[row, out.columns.get_loc("bujur_terbaca")] = lon

@@ -122,6 +122,9 @@ def parse_pair(value: object) -> tuple[float, float]:
     text = str(value).strip()
     if not text:
         return (math.nan, math.nan)
+    # Links and zoned UTM text hold more numbers than a pair; their own readers take them.
+    if _LINK_HINT.search(text) or parse_utm_text(text) is not None:
+        return (math.nan, math.nan)
     if re.search(r"[°º˚'′\"″NSEWnsew]|L[US]|B[TB]", text):
         parts = re.split(r"\s*[;/|]\s*|(?<=[NSEWnsewUTBSutbs\"″])\s*,?\s+(?=[-+\d])", text)
         parts = [p for p in parts if p.strip()]
@@ -192,3 +195,35 @@ def parse_thousands(value: object) -> float:
     if not _ONE_GROUP.match(text):
         return math.nan
     return float(text.strip().replace(".", ""))
+
+
+_UTM_TEXT = re.compile(
+    r"^\s*(?:UTM\s*)?(?:zona\s*|zone\s*)?(?P<zone>\d{1,2})\s*(?P<band>[C-HJ-NP-X])\s*[,;:]?\s*"
+    r"(?P<e>\d{5,7}(?:[.,]\d{1,3})?(?!\d))\s*(?:m\s*)?(?:[ET]\b)?\s*[,;/]?\s*"
+    r"(?P<n>\d{5,8}(?:[.,]\d{1,3})?(?!\d))\s*(?:m\s*)?(?:[NU]\b)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_utm_text(value: object) -> tuple[int, bool, float, float] | None:
+    """Read a cell naming its UTM zone, e.g. ``50S 785432 9452310`` or ``UTM 50M 785432mE 9452310mN``.
+
+    Returns
+    -------
+    tuple or None
+        ``(zone, south, easting, northing)``; None when the cell is not of
+        that form. The letter after the zone is a hemisphere (``S``/``N``) or a
+        latitude band (``C``-``M`` south, ``N``-``X`` north); ``S`` is read as
+        south, since band S (32-40 degrees north) lies nowhere near Indonesia.
+    """
+    if value is None:
+        return None
+    match = _UTM_TEXT.match(str(value))
+    if not match:
+        return None
+    zone = int(match.group("zone"))
+    if not 1 <= zone <= 60:
+        return None
+    band = match.group("band").upper()
+    south = band == "S" or band <= "M"
+    return zone, south, _to_float(match.group("e")), _to_float(match.group("n"))

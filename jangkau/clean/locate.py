@@ -1,7 +1,8 @@
 """Find where an asset record lies: read map links, try repairs, convert UTM metres.
 
-:func:`find_map_links` reads coordinates from map links in any cell of a
-record whose location columns could not be read. :func:`locate_records`
+:func:`find_written_locations` reads coordinates from map links (or metres
+naming their UTM zone) in any cell of a record whose location columns could
+not be read. :func:`locate_records`
 decides, for records with two numbers, which reading puts them in the
 region: degrees as written, swapped, with a lost minus sign; or, when the
 numbers are metres, UTM easting/northing in the region's own zone or a
@@ -22,7 +23,7 @@ import pyproj
 import shapely
 
 from jangkau.analysis.crs import metric_crs_for
-from jangkau.clean.coords import parse_map_link, parse_thousands
+from jangkau.clean.coords import parse_map_link, parse_thousands, parse_utm_text
 
 SWAPPED = "lintang dan bujur tertukar"
 LOST_MINUS = "tanda minus lintang hilang"
@@ -31,10 +32,10 @@ FROM_LINK = "koordinat dibaca dari tautan peta"
 DEGREE_LIMIT = 180.0
 
 
-def find_map_links(
+def find_written_locations(
     raw: pd.DataFrame, *, location_columns: list[str], rows: np.ndarray
 ) -> dict[int, tuple[float, float, str, str]]:
-    """Read a map link from the cells of the given records.
+    """Read a map link, or metres naming their UTM zone, from the cells of the given records.
 
     The location columns are searched first, then every other column (an
     office may paste the link under ``Keterangan`` or ``Link``).
@@ -51,7 +52,7 @@ def find_map_links(
     Returns
     -------
     dict
-        For each record with a readable link: latitude, longitude, the cell
+        For each record with a readable cell: latitude, longitude, the cell
         text and the repair note.
     """
     others = [c for c in raw.columns if c not in location_columns and c != "baris"]
@@ -62,14 +63,31 @@ def find_map_links(
             cell = raw[column].iloc[row]
             if not isinstance(cell, str):
                 continue
-            link = parse_map_link(cell)
-            if link is not None:
-                note = (
-                    FROM_LINK if column in location_columns else f"{FROM_LINK} (kolom '{column}')"
-                )
-                found[int(row)] = (link[0], link[1], cell.strip(), note)
+            reading = _read_cell(cell)
+            if reading is not None:
+                lat, lon, note = reading
+                if column not in location_columns:
+                    note = f"{note} (kolom '{column}')"
+                found[int(row)] = (lat, lon, cell.strip(), note)
                 break
     return found
+
+
+def _read_cell(cell: str) -> tuple[float, float, str] | None:
+    link = parse_map_link(cell)
+    if link is not None:
+        return link[0], link[1], FROM_LINK
+    utm = parse_utm_text(cell)
+    if utm is None:
+        return None
+    zone, south, easting, northing = utm
+    epsg = (32700 if south else 32600) + zone
+    lon, lat = pyproj.Transformer.from_crs(epsg, 4326, always_xy=True).transform(
+        easting, northing, errcheck=False
+    )
+    if not (math.isfinite(lat) and math.isfinite(lon)):
+        return None
+    return lat, lon, f"koordinat UTM zona {_zone_label(epsg)} (meter) diubah ke derajat"
 
 
 def reread_metre_pairs(
