@@ -208,6 +208,9 @@ def locate_records(
         todo = np.flatnonzero(degrees & (located.chosen < 0))
         if len(todo) == 0:
             break
+        todo = todo[(np.abs(cand_lat[todo]) <= 90) & (np.abs(cand_lon[todo]) <= 180)]
+        if len(todo) == 0:
+            continue
         projected = gpd.GeoSeries(
             gpd.points_from_xy(cand_lon[todo], cand_lat[todo]), crs=4326
         ).to_crs(desa.crs)
