@@ -61,7 +61,9 @@ def standardise_assets(
 
     Coordinates are parsed here (latitude and longitude as written; which is
     which is decided by :func:`place_assets`). Vector geometry is taken in
-    EPSG:4326.
+    EPSG:4326. Where the location cannot be read, a map link or metres
+    naming their UTM zone in any cell of the record are read instead, and
+    noted in ``perbaikan_terbaca``.
 
     Parameters
     ----------
@@ -182,7 +184,10 @@ def place_assets(
     never moved). When the coordinates as written fall outside, the swapped
     and sign-repaired readings are tried, and the first that falls inside is
     kept with the repair recorded; otherwise the record is rejected: the
-    true place is unknown.
+    true place is unknown. Numbers too large for degrees are read as UTM
+    metres in the region's zone or a neighbouring one, either column order,
+    and kept only when exactly one reading falls inside
+    (:func:`jangkau.clean.locate.locate_records`).
 
     Parameters
     ----------
