@@ -16,6 +16,7 @@ import shapely
 
 from jangkau.analysis.crs import require_metric
 from jangkau.clean.coords import parse_coordinate, parse_pair
+from jangkau.clean.locate import find_written_locations, locate_records, reread_metre_pairs
 from jangkau.clean.names import name_key, stated_kecamatan_agrees
 from jangkau.config.catalogue import KindTable
 from jangkau.errors import InputError
@@ -32,6 +33,7 @@ STANDARD_COLUMNS = [
     "lintang_terbaca",
     "bujur_terbaca",
     "koordinat_tertulis",
+    "perbaikan_terbaca",
     "data_asli",
 ]
 PLACED_COLUMNS = [
@@ -51,9 +53,6 @@ PLACED_COLUMNS = [
 ]
 REJECTED_COLUMNS = ["sumber", "baris", "alasan", "data_asli"]
 
-SWAPPED = "lintang dan bujur tertukar"
-LOST_MINUS = "tanda minus lintang hilang"
-
 
 def standardise_assets(
     raw: pd.DataFrame, *, columns: dict[str, str], source: str, default_jenis: str | None = None
@@ -62,7 +61,9 @@ def standardise_assets(
 
     Coordinates are parsed here (latitude and longitude as written; which is
     which is decided by :func:`place_assets`). Vector geometry is taken in
-    EPSG:4326.
+    EPSG:4326. Where the location cannot be read, a map link or metres
+    naming their UTM zone in any cell of the record are read instead, and
+    noted in ``perbaikan_terbaca``.
 
     Parameters
     ----------
@@ -131,26 +132,40 @@ def standardise_assets(
             "" if _blank(a) and _blank(b) else f"{a or ''}; {b or ''}"
             for a, b in zip(lat_text, lon_text, strict=True)
         ]
+    out["perbaikan_terbaca"] = ""
+    if not has_geometry and "koordinat" not in columns:
+        out["lintang_terbaca"], out["bujur_terbaca"] = reread_metre_pairs(
+            raw[columns["lintang"]],
+            raw[columns["bujur"]],
+            out["lintang_terbaca"],
+            out["bujur_terbaca"],
+        )
+    _read_map_links(raw, columns, out)
     out["data_asli"] = records_as_text(raw)
     return out[STANDARD_COLUMNS].reset_index(drop=True)
+
+
+def _read_map_links(raw: pd.DataFrame, columns: dict[str, str], out: pd.DataFrame) -> None:
+    """Fill coordinates from map links where the location could not be read (in place)."""
+    unread = np.flatnonzero(
+        np.isnan(out["lintang_terbaca"].to_numpy(dtype=float))
+        | np.isnan(out["bujur_terbaca"].to_numpy(dtype=float))
+    )
+    if len(unread) == 0:
+        return
+    location = [columns[r] for r in ("lintang", "bujur", "koordinat") if r in columns]
+    found = find_written_locations(raw, location_columns=location, rows=unread)
+    for row, (lat, lon, text, note) in found.items():
+        out.iloc[row, out.columns.get_loc("lintang_terbaca")] = lat
+        out.iloc[row, out.columns.get_loc("bujur_terbaca")] = lon
+        out.iloc[row, out.columns.get_loc("koordinat_tertulis")] = text
+        out.iloc[row, out.columns.get_loc("perbaikan_terbaca")] = note
 
 
 def _blank(value: object) -> bool:
     return (
         value is None or (isinstance(value, float) and math.isnan(value)) or not str(value).strip()
     )
-
-
-def _location_candidates(
-    lat: np.ndarray, lon: np.ndarray
-) -> list[tuple[np.ndarray, np.ndarray, str]]:
-    """Return the readings to try, most literal first: as written, swapped, sign-repaired."""
-    return [
-        (lat, lon, ""),
-        (lon, lat, SWAPPED),
-        (-lat, lon, LOST_MINUS),
-        (-lon, lat, f"{SWAPPED}; {LOST_MINUS}"),
-    ]
 
 
 def place_assets(
@@ -169,7 +184,10 @@ def place_assets(
     never moved). When the coordinates as written fall outside, the swapped
     and sign-repaired readings are tried, and the first that falls inside is
     kept with the repair recorded; otherwise the record is rejected: the
-    true place is unknown.
+    true place is unknown. Numbers too large for degrees are read as UTM
+    metres in the region's zone or a neighbouring one, either column order,
+    and kept only when exactly one reading falls inside
+    (:func:`jangkau.clean.locate.locate_records`).
 
     Parameters
     ----------
@@ -192,7 +210,6 @@ def place_assets(
     """
     require_metric(desa, "desa")
     records = assets.reset_index(drop=True)
-    n = len(records)
     reason = pd.Series(pd.NA, index=records.index, dtype="string")
 
     classified = [kinds.classify(v) for v in records["jenis_tertulis"]]
@@ -219,51 +236,21 @@ def place_assets(
     zero = (lat == 0) | (lon == 0)
     reason[reason.isna() & zero] = "koordinat bernilai 0 (tidak diisi)"
 
-    desa_geometry = desa.geometry.to_numpy()
-    tree = shapely.STRtree(desa_geometry)
-    chosen = np.full(n, -1)
-    repairs = np.array([""] * n, dtype=object)
-    distance = np.zeros(n)
-    point_x = np.full(n, np.nan)
-    point_y = np.full(n, np.nan)
     pending = reason.isna().to_numpy()
-    for cand_lat, cand_lon, repair in _location_candidates(lat, lon):
-        todo = np.flatnonzero(pending & (chosen < 0))
-        if len(todo) == 0:
-            break
-        ok = (np.abs(cand_lat[todo]) <= 90) & (np.abs(cand_lon[todo]) <= 180)
-        todo = todo[ok]
-        if len(todo) == 0:
-            continue
-        projected = gpd.GeoSeries(
-            gpd.points_from_xy(cand_lon[todo], cand_lat[todo]), crs=4326
-        ).to_crs(desa.crs)
-        points = projected.to_numpy()
-        finite = np.isfinite(shapely.get_x(points)) & np.isfinite(shapely.get_y(points))
-        todo, points = todo[finite], points[finite]
-        # Most points lie inside a desa: a containment query settles them; only the rest
-        # need the slower nearest-within-tolerance search.
-        inside_point, inside_desa = tree.query(points, predicate="within")
-        first = np.unique(inside_point, return_index=True)[1]
-        inside_point, inside_desa = inside_point[first], inside_desa[first]
-        rest = np.setdiff1d(np.arange(len(points)), inside_point)
-        (near_point, near_desa), near_dist = tree.query_nearest(
-            points[rest], max_distance=tolerance_m, return_distance=True, all_matches=False
-        )
-        point_index = np.concatenate([inside_point, rest[near_point]])
-        desa_index = np.concatenate([inside_desa, near_desa])
-        dist = np.concatenate([np.zeros(len(inside_point)), near_dist])
-        rows = todo[point_index]
-        chosen[rows] = desa_index
-        repairs[rows] = repair
-        distance[rows] = dist
-        point_x[rows] = cand_lon[rows]
-        point_y[rows] = cand_lat[rows]
-    outside = pending & (chosen < 0)
-    reason[outside] = [
-        f"di luar kabupaten: lintang {lat[i]:.6f}, bujur {lon[i]:.6f} (juga dicoba ditukar dan tanda minus)"
-        for i in np.flatnonzero(outside)
-    ]
+    located = locate_records(lat, lon, pending, desa=desa, tolerance_m=tolerance_m)
+    for row, why in located.reasons.items():
+        reason[row] = why
+    chosen, distance = located.chosen, located.distance
+    point_x, point_y = located.x, located.y
+    repairs = np.array(
+        [
+            "; ".join(part for part in (read, found) if part)
+            for read, found in zip(
+                records["perbaikan_terbaca"].fillna("").astype(str), located.repairs, strict=True
+            )
+        ],
+        dtype=object,
+    )
 
     placed_mask = reason.isna().to_numpy()
     placed_rows = np.flatnonzero(placed_mask)

@@ -155,7 +155,11 @@ def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
         return "point"
     if geometry in ("unknown", "geometry", "geometrycollection", ""):
         # GeoJSON with mixed single/multi parts declares no single type.
-        types = read_records(path, **options).geometry.dropna().geom_type.str.lower()
+        types = (
+            read_records(path, **options, allow_missing_crs=True)
+            .geometry.dropna()
+            .geom_type.str.lower()
+        )
         if types.str.contains("polygon").any():
             return "polygon"
         if types.str.contains("point").any():
@@ -253,7 +257,8 @@ def _complete_columns(spec: FileSpec, role: str) -> None:
     path = Path(spec.path)
     if role in ("desa", "kecamatan"):
         spec.level = role
-        frame = read_records(path, **spec.options)
+        # Only attributes matter here; a missing CRS is inferred when the stage reads the file.
+        frame = read_records(path, **spec.options, allow_missing_crs=True)
         guessed = boundary_columns(frame, role)
     elif role == "penduduk":
         guessed = population_columns(list_columns(path))
@@ -274,7 +279,7 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
     if is_vector(path):
         geometry = _geometry_kind(path, {})
         if geometry == "polygon":
-            frame = read_records(path)
+            frame = read_records(path, allow_missing_crs=True)
             level = boundary_level(frame)
             if level in ("desa", "kecamatan"):
                 spec = FileSpec(path=str(path), level=level)

@@ -183,13 +183,32 @@ def read_table(
     return records
 
 
+# Set in ``frame.attrs`` when a file declared no CRS and the caller accepted that.
+CRS_MISSING = "crs_tidak_dinyatakan"
+
+
+def crs_was_missing(frame: pd.DataFrame) -> bool:
+    """Return True for a frame read from a file that declared no CRS (see :func:`read_vector`)."""
+    return bool(frame.attrs.get(CRS_MISSING, False))
+
+
 def read_vector(
-    path: str | Path, *, layer: str | int | None = None, crs: str | None = None
+    path: str | Path,
+    *,
+    layer: str | int | None = None,
+    crs: str | None = None,
+    allow_missing_crs: bool = False,
 ) -> gpd.GeoDataFrame:
     """Read a vector file with its attributes as text and its geometry in 2D.
 
     Features with no geometry are kept (their geometry is None) so that the
     cleaning stage can reject them with a reason.
+
+    A file that declares no CRS (a shapefile without ``.prj``) takes ``crs``
+    when given. Otherwise, with ``allow_missing_crs``, it is returned with
+    ``crs=None`` and flagged (:func:`crs_was_missing`) for
+    :mod:`jangkau.clean.crs_inference` to decide; without it, reading stops,
+    so that no caller takes undeclared numbers for degrees by accident.
 
     Parameters
     ----------
@@ -199,11 +218,14 @@ def read_vector(
         Layer of a multi-layer file; the first layer by default.
     crs
         CRS to assume when the file declares none.
+    allow_missing_crs
+        Return a file without CRS unprojected and flagged instead of stopping.
 
     Raises
     ------
     InputError
-        When the file is missing or unreadable, or declares no CRS and none is given.
+        When the file is missing or unreadable, or declares no CRS, none is
+        given and ``allow_missing_crs`` is False.
     """
     path = Path(path)
     if not path.exists():
@@ -212,19 +234,24 @@ def read_vector(
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
         raise InputError(path, f"tidak dapat dibaca ({type(error).__name__}: {error})") from error
-    if frame.crs is None:
-        if crs is None:
-            raise InputError(
-                path, "sistem koordinat (CRS) tidak dinyatakan; isi 'crs' di berkas wilayah"
-            )
+    missing = frame.crs is None and crs is None
+    if missing and not allow_missing_crs:
+        raise InputError(
+            path, "sistem koordinat (CRS) tidak dinyatakan; isi 'crs' di berkas wilayah"
+        )
+    if frame.crs is None and crs is not None:
         frame = frame.set_crs(crs)
     geometry = frame.geometry.array
     values = shapely.force_2d(geometry.to_numpy() if hasattr(geometry, "to_numpy") else geometry)
     attributes = frame.drop(columns=frame.geometry.name).map(_cell_text)
     attributes.insert(0, "baris", range(1, len(frame) + 1))
     # Z values are dropped, so a 3D CRS (GDAL reads 3D GeoJSON as EPSG:4979) becomes its 2D form.
-    crs_2d = frame.crs.to_2d() if len(frame.crs.axis_info) > 2 else frame.crs
-    return gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(values, crs=crs_2d).values)
+    crs_2d = None
+    if frame.crs is not None:
+        crs_2d = frame.crs.to_2d() if len(frame.crs.axis_info) > 2 else frame.crs
+    out = gpd.GeoDataFrame(attributes, geometry=gpd.GeoSeries(values, crs=crs_2d).values)
+    out.attrs[CRS_MISSING] = missing
+    return out
 
 
 def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoDataFrame:
@@ -233,7 +260,8 @@ def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoD
     if not is_supported(path):
         raise InputError(path, f"jenis berkas '{path.suffix}' tidak didukung")
     if is_vector(path):
-        return read_vector(path, **{k: v for k, v in options.items() if k in {"layer", "crs"}})
+        keys = {"layer", "crs", "allow_missing_crs"}
+        return read_vector(path, **{k: v for k, v in options.items() if k in keys})
     keys = {"sep", "encoding", "sheet", "header_row"}
     return read_table(path, **{k: v for k, v in options.items() if k in keys})
 

@@ -22,8 +22,14 @@ STAGE_FILES = {
         "pencocokan_nama.parquet",
         "permukaan_penduduk.parquet",
         "permukaan_laporan.parquet",
+        "inferensi_crs_batas.parquet",
     ],
-    "aset": ["aset.parquet", "aset_ditolak.parquet", "aset_dibaca.parquet"],
+    "aset": [
+        "aset.parquet",
+        "aset_ditolak.parquet",
+        "aset_dibaca.parquet",
+        "inferensi_crs.parquet",
+    ],
     "cakupan": [
         "cakupan_desa.parquet",
         "kesenjangan.parquet",

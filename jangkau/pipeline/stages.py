@@ -24,28 +24,51 @@ from jangkau.clean.boundaries import (
     standardise_desa,
     standardise_kecamatan,
 )
+from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.config.catalogue import (
     index_weights,
     load_catalogue,
     load_kind_table,
 )
-from jangkau.config.region import Region
+from jangkau.config.region import FileSpec, Region
 from jangkau.errors import InputError
-from jangkau.io.read import read_records, read_table
+from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import metric_crs
+
+CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
+
+
+def _read_inferring_crs(
+    spec: FileSpec, *, outline: gpd.GeoDataFrame | None, notes: list[dict[str, str]]
+) -> pd.DataFrame:
+    """Read a file; where a vector file declares no CRS, infer it and add a note to ``notes``.
+
+    With an ``outline`` (the desa) the CRS that puts the features inside the
+    region is taken; without one (the desa layer itself) Indonesia's extent judges.
+    """
+    raw = read_records(spec.path, **spec.options, allow_missing_crs=True)
+    if not crs_was_missing(raw):
+        return raw
+    if outline is None:
+        raw, note = infer_boundary_crs(raw, source=spec.name)
+    else:
+        raw, note = infer_crs(raw, region_outline=outline, source=spec.name)
+    notes.append({"berkas": spec.name, "crs": f"EPSG:{raw.crs.to_epsg()}", "catatan": note})
+    return raw
 
 
 def _run_boundaries(region: Region, work: Path) -> Path:
     """Read, repair and reconcile boundaries and population; write ``desa`` and ``kecamatan``."""
     source = region.desa.name
-    desa_raw = read_records(region.desa.path, **region.desa.options)
+    crs_notes: list[dict[str, str]] = []
+    desa_raw = _read_inferring_crs(region.desa, outline=None, notes=crs_notes)
     desa, desa_repairs = standardise_desa(desa_raw, columns=region.desa.columns, source=source)
     metric = metric_crs(region, desa)
     kecamatan_layer, kecamatan_repairs = None, pd.DataFrame(columns=REPAIR_COLUMNS)
     if region.kecamatan is not None and not region.derive_kecamatan:
-        raw = read_records(region.kecamatan.path, **region.kecamatan.options)
+        raw = _read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
         kecamatan_layer, kecamatan_repairs = standardise_kecamatan(
             raw, columns=region.kecamatan.columns, source=region.kecamatan.name
         )
@@ -68,7 +91,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     surface_spec = region.penduduk_rinci
     if surface_spec is not None:
         surface, surface_report = population_surface(
-            read_records(surface_spec.path, **surface_spec.options),
+            _read_inferring_crs(surface_spec, outline=desa, notes=crs_notes),
             columns=surface_spec.columns,
             desa=desa.to_crs(metric),
             source=surface_spec.name,
@@ -82,6 +105,9 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     )
     agreement.to_parquet(work / "selisih_batas.parquet")
     name_matches.astype(str).to_parquet(work / "pencocokan_nama.parquet")
+    pd.DataFrame(crs_notes, columns=CRS_NOTE_COLUMNS).to_parquet(
+        work / "inferensi_crs_batas.parquet"
+    )
     return work
 
 
@@ -90,8 +116,12 @@ def _run_assets(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     metric = metric_crs(region, desa)
     frames = []
+    boundary_notes = work / "inferensi_crs_batas.parquet"
+    crs_notes = [pd.read_parquet(boundary_notes)] if boundary_notes.exists() else []
     for spec in region.aset:
-        raw = read_records(spec.path, **spec.options)
+        asset_notes: list[dict[str, str]] = []
+        raw = _read_inferring_crs(spec, outline=desa, notes=asset_notes)
+        crs_notes.append(pd.DataFrame(asset_notes, columns=CRS_NOTE_COLUMNS))
         frames.append(
             standardise_assets(
                 raw, columns=spec.columns, source=spec.name, default_jenis=spec.jenis
@@ -112,6 +142,8 @@ def _run_assets(region: Region, work: Path) -> Path:
     rejected.to_parquet(work / "aset_ditolak.parquet")
     counts = records.groupby("sumber").size().rename("dibaca").reset_index()
     counts.to_parquet(work / "aset_dibaca.parquet")
+    # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
+    pd.concat(crs_notes, ignore_index=True).to_parquet(work / "inferensi_crs.parquet")
     return work
 
 
