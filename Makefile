@@ -3,24 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LOCK := requirements.lock
+UV_VERSION := 0.13.9
 REGION ?= demo
 
 # Prefect runs offline here: no telemetry, no update checks.
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install run test lint clean serve bench bench-quick
+.PHONY: install lock run test lint clean serve bench bench-quick
 
 PREFECT_PORT ?= 4200
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml package.json package-lock.json
+# Every Python package at the exact version and hashes of the lock, so a release upstream
+# cannot change what a fresh clone installs; then the project itself, adding nothing.
+$(STAMP): pyproject.toml $(LOCK) package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
+	# Stops when pyproject.toml needs a package the lock lacks (run `make lock`).
+	$(BIN)/python -m pip check
 	# Leaflet and its plugins are inlined into the offline map pages.
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(STAMP)
+
+# Rewrite the lock after changing dependencies in pyproject.toml (runtime and test extras).
+# Versions already locked are kept where they still fit; `make lock UPGRADE=1` moves every
+# package to its newest release. Resolved for Python 3.11 on Linux x86_64 from the public
+# registry alone: uv does not read pip's configuration, so the machine's local indexes and
+# constraints play no part. Run `make test` after it and commit the lock with the change.
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(BIN)/uv pip compile --no-config pyproject.toml --extra test --python-version 3.11 \
+	  --python-platform x86_64-unknown-linux-gnu --generate-hashes $(if $(UPGRADE),--upgrade) \
+	  --quiet -o $(LOCK)
 
 run: install
 	$(BIN)/jangkau run $(REGION)

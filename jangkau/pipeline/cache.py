@@ -1,14 +1,47 @@
-"""The stage cache: results kept under a hash of their inputs' contents, settings and code."""
+"""The stage cache: results kept under a hash of their inputs, settings, code and libraries.
+
+An entry is the folder ``CACHE/STAGE-KEY``: the stage's files and a marker
+``selesai`` listing them. Runs of one region may share a cache at the same
+time (two flows, a flow and the command line), so entries follow three rules:
+
+- **Written whole, published once.** A run writes a new entry into its own
+  staging folder and publishes it with one ``os.rename`` of that folder, so
+  readers see all of an entry or none of it. If the entry already exists,
+  another run got there first; same key means same content, so the staging
+  folder is discarded and the existing entry is never touched.
+- **Read only when complete.** A reader copies exactly the files the marker
+  lists. An entry that vanishes meanwhile (pruned) is a miss: the stage is
+  computed instead.
+- **Pruned only when idle.** A reader refreshes the marker's time before it
+  copies. Entries beyond the newest ``KEEP_PER_STAGE`` of a stage are removed
+  only when unused for ``PRUNE_AFTER_S`` seconds, far longer than copying an
+  entry takes, so an entry being read is not removed (and if a reader stalls
+  that long, it sees a miss, never half an entry: removal first renames the
+  entry away in one step).
+"""
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import importlib.metadata
 import json
 import os
+import platform
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+
+import geopandas
+import numpy
+import pandas
+import pyarrow
+import pyogrio
+import pyproj
+import pyproj.database
+import shapely
 
 from jangkau.config.region import Region
 
@@ -37,6 +70,35 @@ STAGE_FILES = {
         "usulan_lokasi.parquet",
     ],
 }
+MARKER = "selesai"
+KEEP_PER_STAGE = 3
+PRUNE_AFTER_S = 600.0
+# Folders a removal moves an entry to before deleting it: invisible to readers at once.
+_DISCARDED = ".hapus-"
+
+
+def library_versions() -> dict[str, str]:
+    """Return the versions of Python and of the libraries whose answers the stages keep.
+
+    Geometry (GEOS), projections (PROJ and its EPSG database), file reading
+    (GDAL, calamine) and arithmetic (numpy, pandas) can change a number from
+    one release to the next, so each is part of every stage key.
+    """
+    return {
+        "python": f"{platform.python_implementation()} {platform.python_version()}",
+        "numpy": numpy.__version__,
+        "pandas": pandas.__version__,
+        "pyarrow": pyarrow.__version__,
+        "geopandas": geopandas.__version__,
+        "shapely": shapely.__version__,
+        "geos": shapely.geos_version_string,
+        "pyproj": pyproj.__version__,
+        "proj": pyproj.proj_version_str,
+        "epsg": str(pyproj.database.get_database_metadata("EPSG.VERSION")),
+        "pyogrio": pyogrio.__version__,
+        "gdal": pyogrio.__gdal_version_string__,
+        "python-calamine": importlib.metadata.version("python-calamine"),
+    }
 
 
 def _file_digest(path: str | Path, digest: object) -> None:
@@ -59,14 +121,16 @@ def _code_digest(digest: object) -> None:
 
 
 def stage_keys(region: Region) -> dict[str, str]:
-    """Return each cached stage's key: a hash of its input files' contents, settings and code.
+    """Return each cached stage's key.
 
-    File times play no part: an unchanged file copied anew keeps its key.
+    A key hashes the stage's input files' contents, the settings it reads, the
+    package's code, :func:`library_versions`, and everything the stages before
+    it depend on. File times play no part: an unchanged file copied anew keeps
+    its key.
     """
-    settings = Region.from_json(region.to_json())
-    settings.data_dir = ""
     keys, chained = {}, hashlib.sha256()
     _code_digest(chained)
+    chained.update(json.dumps(library_versions(), sort_keys=True).encode())
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
         "aset": region.aset,
@@ -95,6 +159,115 @@ def stage_keys(region: Region) -> dict[str, str]:
     return keys
 
 
+def _take(entry: Path, stage: str, work: Path) -> bool:
+    """Copy a complete entry's files into ``work``; False when it is absent, partial or vanishes."""
+    marker = entry / MARKER
+    copied: list[str] = []
+    try:
+        names = json.loads(marker.read_text(encoding="utf-8"))
+        if not isinstance(names, list) or not set(names) <= set(STAGE_FILES[stage]):
+            return False
+        os.utime(marker)  # last use: keeps pruning away while we copy
+        for name in names:
+            shutil.copyfile(entry / name, work / name)
+            copied.append(name)
+    except (OSError, ValueError):
+        # Not there, written by an older layout, or pruned under us: compute instead.
+        for name in copied:
+            (work / name).unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _complete(entry: Path, stage: str) -> bool:
+    try:
+        names = json.loads((entry / MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(names, list)
+        and set(names) <= set(STAGE_FILES[stage])
+        and all((entry / name).is_file() for name in names)
+    )
+
+
+def _discard(path: Path) -> None:
+    """Remove a cache folder: first renamed away in one step, so no reader sees it half gone."""
+    gone = path.parent / f"{_DISCARDED}{uuid.uuid4().hex}"
+    try:
+        os.rename(path, gone)
+    except FileNotFoundError:
+        return  # another run removed it first
+    shutil.rmtree(gone, ignore_errors=True)
+
+
+def _rename_unless_taken(source: Path, target: Path) -> bool:
+    try:
+        os.rename(source, target)
+    except OSError as error:
+        if error.errno in (errno.EEXIST, errno.ENOTEMPTY):
+            return False
+        raise
+    return True
+
+
+def _store(entry: Path, stage: str, work: Path) -> None:
+    """Publish ``work``'s files of ``stage`` as ``entry``, unless another run already did."""
+    staging = entry.parent / f".{entry.name}-{uuid.uuid4().hex}"
+    staging.mkdir(parents=True)
+    try:
+        names = [name for name in STAGE_FILES[stage] if (work / name).exists()]
+        for name in names:
+            shutil.copyfile(work / name, staging / name)
+        (staging / MARKER).write_text(json.dumps(names), encoding="utf-8")
+        # Taken: same key, same content, and someone may be reading it. Leave it alone,
+        # unless it is damaged (a file deleted by hand), which would make every run miss.
+        if not _rename_unless_taken(staging, entry) and not _complete(entry, stage):
+            _discard(entry)
+            _rename_unless_taken(staging, entry)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)  # already gone once published
+
+
+def _last_use(path: Path) -> float | None:
+    for member in (path / MARKER, path):
+        try:
+            return member.stat().st_mtime
+        except FileNotFoundError:
+            continue
+    return None
+
+
+def prune(cache_dir: Path, stage: str, *, now: float | None = None) -> list[Path]:
+    """Remove a stage's idle entries beyond the newest few, and leftovers of killed runs.
+
+    Returns
+    -------
+    list of Path
+        The entries and folders removed.
+    """
+    now = time.time() if now is None else now
+    entries = []
+    for path in cache_dir.glob(f"{stage}-*"):
+        used = _last_use(path)
+        if used is not None:
+            entries.append((used, path.name, path))
+    entries.sort(reverse=True)
+    idle = [path for used, _, path in entries[KEEP_PER_STAGE:] if now - used > PRUNE_AFTER_S]
+    # Staging folders of runs killed mid-write; a live writer's is younger than the limit.
+    idle += [
+        path
+        for path in cache_dir.glob(f".{stage}-*")
+        if now - (_last_use(path) or now) > PRUNE_AFTER_S
+    ]
+    for path in idle:
+        _discard(path)
+    # Removals interrupted by a kill: nobody reads these.
+    for path in cache_dir.glob(f"{_DISCARDED}*"):
+        shutil.rmtree(path, ignore_errors=True)
+    return idle
+
+
 def cached_stage(stage: str, run: Callable[[Region, Path], Path]) -> Callable[..., Path]:
     """Return ``run`` wrapped so that its results are reused under the same content key."""
 
@@ -102,23 +275,12 @@ def cached_stage(stage: str, run: Callable[[Region, Path], Path]) -> Callable[..
         if cache_dir is None:
             return run(region, work)
         entry = cache_dir / f"{stage}-{stage_keys(region)[stage]}"
-        if (entry / "selesai").exists():
-            for name in STAGE_FILES[stage]:
-                if (entry / name).exists():
-                    shutil.copyfile(entry / name, work / name)
+        if _take(entry, stage, work):
             (work / f"dipakai_ulang_{stage}").touch()
             return work
         run(region, work)
-        staging = cache_dir / f".{entry.name}-{uuid.uuid4().hex[:6]}"
-        staging.mkdir(parents=True)
-        for name in STAGE_FILES[stage]:
-            if (work / name).exists():
-                shutil.copyfile(work / name, staging / name)
-        (staging / "selesai").touch()
-        shutil.rmtree(entry, ignore_errors=True)
-        os.replace(staging, entry)
-        for old in sorted(cache_dir.glob(f"{stage}-*"), key=lambda p: p.stat().st_mtime)[:-3]:
-            shutil.rmtree(old, ignore_errors=True)
+        _store(entry, stage, work)
+        prune(cache_dir, stage)
         return work
 
     wrapped.__name__ = run.__name__.lstrip("_")
