@@ -159,64 +159,92 @@ def greedy_with_swaps(
     *,
     group: np.ndarray | None = None,
     group_budget: np.ndarray | None = None,
-    max_rounds: int = 20,
+    max_rounds: int = 10,
 ) -> np.ndarray:
     """Return a greedy choice of up to ``p`` candidates, improved by single swaps.
 
-    A swap replaces one chosen candidate by one not chosen (within the same
-    group budget) when that reaches more weight; rounds repeat until no swap
+    A swap replaces one chosen candidate by one not chosen (keeping within the
+    group budgets) when that reaches more weight; rounds repeat until no swap
     helps or ``max_rounds`` is reached.
     """
-    n_demand, n_candidates = reach.shape
-    by_candidate = reach.tocsc()
+    by_candidate = scipy.sparse.csc_matrix(reach)
     weight = np.asarray(weight, dtype=float)
-    used = np.zeros(len(group_budget), dtype=int) if group_budget is not None else None
-
-    def allowed(candidate: int, freed: int | None = None) -> bool:
-        if used is None:
-            return True
-        spare = group_budget[group[candidate]] - used[group[candidate]]
-        if freed is not None and group[freed] == group[candidate]:
-            spare += 1
-        return spare > 0
-
-    count = np.zeros(n_demand, dtype=int)
+    n_candidates = by_candidate.shape[1]
+    limit = (
+        np.asarray(group_budget, dtype=int)
+        if group_budget is not None
+        else np.array([p], dtype=int)
+    )
+    group = np.asarray(group, dtype=int) if group is not None else np.zeros(n_candidates, int)
+    used = np.zeros(len(limit), dtype=int)
+    count = np.zeros(by_candidate.shape[0], dtype=np.int64)
     chosen: list[int] = []
+
+    def rows(candidate: int) -> np.ndarray:
+        return by_candidate.indices[
+            by_candidate.indptr[candidate] : by_candidate.indptr[candidate + 1]
+        ]
+
     for _ in range(p):
-        uncovered_weight = np.where(count == 0, weight, 0.0)
-        gains = by_candidate.T @ uncovered_weight
+        gains = by_candidate.T @ np.where(count == 0, weight, 0.0)
         gains[chosen] = -1.0
-        order = np.argsort(-gains, kind="stable")
-        pick = next((int(c) for c in order if gains[c] > 0 and allowed(int(c))), None)
-        if pick is None:
+        gains[used[group] >= limit[group]] = -1.0
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
             break
-        chosen.append(pick)
-        count[by_candidate.indices[by_candidate.indptr[pick] : by_candidate.indptr[pick + 1]]] += 1
-        if used is not None:
-            used[group[pick]] += 1
-    current = covered_weight(reach, weight, np.array(chosen, dtype=int))
+        chosen.append(best)
+        count[rows(best)] += 1
+        used[group[best]] += 1
     for _ in range(max_rounds):
         improved = False
-        for position, out in enumerate(list(chosen)):
-            rest = np.array([c for c in chosen if c != out], dtype=int)
-            base_count = (
-                np.asarray(reach[:, rest].sum(axis=1)).ravel() if len(rest) else np.zeros(n_demand)
-            )
-            open_weight = np.where(base_count == 0, weight, 0.0)
+        for position in range(len(chosen)):
+            out = chosen[position]
+            count[rows(out)] -= 1
+            open_weight = np.where(count == 0, weight, 0.0)
+            loss = open_weight[rows(out)].sum()
             gains = by_candidate.T @ open_weight
             gains[chosen] = -1.0
+            spare = limit[group] - used[group]
+            spare[group == group[out]] += 1
+            gains[spare <= 0] = -1.0
             best = int(np.argmax(gains))
-            value = covered_weight(reach, weight, rest) + gains[best]
-            if value > current + 1e-9 and allowed(best, freed=out):
-                if used is not None:
-                    used[group[out]] -= 1
-                    used[group[best]] += 1
+            if gains[best] > loss + 1e-9:
                 chosen[position] = best
-                current = value
+                used[group[out]] -= 1
+                used[group[best]] += 1
+                count[rows(best)] += 1
                 improved = True
+            else:
+                count[rows(out)] += 1
         if not improved:
             break
     return np.array(chosen, dtype=int)
+
+
+def singleton_bound(
+    reach: scipy.sparse.csr_matrix,
+    weight: np.ndarray,
+    p: int,
+    *,
+    group: np.ndarray | None = None,
+    group_budget: np.ndarray | None = None,
+) -> float:
+    """Return an upper bound from each candidate's reach on its own.
+
+    Sites together never reach more than the sum of what each reaches alone
+    (coverage is submodular), so the best sum of single-site figures within
+    the budgets bounds every choice; so does the total weight.
+    """
+    alone = scipy.sparse.csc_matrix(reach).T @ np.asarray(weight, dtype=float)
+    if group is None or group_budget is None:
+        top = np.sort(alone)[::-1][:p]
+    else:
+        picks = []
+        for g, budget in enumerate(np.asarray(group_budget, dtype=int)):
+            mine = np.sort(alone[np.asarray(group) == g])[::-1][:budget]
+            picks.append(mine)
+        top = np.sort(np.concatenate(picks) if picks else np.array([]))[::-1][:p]
+    return float(min(top.sum(), np.asarray(weight, dtype=float).sum()))
 
 
 def order_by_gain(
@@ -309,88 +337,45 @@ def solve_grouped(
     group_budget: np.ndarray,
     *,
     total: int | None = None,
-    time_limit_s: float = 10.0,
-    joint_limit: int = 400,
+    time_limit_s: float = 5.0,
 ) -> CoverSolution:
     """Choose sites when each group of candidates (a kecamatan) has its own number of sites.
 
-    Small problems (at most ``joint_limit`` candidates) are solved jointly
-    and exactly. Larger ones are solved group by group, exactly within each
-    group, with demand already reached by the other groups' sites taken out;
-    two passes (the second re-chooses each group given all the others), so
-    sites on both sides of a border see each other. The upper bound is the
-    smaller of HiGHS's bound for the joint problem (when it ran) and the sum
-    of each group's best on its own, which no joint choice can exceed: every
-    person a joint choice reaches is reached by one group's sites.
+    The joint problem is solved exactly with HiGHS when it finishes within
+    ``time_limit_s`` (0: not tried); otherwise the better of HiGHS's incumbent
+    and a greedy choice improved by swaps is kept. The upper bound is the
+    smallest of HiGHS's bound (when it ran) and :func:`singleton_bound`.
 
     Parameters
     ----------
     reach, weight
         As for :func:`solve_max_cover`.
     group, group_budget
-        The group (0-based) of each candidate, and how many sites each group gets.
+        The group (0-based) of each candidate, and how many sites each group may get.
     total
         At most this many sites in all (a budget); by default the sum of the groups'.
     time_limit_s
-        Time HiGHS may take on the joint problem.
-    joint_limit
-        Most candidates for which the joint problem is tried.
+        Time HiGHS may take.
     """
     reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
     group_budget = np.asarray(group_budget, dtype=int)
     total = int(group_budget.sum()) if total is None else int(total)
     if total <= 0 or reach.shape[0] == 0 or reach.shape[1] == 0:
         return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
-    if reach.shape[1] <= joint_limit:
-        joint = solve_max_cover(
-            reach,
-            weight,
-            total,
-            group=group,
-            group_budget=group_budget,
-            time_limit_s=time_limit_s,
+    if time_limit_s > 0:
+        exact = solve_max_cover(
+            reach, weight, total, group=group, group_budget=group_budget, time_limit_s=time_limit_s
         )
-        if joint.proven_optimal:
-            return joint
-    by_candidate = reach.tocsc()
-    members = [np.flatnonzero(group == g) for g in range(len(group_budget))]
-    alone = np.zeros(len(group_budget))
-    for g, candidates in enumerate(members):
-        if group_budget[g] > 0 and len(candidates):
-            alone[g] = solve_max_cover(
-                reach[:, candidates], weight, int(group_budget[g]), time_limit_s=time_limit_s
-            ).covered
-    picks: list[np.ndarray] = [np.array([], dtype=int) for _ in members]
-    # Groups with the most to gain choose first; a budget below the groups' sum goes to them.
-    order = np.argsort(-alone, kind="stable")
-    remaining = total
-    for _ in range(2):
-        for g in order:
-            others = np.concatenate([picks[h] for h in range(len(members)) if h != g])
-            taken = (
-                np.asarray(by_candidate[:, others].sum(axis=1)).ravel() > 0
-                if len(others)
-                else np.zeros(reach.shape[0], dtype=bool)
-            )
-            allowed = min(int(group_budget[g]), remaining + len(picks[g]))
-            if allowed <= 0 or len(members[g]) == 0:
-                continue
-            local = solve_max_cover(
-                reach[:, members[g]],
-                np.where(taken, 0.0, weight),
-                allowed,
-                time_limit_s=time_limit_s,
-            )
-            remaining += len(picks[g]) - len(local.chosen)
-            picks[g] = members[g][local.chosen]
-    chosen = np.concatenate(picks) if picks else np.array([], dtype=int)
-    covered = covered_weight(reach, weight, chosen)
-    method = "per kecamatan, 2 putaran"
-    bound = float(alone.sum())
-    if reach.shape[1] <= joint_limit:
-        bound = min(bound, joint.upper_bound)
-        if joint.covered > covered:
-            chosen, covered, method = joint.chosen, joint.covered, joint.method
+        if exact.proven_optimal:
+            return exact
+    heuristic = greedy_with_swaps(reach, weight, total, group=group, group_budget=group_budget)
+    covered = covered_weight(reach, weight, heuristic)
+    chosen, method = heuristic, "greedy+tukar"
+    bound = singleton_bound(reach, weight, total, group=group, group_budget=group_budget)
+    if time_limit_s > 0:
+        bound = min(bound, exact.upper_bound)
+        if exact.covered > covered:
+            chosen, covered, method = exact.chosen, exact.covered, exact.method
     bound = max(bound, covered)
     proven = bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
     return CoverSolution(order_by_gain(reach, weight, chosen), covered, bound, proven, method)

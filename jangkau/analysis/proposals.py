@@ -6,12 +6,16 @@ For each service with a distance standard that gets location proposals
 1. **Which units need sites, and how many.** The planning unit is the
    kecamatan (services planned per desa or kecamatan) or the kabupaten
    (hospitals, fire posts, …: ``tingkat_perencanaan``). A unit needs sites
-   only when its coverage is below the service's target or its facility
-   count below the standard (``kekurangan``). It gets ``max(kekurangan, n)``
-   sites, where ``n`` is how many sites a greedy choice inside the unit
-   needs to bring its coverage to the target — never more than that, and at
-   most ``maks_per_unit`` (the planner sees when that cap binds). A region
-   may set a budget per service for the whole kabupaten.
+   only when its coverage is below the service's target. Let ``n`` be how
+   many sites a greedy choice inside the unit needs to bring its coverage to
+   the target. A service with a count standard (residents per facility, or
+   a minimum per desa or kecamatan) gets ``min(kekurangan, n)`` sites: the
+   count says how many are missing, reach says how many of them bring
+   people within reach; a count shortfall where coverage already meets the
+   target is reported without locations. A service with a distance standard
+   only gets ``n``. Never more than ``maks_per_unit`` (the planner sees when
+   that cap binds); a region may set a budget per service for the whole
+   kabupaten.
 2. **Where.** Demand points lie on a grid at most a quarter radius apart
    over every populated desa of the kabupaten (or on the finer population
    surface), so demand on both sides of every kecamatan border counts;
@@ -275,6 +279,10 @@ def _plan_one(
     reach = _reach_matrix(demand_points, demand_radius, candidates)
     by_candidate = reach.tocsc()
 
+    counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
+        "desa",
+        "kecamatan",
+    )
     unit_index = {unit: i for i, unit in enumerate(units)}
     candidate_group = np.array([unit_index[u] for u in unit_of_desa[candidate_owner]], dtype=int)
     budget = np.zeros(len(units), dtype=int)
@@ -282,9 +290,22 @@ def _plan_one(
         in_unit_demand = np.isin(unit_of_desa[demand_owner], [row["unit"]])
         local = by_candidate[np.flatnonzero(in_unit_demand)][:, candidate_group == i]
         greedy_count = _sites_to_reach(
-            local.tocsc(), weight[in_unit_demand], row["tambahan_perlu"], settings.maks_per_unit
+            local.tocsc(),
+            weight[in_unit_demand],
+            row["tambahan_perlu"],
+            max(settings.maks_per_unit, int(row["kekurangan"])),
         )
-        wanted = max(int(row["kekurangan"]), greedy_count)
+        if counted:
+            # The count standard says how many are missing; reach says whether placing
+            # them brings people within reach. More than either would not be needed.
+            wanted = min(int(row["kekurangan"]), greedy_count)
+            if row["kekurangan"] > 0 and wanted == 0:
+                notes.append(
+                    f"{row['unit']}: kekurangan {int(row['kekurangan'])} fasilitas tanpa usulan "
+                    "lokasi (cakupan sudah memenuhi target)"
+                )
+        else:
+            wanted = greedy_count
         if wanted > settings.maks_per_unit:
             notes.append(
                 f"{row['unit']}: perlu lebih dari {settings.maks_per_unit} lokasi, "
