@@ -1,5 +1,6 @@
 """Runs that publish all at once, keep a history, say what changed, and survive being killed."""
 
+import fcntl
 import json
 import os
 import re
@@ -8,8 +9,9 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import closing
+from contextlib import closing, contextmanager
 
 import geopandas as gpd
 import pandas as pd
@@ -312,3 +314,84 @@ def test_outputs_hold_no_absolute_path_of_the_machine(tmp_path):
             with zipfile.ZipFile(path) as archive:
                 data = b"".join(archive.read(n) for n in archive.namelist())
         assert str(tmp_path).encode() not in data, path
+
+
+@contextmanager
+def held_lock(out, text):
+    """Hold the region's lock the way another run would (plain flock, written pid)."""
+    processed = out / "data" / "processed" / "demo"
+    processed.mkdir(parents=True, exist_ok=True)
+    with open(processed / ".kunci", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.write(text)
+        handle.flush()
+        yield
+
+
+def test_two_runs_of_one_region_take_turns(two_inputs, tmp_path):
+    region, full, _ = two_inputs
+    out = tmp_path / "hasil"
+    assert main(cli_args(region, full, out)[3:]) == 0
+    first = json.loads((out / "maps/demo/info.json").read_text())["proses"]
+    logs = [tmp_path / f"galat{i}.txt" for i in range(2)]
+    with held_lock(out, f"pid {os.getpid()}, mulai 2026-01-05T06:00:00+08:00\n"):
+        runs = [
+            subprocess.Popen(
+                cli_args(region, full, out),
+                cwd=PROJECT,
+                stdout=subprocess.DEVNULL,
+                stderr=log.open("w"),
+            )
+            for log in logs
+        ]
+        deadline = time.time() + 120
+        while time.time() < deadline and not all("menunggu" in log.read_text() for log in logs):
+            assert all(run.poll() is None for run in runs), "a run did not wait for the lock"
+            time.sleep(0.1)
+    assert [run.wait(timeout=300) for run in runs] == [0, 0]
+    for log in logs:
+        said = log.read_text().splitlines()
+        assert said[0] == (
+            "jangkau: wilayah demo sedang diproses oleh proses lain "
+            f"(pid {os.getpid()}, mulai 2026-01-05T06:00:00+08:00); menunggu sampai selesai …"
+        )
+    # Taking turns, each run compares itself with the one published just before it.
+    new = sorted(set(run_folders(out)) - {first})
+    assert len(new) == 2
+    history = out / "data" / "processed" / "demo" / "riwayat"
+    before = [pd.read_csv(history / n / "perubahan.csv")["proses_sebelumnya"].unique() for n in new]
+    assert [list(b) for b in before] == [[first], [new[0]]]
+    assert runs_behind_published(out) == {new[1]}
+
+
+def test_a_run_told_not_to_wait_says_which_run_holds_the_region(two_inputs, tmp_path, capsys):
+    region, full, _ = two_inputs
+    out = tmp_path / "hasil"
+    with held_lock(out, "pid 4242, mulai 2026-01-05T06:00:00+08:00\n"):
+        assert main([*cli_args(region, full, out)[3:], "--tanpa-tunggu"]) == 4
+    said = capsys.readouterr().err.splitlines()
+    assert said == [
+        "jangkau: wilayah demo sedang diproses oleh proses lain "
+        "(pid 4242, mulai 2026-01-05T06:00:00+08:00); tidak menunggu (--tanpa-tunggu)"
+    ]
+    assert not (out / "data" / "processed" / "demo" / "riwayat").exists()
+    # Released (as a killed holder's lock is), the same command runs.
+    assert main([*cli_args(region, full, out)[3:], "--no-wait"]) == 0
+
+
+def test_flow_runs_of_one_region_share_one_prefect_concurrency_slot(
+    prefect_harness, two_inputs, tmp_path
+):
+    from prefect.concurrency.sync import concurrency
+
+    from flows.coverage import coverage_flow
+    from jangkau.errors import RegionBusyError
+
+    region, full, _ = two_inputs
+    arguments = {"region_file": str(region), "data_dir": str(full), "out_root": str(tmp_path)}
+    assert coverage_flow(**arguments)["keluaran"]["peta"].endswith("maps/demo/index.html")
+    # The limit now exists with one slot; while another flow run holds it, this one stops.
+    with concurrency("jangkau-demo", occupy=1, strict=True):
+        with pytest.raises(RegionBusyError, match="batas konkurensi jangkau-demo"):
+            coverage_flow(**arguments, wait=False)
+    assert len(run_folders(tmp_path)) == 1

@@ -6,10 +6,11 @@ stale lock can outlive a run and no clean-up is needed. The holder writes its
 pid and start time into the file, so that a second run can say which run it
 waits for.
 
-``flock`` locks belong to an open file: a second ``flock`` from the same
-process on a new descriptor would wait for itself. Nested acquisitions inside
-one process (the flow, then the local runner it may call) are therefore
-counted and only the outermost one takes the OS lock.
+``flock`` locks belong to an open file description, so two threads of one
+process (two flow runs in one Prefect process) exclude each other like two
+processes do. The same thread taking the lock again while holding it would
+wait for itself; such nested acquisitions are counted instead, and only the
+outermost one takes the OS lock.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from jangkau.errors import RegionBusyError
 
 LOCK_NAME = ".kunci"
 
-_held: dict[Path, int] = {}
+_held: dict[tuple[Path, int], int] = {}
 _guard = threading.Lock()
 
 
@@ -72,9 +73,10 @@ def region_lock(
     """
     processed.mkdir(parents=True, exist_ok=True)
     lock_file = (processed / LOCK_NAME).resolve()
+    key = (lock_file, threading.get_ident())
     with _guard:
-        if lock_file in _held:
-            _held[lock_file] += 1
+        if key in _held:
+            _held[key] += 1
             nested = True
         else:
             nested = False
@@ -83,7 +85,7 @@ def region_lock(
             yield lock_file
         finally:
             with _guard:
-                _held[lock_file] -= 1
+                _held[key] -= 1
         return
     handle = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o644)
     try:
@@ -105,12 +107,12 @@ def region_lock(
         os.ftruncate(handle, 0)
         os.pwrite(handle, f"pid {os.getpid()}, mulai {started}\n".encode(), 0)
         with _guard:
-            _held[lock_file] = 1
+            _held[key] = 1
         try:
             yield lock_file
         finally:
             with _guard:
-                del _held[lock_file]
+                del _held[key]
     finally:
         # Closing the descriptor releases the lock; the file stays (deleting it would race).
         os.close(handle)
