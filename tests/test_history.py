@@ -9,6 +9,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing, contextmanager
@@ -395,3 +396,25 @@ def test_flow_runs_of_one_region_share_one_prefect_concurrency_slot(
         with pytest.raises(RegionBusyError, match="batas konkurensi jangkau-demo"):
             coverage_flow(**arguments, wait=False)
     assert len(run_folders(tmp_path)) == 1
+
+
+def test_two_threads_of_one_process_exclude_each_other_too(tmp_path):
+    from jangkau.errors import RegionBusyError
+    from jangkau.pipeline.lock import region_lock
+
+    answers = []
+
+    def second_run():
+        try:
+            with region_lock(tmp_path, region="demo", wait=False):
+                answers.append("masuk")
+        except RegionBusyError as error:
+            answers.append(str(error))
+
+    with region_lock(tmp_path, region="demo"):
+        worker = threading.Thread(target=second_run)
+        worker.start()
+        worker.join()
+    assert answers[0].startswith("wilayah demo sedang diproses oleh proses lain (pid ")
+    second_run()
+    assert answers[1] == "masuk"
