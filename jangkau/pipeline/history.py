@@ -41,7 +41,7 @@ HISTORY = "riwayat"
 POINTER = "terkini"
 UNFINISHED = ".baru-"
 MIGRATED = "pindahan"
-# A temporary copy of the shared maps/index.html this old (s) is a killed run's.
+# Seconds after which a temporary copy of the shared maps/index.html can only be a killed run's.
 STALE_SECONDS = 600
 
 # Files a run publishes: (label, file name in the run folder, destination folder).
