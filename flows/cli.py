@@ -15,7 +15,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from jangkau.errors import InputError, NetworkError
+from jangkau.errors import InputError, NetworkError, RegionBusyError
 
 
 def _region_file(region: str, root: Path) -> Path:
@@ -44,7 +44,10 @@ def _run(args: argparse.Namespace) -> int:
 
         region = pipeline.prepare_region(region_file=region_file, data_dir=data_dir, name=args.name)
         result = pipeline.run_all(
-            region, pipeline.OutputPaths.under(out_root, region.name), progress=_progress
+            region,
+            pipeline.OutputPaths.under(out_root, region.name),
+            progress=_progress,
+            wait=not args.no_wait,
         )
     else:
         _quiet_prefect()
@@ -52,7 +55,11 @@ def _run(args: argparse.Namespace) -> int:
 
         chosen = with_runner(coverage_flow, args.runner, args.dask_address, workers=args.workers)
         result = chosen(
-            region_file=region_file, data_dir=data_dir, name=args.name, out_root=str(out_root)
+            region_file=region_file,
+            data_dir=data_dir,
+            name=args.name,
+            out_root=str(out_root),
+            wait=not args.no_wait,
         )
     print(result["ringkasan"]["teks"])
     print("Keluaran:")
@@ -169,6 +176,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="regions run side by side with --all: processes (local, default 1) "
         "or workers of the local Dask cluster (dask, default 2)",
     )
+    run.add_argument(
+        "--tanpa-tunggu",
+        "--no-wait",
+        dest="no_wait",
+        action="store_true",
+        help="if a run of the same region is under way, exit (code 4) instead of waiting for it",
+    )
     run.set_defaults(handler=_run)
     boundaries = commands.add_parser(
         "boundaries", help="desa and kecamatan boundaries for a Kemendagri code"
@@ -198,6 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"jangkau: data masukan bermasalah: {error}", file=sys.stderr)
         return 2
+    except RegionBusyError as error:
+        print(f"jangkau: {error}", file=sys.stderr)
+        return 4
     except NetworkError as error:
         print(f"jangkau: tidak ada jaringan: {error}", file=sys.stderr)
         return 3

@@ -6,15 +6,22 @@ the work folder's path, never frames.
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
-from prefect import flow, task, unmapped
+from prefect import flow, get_client, get_run_logger, task, unmapped
 from prefect.artifacts import create_link_artifact, create_markdown_artifact, create_table_artifact
+from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
 from jangkau import pipeline
 from jangkau.config.region import Region
-from jangkau.errors import InputError
+from jangkau.errors import InputError, RegionBusyError
+from jangkau.pipeline.lock import region_lock
 
 
 def _worth_retrying(_task: object, _task_run: object, state: object) -> bool:
@@ -75,8 +82,14 @@ def coverage_flow(
     data_dir: str | None = None,
     name: str | None = None,
     out_root: str = ".",
+    wait: bool = True,
 ) -> dict[str, object]:
     """Run one region from raw files to published outputs.
+
+    Two runs of one region never overlap: a Prefect global concurrency limit
+    ``jangkau-<region>`` of one slot serialises flow runs sharing a Prefect
+    server, and the region's file lock (:mod:`jangkau.pipeline.lock`) guards
+    every case, with or without a server.
 
     Parameters
     ----------
@@ -86,10 +99,34 @@ def coverage_flow(
         A folder of input files and the region name to publish it under.
     out_root
         Outputs go to ``out_root/data/processed/<name>`` and ``out_root/maps/<name>``.
+    wait
+        Wait for a running run of the same region (default); else stop at once.
     """
     region_json = resolve_region_task(region_file, data_dir, name)
     region = Region.from_json(region_json)
     outputs = pipeline.OutputPaths.under(out_root, region.name)
+    with (
+        _one_flow_run_per_region(region.name, wait=wait),
+        region_lock(
+            outputs.processed, region=region.name, wait=wait, on_wait=get_run_logger().warning
+        ),
+    ):
+        written, summary = _run_region(region_json, region, outputs)
+    create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
+    create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")
+    create_link_artifact(
+        # The stable path, not the run folder it resolves to today (pruned some day).
+        link=Path(os.path.abspath(written["peta"])).as_uri(),
+        link_text=f"Peta cakupan {region.title}",
+        key=f"peta-{_key(region.name)}",
+    )
+    return {"keluaran": written, "ringkasan": summary}
+
+
+def _run_region(
+    region_json: str, region: Region, outputs: pipeline.OutputPaths
+) -> tuple[dict[str, str], dict[str, object]]:
+    """Run the stage tasks of one region, the caller holding its lock."""
     work = pipeline.new_work_dir(outputs)
     try:
         # Submitted, so that a Dask task runner runs them on its workers; each waits for the one before.
@@ -103,14 +140,42 @@ def coverage_flow(
         summary = pipeline.run_summary(work, region)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
-    create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")
-    create_link_artifact(
-        link=Path(written["peta"]).resolve().as_uri(),
-        link_text=f"Peta cakupan {region.title}",
-        key=f"peta-{_key(region.name)}",
-    )
-    return {"keluaran": written, "ringkasan": summary}
+    return written, summary
+
+
+@contextmanager
+def _one_flow_run_per_region(region_name: str, *, wait: bool) -> Iterator[None]:
+    """Hold the one slot of the region's global concurrency limit, creating the limit if missing.
+
+    Without a running server Prefect starts a temporary API per process, so
+    the limit then only orders flow runs of this process; the file lock is
+    what makes every case safe.
+    """
+    limit = f"jangkau-{_key(region_name)}"
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(limit)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(
+                    GlobalConcurrencyLimitCreate(name=limit, limit=1)
+                )
+            except ObjectAlreadyExists:
+                pass  # another flow run of this region created it first
+    held = ExitStack()
+    try:
+        held.enter_context(concurrency(limit, occupy=1, timeout_seconds=1, strict=True))
+    except TimeoutError:
+        busy = (
+            f"wilayah {region_name} sedang diproses oleh flow run lain (batas konkurensi {limit})"
+        )
+        if not wait:
+            raise RegionBusyError(f"{busy}; tidak menunggu (--tanpa-tunggu)") from None
+        get_run_logger().warning(f"jangkau: {busy}; menunggu sampai selesai …")
+        # A run killed while holding the slot frees it when its lease lapses (lease_duration).
+        held.enter_context(concurrency(limit, occupy=1, strict=True))
+    with held:
+        yield
 
 
 @task(name="wilayah-lengkap", retries=1, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)

@@ -25,3 +25,7 @@ class InputError(ValueError):
 
 class NetworkError(RuntimeError):
     """A public source could not be reached (offline, blocked, or refused)."""
+
+
+class RegionBusyError(RuntimeError):
+    """Another run of the same region is under way and the caller chose not to wait for it."""

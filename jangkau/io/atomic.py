@@ -1,10 +1,16 @@
-"""Atomic file writing: every file is written beside its final name, then renamed over it."""
+"""Atomic file writing: every file or link is made beside its final name, then renamed over it.
+
+``rename`` within one folder is atomic on POSIX file systems: a reader sees
+the old file or the new one, never a mixture, and a process killed before the
+rename leaves only a hidden temporary name behind (``.NAME.*``), which the next
+run removes.
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,11 +35,26 @@ def replacing(path: Path) -> Iterator[Path]:
             os.unlink(temporary)
 
 
-def copy_into_place(source: Path, target: Path) -> Path:
-    """Publish a finished file: copy it beside ``target``, then rename it over ``target``."""
-    with replacing(target) as temporary:
-        shutil.copyfile(source, temporary)
-    return target
+def replace_with_symlink(link: Path, target: str) -> Path:
+    """Make ``link`` a symlink to ``target`` (relative text) in one rename, whatever it was before.
+
+    The new link is made under a temporary name beside ``link`` and renamed
+    over it, so ``link`` always resolves: to its old target, or to the new one.
+    """
+    link.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        temporary = link.parent / f".{link.name}.{uuid.uuid4().hex[:8]}"
+        try:
+            os.symlink(target, temporary)
+            break
+        except FileExistsError:
+            continue
+    try:
+        os.replace(temporary, link)
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+    return link
 
 
 def write_csv(path: Path, frame: pd.DataFrame) -> Path:

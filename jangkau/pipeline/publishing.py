@@ -1,11 +1,15 @@
-"""Publishing a run: every output written into a run folder, then put in place."""
+"""Publishing a run: every output written into a run folder, then published in one rename.
+
+See :mod:`jangkau.pipeline.history` for the run folders and the ``terkini``
+pointer. The caller holds the region's lock (:mod:`jangkau.pipeline.lock`).
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import shutil
-import uuid
+import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,8 +23,17 @@ from jangkau.config.catalogue import (
     load_catalogue,
 )
 from jangkau.config.region import Region
-from jangkau.io.atomic import copy_into_place, write_csv, write_text
+from jangkau.io.atomic import write_csv, write_text
 from jangkau.pipeline.context import OutputPaths, metric_crs
+from jangkau.pipeline.history import (
+    finish_run,
+    new_run_dir,
+    prepare_history,
+    previous_run,
+    prune_history,
+    publish_run,
+    run_id,
+)
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import QGIS_LAYERS, catalogue_table, qgis_styles
@@ -95,7 +108,9 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
     }
-    run_dir, previous = _new_run_dir(outputs.processed / "riwayat")
+    prepare_history(outputs)
+    previous = previous_run(outputs)
+    run_dir = new_run_dir(outputs)
     previous_gaps = (
         pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
         if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
@@ -104,6 +119,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     changes = compare_runs(previous_gaps, gaps, previous_run=previous.name if previous else None)
     styles = qgis_styles(catalogue, services)
     gpkg = write_geopackage(run_dir / "coverage.gpkg", layers, styles=styles)
+    _stamp_run_id(gpkg, run_id(run_dir))
     write_qgis_project(
         run_dir / "coverage.qgz",
         project_xml(
@@ -133,54 +149,31 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         run_dir / "kualitas_data.html",
         quality_html(region.title, run_quality_sections(work, region)),
     )
-    info = {"judul": region.title, "tanggal": dt.date.today().isoformat(), "proses": run_dir.name}
+    info = {
+        "judul": region.title,
+        "tanggal": dt.date.today().isoformat(),
+        "proses": run_id(run_dir),
+    }
     write_text(run_dir / "info.json", json.dumps(info, ensure_ascii=False))
-    # Everything is written: only now do the published files change, each in one rename.
-    written = {}
-    for label, name, folder in PUBLISHED:
-        target = (outputs.maps if folder == "maps" else outputs.processed) / name
-        copy_into_place(run_dir / name, target)
-        written[label] = str(target)
+    # Everything is written: only now do the published files change, all in one rename.
+    written = publish_run(finish_run(run_dir), outputs)
     publish_index(outputs.maps.parent)
-    _prune_history(outputs.processed / "riwayat", keep=region.riwayat_n)
+    prune_history(outputs, keep=region.riwayat_n, work=work)
     return written
 
 
-# Files a run publishes: (label, file name in the run folder, destination folder).
-PUBLISHED = [
-    ("geopackage", "coverage.gpkg", "processed"),
-    ("proyek_qgis", "coverage.qgz", "processed"),
-    ("kesenjangan_csv", "kesenjangan_kecamatan.csv", "processed"),
-    ("kesenjangan_xlsx", "kesenjangan_kecamatan.xlsx", "processed"),
-    ("perubahan", "perubahan.csv", "processed"),
-    ("kualitas_data", "kualitas_data.html", "processed"),
-    ("peta", "index.html", "maps"),
-    ("info_peta", "info.json", "maps"),
-]
-
-
-def _new_run_dir(history: Path) -> tuple[Path, Path | None]:
-    """Create this run's folder under ``riwayat/``; return it and the latest finished run before it."""
-    history.mkdir(parents=True, exist_ok=True)
-    finished = sorted(p for p in history.iterdir() if p.is_dir() and (p / "info.json").exists())
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    run_dir = history / f"{stamp}-{uuid.uuid4().hex[:6]}"
-    run_dir.mkdir()
-    return run_dir, (finished[-1] if finished else None)
-
-
-def _prune_history(history: Path, *, keep: int) -> None:
-    """Keep the last ``keep`` finished runs; drop older ones and any unfinished leftovers but the newest."""
-    runs = sorted(p for p in history.iterdir() if p.is_dir())
-    finished = [p for p in runs if (p / "info.json").exists()]
-    for old in finished[:-keep] if keep > 0 else finished:
-        shutil.rmtree(old, ignore_errors=True)
-    for leftover in [p for p in runs if p not in finished][:-1]:
-        shutil.rmtree(leftover, ignore_errors=True)
+def _stamp_run_id(gpkg: Path, run: str) -> None:
+    """Record the run id in every layer's description, so a GeoPackage names the run behind it."""
+    with closing(sqlite3.connect(gpkg)) as connection, connection:
+        connection.execute("UPDATE gpkg_contents SET description = ?", (f"jangkau, proses {run}",))
 
 
 def publish_index(maps_root: Path) -> Path:
-    """Rewrite ``maps/index.html`` from the regions published under ``maps_root``."""
+    """Rewrite ``maps/index.html`` (in one rename) from the regions published under ``maps_root``.
+
+    Each region's ``info.json`` is read through its pointer, so the index
+    lists what is published now.
+    """
     entries = []
     for info in sorted(maps_root.glob("*/info.json")):
         if (info.parent / "index.html").exists():

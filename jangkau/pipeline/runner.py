@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from jangkau.config.region import Region
 from jangkau.pipeline.context import OutputPaths, new_work_dir
+from jangkau.pipeline.lock import region_lock
 from jangkau.pipeline.publishing import run_publish
 from jangkau.pipeline.stages import run_assets, run_boundaries, run_coverage
 from jangkau.pipeline.summary import run_summary
@@ -18,14 +19,30 @@ def run_all(
     *,
     keep_work: bool = False,
     progress: Callable[[str], None] | None = None,
+    wait: bool = True,
 ) -> dict[str, object]:
     """Run every stage in order with no orchestration (the ``local`` runner).
+
+    The region's lock is held throughout: a second run of the same region
+    waits for this one (or, with ``wait=False``, raises
+    :class:`~jangkau.pipeline.lock.RegionBusyError`).
 
     Returns
     -------
     dict
         ``keluaran`` (paths written) and ``ringkasan`` (:func:`run_summary`).
     """
+    with region_lock(outputs.processed, region=region.name, wait=wait):
+        return _run_stages(region, outputs, keep_work=keep_work, progress=progress)
+
+
+def _run_stages(
+    region: Region,
+    outputs: OutputPaths,
+    *,
+    keep_work: bool,
+    progress: Callable[[str], None] | None,
+) -> dict[str, object]:
     work = new_work_dir(outputs)
     try:
         for label, stage in (
