@@ -20,7 +20,7 @@ from jangkau.config.catalogue import (
 )
 from jangkau.config.region import Region
 from jangkau.io.atomic import copy_into_place, write_csv, write_text
-from jangkau.pipeline.context import OutputPaths, metric_crs
+from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import QGIS_LAYERS, catalogue_table, qgis_styles
@@ -53,6 +53,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     desa_coverage = pd.read_parquet(work / "cakupan_desa.parquet")
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     proposals = gpd.read_parquet(work / "usulan_lokasi.parquet")
+    context = RunContext.read(work)
 
     desa_wide = wide_coverage(desa_coverage, "kode_desa")
     desa_wide = desa_wide.join(pd.read_parquet(work / "indeks_desa.parquet").set_index("kode_desa"))
@@ -93,6 +94,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "kesenjangan": gaps,
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
+        "crs_metrik": context.table(),
     }
     run_dir, previous = _new_run_dir(outputs.processed / "riwayat")
     previous_gaps = (
@@ -125,7 +127,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         changes=changes,
         title=region.title,
         data_date=dt.date.today().isoformat(),
-        metric_crs=metric_crs(region, desa),
+        metric_crs=context.metric_crs,
     )
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))
     write_text(
