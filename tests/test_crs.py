@@ -59,6 +59,10 @@ def test_a_province_across_two_zones_gets_a_transverse_mercator_within_0_1_perce
     corners = ([117.0, 122.0], [-7.8, -1.9])
     assert worst_scale_error(choice.crs, *corners) < 0.001
     assert worst_scale_error(choice.crs, [119.5], [-1.9, -7.8]) < 0.001  # central meridian
+    # The scale factor balances both: the far corners (1.9 S) lie x = R atanh(cos 1.9° sin 2.5°)
+    # = 277.9 km out, so the error at either is x^2 / 4R^2 = 0.048 %, half that of k0 = 1.
+    assert worst_scale_error(choice.crs, *corners) == pytest.approx(0.000476, abs=0.00001)
+    assert worst_scale_error(choice.crs, [119.5], [-1.9, -7.8]) == pytest.approx(0.000476, abs=1e-5)
     # UTM zone 50 is off by about 0.3 % at the province's eastern corners: the reason for the rule.
     assert worst_scale_error("EPSG:32750", *corners) > 0.003
     # Origin: the central meridian at the equator is (500 000, 10 000 000) south of the equator.
