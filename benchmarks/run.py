@@ -59,9 +59,9 @@ def run_scenario(name: str, out: Path) -> dict:
     import pandas as pd
 
     from jangkau import pipeline
-    from jangkau.analysis.crs import metric_crs_for
     from jangkau.analysis.sites import propose_sites
     from jangkau.config.catalogue import load_catalogue
+    from jangkau.pipeline.context import RunContext
 
     times: dict[str, float] = {}
     start = time.perf_counter()
@@ -83,7 +83,7 @@ def run_scenario(name: str, out: Path) -> dict:
     region.usulan_k = k
     clock = time.perf_counter()
     desa = gpd.read_parquet(work / "desa.parquet")
-    metric = metric_crs_for(desa)
+    metric = RunContext.read(work).metric_crs
     proposals = propose_sites(
         desa.to_crs(metric),
         gpd.read_parquet(work / "aset.parquet").to_crs(metric),

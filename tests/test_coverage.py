@@ -112,7 +112,7 @@ def test_distances_refuse_a_geographic_crs():
 def test_utm_zone_from_the_data(lon, lat, epsg):
     assert utm_epsg(lon, lat) == epsg
     frame = gpd.GeoDataFrame(geometry=[shapely.Point(lon, lat).buffer(0.01)], crs=4326)
-    assert metric_crs_for(frame).to_epsg() == epsg
+    assert metric_crs_for(frame).crs == f"EPSG:{epsg}"
 
 
 def test_empty_population_kecamatan_has_no_coverage_figure():

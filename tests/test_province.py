@@ -7,6 +7,7 @@ import pandas as pd
 import pyogrio
 import pytest
 from conftest import SHARED, open_page
+from coverage_check import assert_within_half_a_point, measuring_scale_error
 
 from jangkau import pipeline
 from jangkau.clean.names import name_key
@@ -125,6 +126,15 @@ def test_every_school_and_health_record_gets_the_right_service(province, schools
         health[["baris", "Jenis Fasilitas"]], on="baris"
     )
     assert (theirs["layanan"] == theirs["Jenis Fasilitas"].str.lower().map(HEALTH_SERVICE)).all()
+
+
+def test_coverage_agrees_with_an_independent_computation(province):
+    """Published figures against per-desa azimuthal equidistant projections, within 0.5 pp."""
+    _, gpkg, *_ = province
+    # The province spans UTM zones 50 and 51: it is measured in its own transverse Mercator.
+    chosen = pyogrio.read_dataframe(gpkg, layer="crs_metrik")["crs"].iloc[0]
+    assert chosen.startswith("+proj=tmerc") and measuring_scale_error(gpkg) < 0.001
+    assert_within_half_a_point(gpkg)
 
 
 def test_quality_report_adds_up(province):

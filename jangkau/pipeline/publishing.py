@@ -24,7 +24,7 @@ from jangkau.config.catalogue import (
 )
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
-from jangkau.pipeline.context import OutputPaths, metric_crs
+from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.history import (
     finish_run,
     new_run_dir,
@@ -66,6 +66,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     desa_coverage = pd.read_parquet(work / "cakupan_desa.parquet")
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     proposals = gpd.read_parquet(work / "usulan_lokasi.parquet")
+    context = RunContext.read(work)
 
     desa_wide = wide_coverage(desa_coverage, "kode_desa")
     desa_wide = desa_wide.join(pd.read_parquet(work / "indeks_desa.parquet").set_index("kode_desa"))
@@ -107,6 +108,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "kesenjangan": gaps,
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
+        "crs_metrik": context.table(),
     }
     prepare_history(outputs)
     previous = previous_run(outputs)
@@ -142,7 +144,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         changes=changes,
         title=region.title,
         data_date=dt.date.today().isoformat(),
-        metric_crs=metric_crs(region, desa),
+        metric_crs=context.metric_crs,
     )
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))
     write_text(

@@ -35,7 +35,7 @@ from jangkau.config.region import FileSpec, Region
 from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.cache import cached_stage
-from jangkau.pipeline.context import metric_crs
+from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
 
 CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
 
@@ -65,7 +65,10 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     crs_notes: list[dict[str, str]] = []
     desa_raw = _read_inferring_crs(region.desa, outline=None, notes=crs_notes)
     desa, desa_repairs = standardise_desa(desa_raw, columns=region.desa.columns, source=source)
-    metric = metric_crs(region, desa)
+    # The run's metric CRS is decided here, once; every later stage reads it back.
+    context = decide_run_context(region, desa)
+    context.write(work)
+    metric = context.metric_crs
     kecamatan_layer, kecamatan_repairs = None, pd.DataFrame(columns=REPAIR_COLUMNS)
     if region.kecamatan is not None and not region.derive_kecamatan:
         raw = _read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
@@ -114,7 +117,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
 def _run_assets(region: Region, work: Path) -> Path:
     """Read every asset file, then place, repair, classify and de-duplicate the records."""
     desa = gpd.read_parquet(work / "desa.parquet")
-    metric = metric_crs(region, desa)
+    metric = RunContext.read(work).metric_crs
     frames = []
     boundary_notes = work / "inferensi_crs_batas.parquet"
     crs_notes = [pd.read_parquet(boundary_notes)] if boundary_notes.exists() else []
@@ -158,7 +161,7 @@ def _run_coverage(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     assets = gpd.read_parquet(work / "aset.parquet")
-    metric = metric_crs(region, desa)
+    metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_coverage = coverage_by_desa(
         desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue, surface=surface
@@ -182,7 +185,21 @@ def _run_coverage(region: Region, work: Path) -> Path:
     return work
 
 
-run_boundaries = cached_stage("batas", _run_boundaries)
+_boundaries_stage = cached_stage("batas", _run_boundaries)
+
+
+def run_boundaries(region: Region, work: Path, *, cache_dir: Path | None = None) -> Path:
+    """Read, repair and reconcile boundaries and population; decide the run's metric CRS.
+
+    Writes ``desa``, ``kecamatan`` and the run context (``konteks.json``).
+    With ``cache_dir``, a result cached under the same content key is reused instead.
+    """
+    _boundaries_stage(region, work, cache_dir=cache_dir)
+    if not (work / CONTEXT_FILE).exists():
+        # Reused from the cache, which keeps the stage's tables only: the same desa and
+        # code (both in the cache key) give the same decision.
+        decide_run_context(region, gpd.read_parquet(work / "desa.parquet")).write(work)
+    return work
 
 
 run_assets = cached_stage("aset", _run_assets)

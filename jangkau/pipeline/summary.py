@@ -9,6 +9,7 @@ import pandas as pd
 
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
+from jangkau.pipeline.context import RunContext
 from jangkau.publish.quality import quality_markdown, quality_sections
 
 
@@ -78,6 +79,8 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         + "Cakupan terendah per layanan:\n"
         + "\n".join(worst_lines)
     )
+    crs_line = RunContext.read(work).describe()
+    text += "\n" + crs_line
     reused = reused_stages(work)
     text += (
         f"\nDipakai ulang dari cache (masukan tidak berubah): {', '.join(reused)}"
@@ -92,6 +95,8 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         quality_markdown(region.title, sections)
         + "\n\n## Cakupan terendah\n\n"
         + "\n".join(worst_lines)
+        + "\n\n## Proyeksi ukur\n\n"
+        + crs_line
     )
     records = gaps.astype(object).where(gaps.notna(), None).to_dict(orient="records")
     return {"markdown": markdown, "teks": text, "kesenjangan": records}
