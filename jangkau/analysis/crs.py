@@ -77,6 +77,20 @@ def utm_epsg(longitude: float, latitude: float) -> int:
     return (32700 if latitude < 0 else 32600) + zone
 
 
+def utm_at_centre(frame: gpd.GeoDataFrame) -> pyproj.CRS:
+    """Return the UTM zone at the centre of a frame's extent.
+
+    For guesses and tolerances (which zone metres typed by an office are
+    likely in, a 100 m margin around a region), never for measuring: the
+    run's measuring CRS is :func:`metric_crs_for`'s choice.
+    """
+    geographic = (
+        frame.to_crs(4326) if frame.crs is not None and not frame.crs.is_geographic else frame
+    )
+    minx, miny, maxx, maxy = geographic.total_bounds
+    return pyproj.CRS.from_epsg(utm_epsg((minx + maxx) / 2, (miny + maxy) / 2))
+
+
 def max_scale_error(crs: str, bounds: tuple[float, float, float, float]) -> float | None:
     """Return the largest |k − 1| of a projected CRS over a lon/lat box, from PROJ.
 

@@ -28,7 +28,7 @@ import numpy as np
 import pyproj
 import shapely
 
-from jangkau.analysis.crs import metric_crs_for
+from jangkau.analysis.crs import utm_at_centre
 from jangkau.errors import InputError
 
 # Points judged per file: enough to tell candidates apart, few enough to stay fast.
@@ -195,7 +195,7 @@ def infer_crs(
         raise InputError(
             source, f"sistem koordinat (CRS) tidak dinyatakan dan tidak ada geometri; {ADVICE}"
         )
-    metric = metric_crs_for(region_outline)
+    metric = utm_at_centre(region_outline)
     outline = shapely.buffer(region_outline.to_crs(metric).geometry.union_all(), tolerance_m)
     shapely.prepare(outline)
     scores = _score(

@@ -22,7 +22,7 @@ import pandas as pd
 import pyproj
 import shapely
 
-from jangkau.analysis.crs import metric_crs_for
+from jangkau.analysis.crs import utm_at_centre
 from jangkau.clean.coords import parse_map_link, parse_thousands, parse_utm_text
 
 SWAPPED = "lintang dan bujur tertukar"
@@ -157,7 +157,7 @@ def _place(
 
 def utm_zone_candidates(desa: gpd.GeoDataFrame) -> list[int]:
     """Return the EPSG codes tried for metres: the region's UTM zone and its neighbours, S then N."""
-    zone = metric_crs_for(desa).to_epsg() % 100
+    zone = utm_at_centre(desa).to_epsg() % 100
     zones = [zone, (zone - 2) % 60 + 1, zone % 60 + 1]
     return [32700 + z for z in zones] + [32600 + z for z in zones]
 
