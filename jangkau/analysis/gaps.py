@@ -13,8 +13,12 @@ index weights):
   per-desa minimum applies; empty when no count standard applies.
 - ``indeks_kesenjangan``: 0–100, higher is worse: 100 × (w_u × (1 − cakupan)
   + w_k × kekurangan / kebutuhan), or the one term that applies alone.
-- ``peringkat``: 1 = most urgent kecamatan for that service (highest index;
-  ties broken by more people out of reach).
+- ``peringkat`` of ``jumlah_peringkat``: 1 = most urgent kecamatan for that
+  service (highest index; ties broken by more people out of reach).
+- ``tingkat``: the service's planning level. Services planned per kabupaten
+  (``tingkat_perencanaan = "kabupaten"``) show their coverage per kecamatan
+  but are judged in :func:`jangkau.analysis.urgency.kabupaten_table`: their
+  need, shortfall, index and rank stay empty here.
 """
 
 from __future__ import annotations
@@ -39,6 +43,8 @@ GAP_COLUMNS = [
     "memenuhi_minimum",
     "indeks_kesenjangan",
     "peringkat",
+    "jumlah_peringkat",
+    "tingkat",
 ]
 
 
@@ -121,7 +127,22 @@ def gap_table(
         index=table.index,
     )
     table["indeks_kesenjangan"] = combine_index(uncovered, shortfall_share, weights=weights)
+    # Services planned per kabupaten (hospitals, fire posts) are judged in the
+    # kabupaten table; per kecamatan they show coverage only.
+    level = table["layanan"].map(catalogue.set_index("layanan")["tingkat_perencanaan"])
+    table["tingkat"] = level.to_numpy()
+    by_kabupaten = (level == "kabupaten").to_numpy()
+    for column in ("kebutuhan", "kekurangan"):
+        table.loc[by_kabupaten, column] = pd.NA
+    table.loc[by_kabupaten, "memenuhi_minimum"] = pd.NA
+    table.loc[by_kabupaten, "indeks_kesenjangan"] = np.nan
     table["peringkat"] = rank_within_service(table)
+    table["jumlah_peringkat"] = (
+        table.groupby("layanan")["peringkat"]
+        .transform("count")
+        .astype("Int64")
+        .where(table["peringkat"].notna())
+    )
     return table[GAP_COLUMNS]
 
 

@@ -40,6 +40,7 @@ the chosen sites may fall short of that bound; 0 when proven optimal).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -94,13 +95,17 @@ class ProposalSettings:
         Point caps per service and kabupaten; grids coarsen to stay under them.
     time_limit_s
         Time the exact solver may take per service and kabupaten.
+    time_budget_s
+        Time the exact solver may take in all; once spent, the remaining
+        problems get greedy choices with swaps (and their bounds).
     """
 
     maks_per_unit: int = 3
     anggaran: dict[str, int] | None = None
     max_demand: int = 30000
     max_candidates: int = 3000
-    time_limit_s: float = 20.0
+    time_limit_s: float = 5.0
+    time_budget_s: float = 20.0
 
 
 def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
@@ -229,6 +234,7 @@ def _plan_one(
     covered_before: pd.Series,
     settings: ProposalSettings,
     catalogue: pd.DataFrame,
+    deadline: float,
 ) -> tuple[pd.DataFrame, dict]:
     """Choose one service's sites in one kabupaten; return the sites and the report row."""
     code = service["layanan"]
@@ -323,7 +329,7 @@ def _plan_one(
         candidate_group,
         budget,
         total=total,
-        time_limit_s=settings.time_limit_s,
+        time_limit_s=max(0.0, min(settings.time_limit_s, deadline - time.monotonic())),
     )
     # A site that brings no one more within reach than the sites before it is not proposed.
     open_weight, useful = weight.copy(), []
@@ -483,6 +489,7 @@ def plan_sites(
         )
     services = catalogue[has_distance_standard(catalogue) & catalogue["usulan_lokasi"]]
     covered_before = gaps.set_index(["layanan", "kode_kec"])["penduduk_terlayani"].astype(float)
+    deadline = time.monotonic() + settings.time_budget_s
 
     def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
         code = service["layanan"]
@@ -501,7 +508,17 @@ def plan_sites(
             if mine.empty:
                 continue
             results.append(
-                _plan_one(place, service, mine, existing, candidates, before, settings, catalogue)
+                _plan_one(
+                    place,
+                    service,
+                    mine,
+                    existing,
+                    candidates,
+                    before,
+                    settings,
+                    catalogue,
+                    deadline,
+                )
             )
         return results
 
@@ -516,3 +533,21 @@ def plan_sites(
         gpd.GeoDataFrame(sites[SITE_COLUMNS], geometry=sites["geometry"].to_numpy(), crs=desa.crs),
         report,
     )
+
+
+def with_proposals(gaps: pd.DataFrame, sites: pd.DataFrame, report: pd.DataFrame) -> pd.DataFrame:
+    """Return the gap table with each row's proposals and how good the choice is.
+
+    Adds ``usulan`` (proposed sites inside the kecamatan), and ``batas_atas``
+    and ``selisih_optimal`` of the kabupaten-wide choice the row's kecamatan
+    took part in (empty where no sites were sought for the service).
+    """
+    counts = sites.groupby(["kode_kec", "layanan"]).size() if len(sites) else pd.Series(dtype=int)
+    keys = pd.MultiIndex.from_frame(gaps[["kode_kec", "layanan"]])
+    result = gaps.assign(
+        usulan=counts.reindex(keys).fillna(0).astype("int64").to_numpy(),
+        kode_kab=kabupaten_of(gaps["kode_kec"]).to_numpy(),
+    )
+    solved = report.set_index(["kode_kab", "layanan"])[["batas_atas", "selisih_optimal"]]
+    joined = result.join(solved, on=["kode_kab", "layanan"])
+    return joined.drop(columns="kode_kab")

@@ -24,6 +24,10 @@ CATALOGUE_COLUMNS = [
     "target_cakupan",
     "sumber_standar",
     "sumber_target_cakupan",
+    "tingkat_perencanaan",
+    "usulan_lokasi",
+    "bobot_indeks",
+    "sumber_bobot",
 ]
 
 
@@ -37,7 +41,39 @@ _OVERRIDABLE = {
     "minimum_per",
     "target_cakupan",
     "sumber_standar",
+    "sumber_target_cakupan",
+    "tingkat_perencanaan",
+    "usulan_lokasi",
+    "bobot_indeks",
+    "sumber_bobot",
 }
+
+
+LEVELS = ("desa", "kecamatan", "kabupaten")
+
+
+def _level(value: object, code: str) -> str:
+    if value not in LEVELS:
+        raise InputError(
+            "berkas wilayah",
+            f"[layanan.{code}] tingkat_perencanaan '{value}' tidak dikenal (pilih: {', '.join(LEVELS)})",
+        )
+    return str(value)
+
+
+def _region_or(
+    entry: dict,
+    code: str,
+    overrides: dict | None,
+    figure: str,
+    source: str,
+    defaults: dict,
+) -> str:
+    """Return the source of a figure: the region file when it set the figure, else the data file's."""
+    stated = {str(k).strip().lower(): v for k, v in (overrides or {}).items()}.get(code, {})
+    if figure in stated and source not in stated:
+        return "berkas wilayah"
+    return str(entry.get(source, defaults.get(source, "")))
 
 
 def _package_toml(name: str) -> dict[str, Any]:
@@ -125,10 +161,16 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
                 "minimum_per": entry.get("minimum_per"),
                 "target_cakupan": float(entry.get("target_cakupan", defaults["target_cakupan"])),
                 "sumber_standar": entry.get("sumber_standar", ""),
-                "sumber_target_cakupan": (
-                    "berkas wilayah"
-                    if "target_cakupan" in entry
-                    else defaults["sumber_target_cakupan"]
+                "sumber_target_cakupan": _region_or(
+                    entry, code, overrides, "target_cakupan", "sumber_target_cakupan", defaults
+                ),
+                "tingkat_perencanaan": _level(
+                    entry.get("tingkat_perencanaan", defaults["tingkat_perencanaan"]), code
+                ),
+                "usulan_lokasi": bool(entry.get("usulan_lokasi", defaults["usulan_lokasi"])),
+                "bobot_indeks": float(entry.get("bobot_indeks", defaults["bobot_indeks"])),
+                "sumber_bobot": _region_or(
+                    entry, code, overrides, "bobot_indeks", "sumber_bobot", defaults
                 ),
             }
         )

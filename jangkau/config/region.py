@@ -28,6 +28,11 @@ and overrides what is otherwise recognised from the files themselves::
     [layanan.sd]      # a local norm replacing the national figure
     radius_desa_m = 2500
 
+    [usulan]          # proposed sites
+    maks_per_kecamatan = 3            # most per planning unit and service
+    anggaran = { puskesmas = 2 }      # most per kabupaten for a service
+    kandidat = "lahan_pemda.geojson"  # points where sites may go (column layanan optional)
+
 This module reads region files and lists folders; it never reads records.
 """
 
@@ -87,6 +92,8 @@ class Region:
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
     crs: str | None = None
     usulan_k: int = 3
+    usulan_anggaran: dict[str, int] = field(default_factory=dict)
+    usulan_kandidat: FileSpec | None = None
     riwayat_n: int = 10
     ignored: dict[str, str] = field(default_factory=dict)
 
@@ -107,6 +114,7 @@ class Region:
         data["penduduk"] = spec(data["penduduk"])
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
 
 
@@ -192,6 +200,9 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
     explicit_paths = {Path(s.path).resolve() for s in [*named.values(), *assets]}
+    if "kandidat" in settings.get("usulan", {}):
+        # Land offered for new facilities: read by the proposals, never as an asset list.
+        explicit_paths.add((data_dir / settings["usulan"]["kandidat"]).resolve())
 
     population_candidates: list[FileSpec] = []
     ignored: dict[str, str] = {}
@@ -233,6 +244,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     for spec in assets:
         _complete_columns(spec, "aset")
     kecamatan_settings = settings.get("kecamatan", {})
+    proposals = settings.get("usulan", {})
     return Region(
         name=name,
         title=settings.get("judul", f"Wilayah {name}"),
@@ -246,7 +258,13 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
         crs=settings.get("crs"),
-        usulan_k=int(settings.get("usulan", {}).get("k", 3)),
+        usulan_k=int(proposals.get("maks_per_kecamatan", proposals.get("k", 3))),
+        usulan_anggaran={str(k).lower(): int(v) for k, v in proposals.get("anggaran", {}).items()},
+        usulan_kandidat=(
+            FileSpec(path=str(data_dir / proposals["kandidat"]))
+            if "kandidat" in proposals
+            else None
+        ),
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
     )

@@ -68,6 +68,11 @@ STAGE_FILES = {
         "kesenjangan.parquet",
         "indeks_desa.parquet",
         "usulan_lokasi.parquet",
+        "usulan_laporan.parquet",
+        "kesenjangan_desa.parquet",
+        "kesenjangan_kabupaten.parquet",
+        "urgensi.parquet",
+        "kepekaan_bobot.parquet",
     ],
 }
 MARKER = "selesai"
@@ -134,7 +139,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
         "aset": region.aset,
-        "cakupan": [],
+        "cakupan": [region.usulan_kandidat],
     }
     for stage, specs in parts.items():
         for spec in specs:
@@ -153,7 +158,11 @@ def stage_keys(region: Region) -> dict[str, str]:
             chained.update(json.dumps(region.jenis, sort_keys=True).encode())
         else:
             chained.update(
-                json.dumps([region.layanan, region.usulan_k], sort_keys=True, default=str).encode()
+                json.dumps(
+                    [region.layanan, region.usulan_k, region.usulan_anggaran],
+                    sort_keys=True,
+                    default=str,
+                ).encode()
             )
         keys[stage] = chained.copy().hexdigest()[:20]
     return keys

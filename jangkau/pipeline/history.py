@@ -50,6 +50,8 @@ PUBLISHED = [
     ("proyek_qgis", "coverage.qgz", "processed"),
     ("kesenjangan_csv", "kesenjangan_kecamatan.csv", "processed"),
     ("kesenjangan_xlsx", "kesenjangan_kecamatan.xlsx", "processed"),
+    ("kesenjangan_csv_excel", "kesenjangan_kecamatan_excel.csv", "processed"),
+    ("kesenjangan_desa_csv", "kesenjangan_desa.csv", "processed"),
     ("perubahan", "perubahan.csv", "processed"),
     ("kualitas_data", "kualitas_data.html", "processed"),
     ("peta", "index.html", "maps"),

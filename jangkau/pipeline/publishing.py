@@ -15,8 +15,6 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from jangkau.analysis.coverage import wide_coverage
-from jangkau.analysis.gaps import overall_index
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
 from jangkau.config.catalogue import (
     distance_services,
@@ -36,11 +34,17 @@ from jangkau.pipeline.history import (
 )
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
-from jangkau.publish.layers import QGIS_LAYERS, catalogue_table, qgis_styles
+from jangkau.publish.layers import (
+    QGIS_LAYERS,
+    catalogue_table,
+    desa_layer,
+    kecamatan_layer,
+    qgis_styles,
+)
 from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html
-from jangkau.publish.tables import write_gap_workbook
+from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
 from jangkau.publish.webassets import load_web_assets
 from jangkau.publish.webmap import index_page, page_data, render_page
 
@@ -68,44 +72,24 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     proposals = gpd.read_parquet(work / "usulan_lokasi.parquet")
     context = RunContext.read(work)
 
-    desa_wide = wide_coverage(desa_coverage, "kode_desa")
-    desa_wide = desa_wide.join(pd.read_parquet(work / "indeks_desa.parquet").set_index("kode_desa"))
+    urgency = pd.read_parquet(work / "urgensi.parquet")
     desa = desa.assign(permukaan_penduduk=_surface_label(work, region, desa))
-    desa_layer = desa[
-        [
-            "kode_desa",
-            "desa",
-            "kode_kec",
-            "kecamatan",
-            "tipe",
-            "penduduk",
-            "permukaan_penduduk",
-            "catatan_penduduk",
-            "geometry",
-        ]
-    ].join(desa_wide, on="kode_desa")
-    kec_wide = gaps[gaps["layanan"].isin(services)].pivot(
-        index="kode_kec", columns="layanan", values="cakupan"
+    desa_layer_frame = desa_layer(
+        desa, desa_coverage, pd.read_parquet(work / "indeks_desa.parquet")
     )
-    kec_wide = kec_wide[[s for s in services if s in kec_wide.columns]]
-    kec_wide.columns = [f"cakupan_{c}" for c in kec_wide.columns]
-    population = desa.groupby("kode_kec")["penduduk"].sum().rename("penduduk")
-    kecamatan_layer = (
-        kecamatan[["kode_kec", "kecamatan", "geometry"]]
-        .join(population, on="kode_kec")
-        .join(kec_wide, on="kode_kec")
-    )
-    kecamatan_layer["indeks_kesenjangan"] = kecamatan_layer["kode_kec"].map(overall_index(gaps))
-    kecamatan_layer = kecamatan_layer[
-        ["kode_kec", "kecamatan", "penduduk", *kec_wide.columns, "indeks_kesenjangan", "geometry"]
-    ]
+    kecamatan_layer_frame = kecamatan_layer(kecamatan, desa, gaps, urgency, services=services)
+    desa_gaps = pd.read_parquet(work / "kesenjangan_desa.parquet")
     asset_layer = assets[[*PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
     layers = {
-        "kecamatan": kecamatan_layer,
-        "desa": desa_layer,
+        "kecamatan": kecamatan_layer_frame,
+        "desa": desa_layer_frame,
         "aset": asset_layer,
         "aset_ditolak": rejected[REJECTED_COLUMNS],
         "kesenjangan": gaps,
+        "kesenjangan_desa": desa_gaps,
+        "kesenjangan_kabupaten": pd.read_parquet(work / "kesenjangan_kabupaten.parquet"),
+        "usulan_laporan": pd.read_parquet(work / "usulan_laporan.parquet"),
+        "kepekaan_bobot": pd.read_parquet(work / "kepekaan_bobot.parquet"),
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
         "crs_metrik": context.table(),
@@ -132,11 +116,25 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         ),
     )
     write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
-    write_gap_workbook(run_dir / "kesenjangan_kecamatan.xlsx", gaps, catalogue)
+    write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
+    write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
+    write_gap_workbook(
+        run_dir / "kesenjangan_kecamatan.xlsx",
+        gaps,
+        catalogue,
+        context=WorkbookContext(
+            title=region.title,
+            data_date=dt.date.today().isoformat(),
+            sources=_input_sources(work, region),
+            metric_crs=f"{context.metric_crs} ({context.crs_basis})",
+        ),
+        desa_gaps=desa_gaps,
+        urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
+    )
     write_csv(run_dir / "perubahan.csv", changes)
     data = page_data(
-        kecamatan_layer,
-        desa_layer,
+        kecamatan_layer_frame,
+        desa_layer_frame,
         assets,
         gaps,
         catalogue,
@@ -162,6 +160,24 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     publish_index(outputs.maps.parent)
     prune_history(outputs, keep=region.riwayat_n, work=work)
     return written
+
+
+def _input_sources(work: Path, region: Region) -> pd.DataFrame:
+    """Return the run's input files: what each gave the run and how many records were read."""
+    read = pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"]
+    rows = [
+        (region.desa.name, "batas desa/kelurahan", len(pd.read_parquet(work / "desa.parquet"))),
+    ]
+    if region.kecamatan is not None and not region.derive_kecamatan:
+        rows.append((region.kecamatan.name, "batas kecamatan", None))
+    if region.penduduk is not None:
+        rows.append((region.penduduk.name, "penduduk", None))
+    if region.penduduk_rinci is not None:
+        rows.append((region.penduduk_rinci.name, "sebaran penduduk (titik)", None))
+    rows += [(spec.name, "daftar aset", int(read.get(spec.name, 0))) for spec in region.aset]
+    if region.usulan_kandidat is not None:
+        rows.append((region.usulan_kandidat.name, "lokasi kandidat usulan", None))
+    return pd.DataFrame(rows, columns=["berkas", "peran", "baris"])
 
 
 def _stamp_run_id(gpkg: Path, run: str) -> None:

@@ -15,8 +15,15 @@ import geopandas as gpd
 import pandas as pd
 
 from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.analysis.desa_gaps import desa_gap_table
 from jangkau.analysis.gaps import desa_index, gap_table
-from jangkau.analysis.sites import propose_sites
+from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
+from jangkau.analysis.urgency import (
+    kabupaten_table,
+    most_urgent_service,
+    urgency_index,
+    weight_sensitivity,
+)
 from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
 from jangkau.clean.boundaries import (
     REPAIR_COLUMNS,
@@ -156,33 +163,67 @@ def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
 
 
 def _run_coverage(region: Region, work: Path) -> Path:
-    """Compute coverage per desa and the gap table per kecamatan × service."""
+    """Coverage per desa; gaps per kecamatan, desa and kabupaten; urgency; proposed sites."""
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     assets = gpd.read_parquet(work / "aset.parquet")
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
+    desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
     desa_coverage = coverage_by_desa(
-        desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue, surface=surface
+        desa_metric, assets_metric, catalogue=catalogue, surface=surface
     )
     weights = index_weights()
     gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
     desa_gap = desa_index(desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
     desa_gap.rename("indeks_kesenjangan").reset_index().to_parquet(work / "indeks_desa.parquet")
-    proposals = propose_sites(
-        desa.to_crs(metric),
-        assets.to_crs(metric),
+    desa_gap_table(
+        desa_metric, desa_coverage, assets_metric, catalogue=catalogue, weights=weights
+    ).to_parquet(work / "kesenjangan_desa.parquet")
+    sites, report = plan_sites(
+        desa_metric,
+        assets_metric,
         gaps,
         catalogue=catalogue,
-        k=region.usulan_k,
+        settings=ProposalSettings(
+            maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
+        ),
         surface=surface,
-        desa_coverage=desa_coverage,
+        candidate_sites=_candidate_sites(region, metric),
     )
-    proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
+    gaps = with_proposals(gaps, sites, report)
+    kabupaten = (
+        pd.Series(kabupaten_of(gaps["kode_kec"]).to_numpy(), index=gaps["kode_kec"])
+        .groupby(level=0)
+        .first()
+    )
+    kabupaten_table(gaps, catalogue, kabupaten=kabupaten, weights=weights).to_parquet(
+        work / "kesenjangan_kabupaten.parquet"
+    )
+    urgency = urgency_index(gaps, catalogue).rename("indeks_urgensi").to_frame()
+    urgency["layanan_paling_mendesak"] = most_urgent_service(gaps, catalogue)
+    urgency.rename_axis("kode_kec").reset_index().to_parquet(work / "urgensi.parquet")
+    weight_sensitivity(gaps, catalogue).to_parquet(work / "kepekaan_bobot.parquet")
+    report.to_parquet(work / "usulan_laporan.parquet")
+    sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
+
+
+def _candidate_sites(region: Region, metric: object) -> gpd.GeoDataFrame | None:
+    """Read the region's candidate sites (land the pemda owns), if it names a file."""
+    spec = region.usulan_kandidat
+    if spec is None:
+        return None
+    frame = read_records(spec.path, **spec.options)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
+        raise InputError(spec.path, "lokasi kandidat harus berupa berkas titik dengan CRS")
+    frame = frame[frame.geometry.notna() & (frame.geom_type == "Point")]
+    if frame.empty:
+        raise InputError(spec.path, "tidak ada titik lokasi kandidat")
+    return frame.to_crs(metric)
 
 
 _boundaries_stage = cached_stage("batas", _run_boundaries)
