@@ -59,9 +59,7 @@ def run_scenario(name: str, out: Path) -> dict:
     import pandas as pd
 
     from jangkau import pipeline
-    from jangkau.analysis.sites import propose_sites
-    from jangkau.config.catalogue import load_catalogue
-    from jangkau.pipeline.context import RunContext
+    from jangkau.pipeline.stages import measure_coverage, propose_and_rank
 
     times: dict[str, float] = {}
     start = time.perf_counter()
@@ -75,31 +73,18 @@ def run_scenario(name: str, out: Path) -> dict:
     clock = time.perf_counter()
     pipeline.run_assets(region, work)
     times["baca_bersihkan_aset"] = time.perf_counter() - clock
-    k = region.usulan_k
-    region.usulan_k = 0
     clock = time.perf_counter()
-    pipeline.run_coverage(region, work)
+    measure_coverage(region, work)
     times["cakupan"] = time.perf_counter() - clock
-    region.usulan_k = k
     clock = time.perf_counter()
-    desa = gpd.read_parquet(work / "desa.parquet")
-    metric = RunContext.read(work).metric_crs
-    proposals = propose_sites(
-        desa.to_crs(metric),
-        gpd.read_parquet(work / "aset.parquet").to_crs(metric),
-        pd.read_parquet(work / "kesenjangan.parquet"),
-        catalogue=load_catalogue(region.layanan),
-        k=k,
-        desa_coverage=pd.read_parquet(work / "cakupan_desa.parquet"),
-    )
-    proposals.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
+    propose_and_rank(region, work)
     times["usulan_lokasi"] = time.perf_counter() - clock
     clock = time.perf_counter()
     pipeline.run_publish(region, work, outputs)
     times["terbitkan"] = time.perf_counter() - clock
     times["total"] = time.perf_counter() - start
     counts = {
-        "desa": len(desa),
+        "desa": len(gpd.read_parquet(work / "desa.parquet")),
         "aset": int(pd.read_parquet(work / "aset_dibaca.parquet")["dibaca"].sum()),
     }
     shutil.rmtree(work, ignore_errors=True)

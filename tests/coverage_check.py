@@ -163,18 +163,24 @@ def proposals_recompute(gpkg) -> int:
     error = measuring_scale_error(gpkg)
     stretches = (1 / (1 + error), 1 / (1 - error))
     assert sites.groupby(["layanan", "kode_kec"]).size().max() <= 3
-    for (service, kode_kec), chain in sites.groupby(["layanan", "kode_kec"]):
-        members = desa[desa["kode_kec"] == kode_kec].reset_index(drop=True)
-        people = members["penduduk"].sum()
+    # Sites are chosen per kabupaten; each one's gain counts people on both sides of
+    # kecamatan borders, given the existing facilities and the sites before it.
+    desa["kode_kab"] = desa["kode_kec"].str.rsplit(".", n=1).str[0]
+    sites["kode_kab"] = sites["kode_kec"].str.rsplit(".", n=1).str[0]
+    for (service, kode_kab), chain in sites.groupby(["layanan", "kode_kab"]):
+        members = desa[desa["kode_kab"] == kode_kab].reset_index(drop=True)
         radii = catalogue.at[service, "radius_kelurahan_m"], catalogue.at[service, "radius_desa_m"]
         points = assets.loc[assets["layanan"] == service, "geometry"]
         covered = [covered_by_desa(members, points, *(s * r for r in radii)) for s in stretches]
+        assert chain["urutan"].tolist() == sorted(chain["urutan"]), "sites not in order"
         for site in chain.sort_values("urutan").itertuples():
             points = pd.concat(
                 [points, gpd.GeoSeries([site.geometry], crs=4326)], ignore_index=True
             )
             # Only desa within reach of the new site can change.
             reach = members.sindex.query(_search_box(site.geometry, max(radii)))
+            mine = (members["kode_kec"] == site.kode_kec).to_numpy()
+            people = members.loc[mine, "penduduk"].sum()
             gains, after = [], []
             for stretch, before in zip(stretches, covered, strict=True):
                 changed = covered_by_desa(
@@ -182,7 +188,7 @@ def proposals_recompute(gpkg) -> int:
                 )
                 gains.append(float(changed.sum() - before[reach].sum()))
                 before[reach] = changed
-                after.append(float(before.sum()))
+                after.append(float(before[mine].sum()))
             slack = max(0.5, 0.01 * max(abs(g) for g in gains))
             assert min(gains) - slack <= site.tambahan_penduduk_terlayani <= max(gains) + slack, (
                 site,

@@ -112,6 +112,4 @@ def test_without_time_to_prove_the_bound_still_holds():
         weight[(costs[:, rushed.chosen] <= 5000.0).any(axis=1)].sum()
     )
     assert rushed.covered <= exact.covered + 1e-6 <= rushed.upper_bound + 1e-6
-    assert rushed.gap == pytest.approx(
-        (rushed.upper_bound - rushed.covered) / rushed.upper_bound
-    )
+    assert rushed.gap == pytest.approx((rushed.upper_bound - rushed.covered) / rushed.upper_bound)

@@ -9,7 +9,7 @@ from conftest import square_desa
 
 from jangkau import pipeline
 from jangkau.analysis.coverage import coverage_by_desa
-from jangkau.analysis.sites import propose_sites
+from jangkau.analysis.proposals import plan_sites
 from jangkau.clean.population import population_surface
 from jangkau.config.catalogue import load_catalogue
 from jangkau.sources.demo import UTM, desa_cell, write_demo
@@ -52,13 +52,33 @@ def test_coverage_follows_the_surface(one_desa):
     assert even.set_index("layanan").at["posyandu", "cakupan"] < 0.01
 
 
+def posyandu_gaps(desa, cakupan, kekurangan=3):
+    """The one-row gap table plan_sites reads: coverage given, three posyandu missing."""
+    people = float(desa["penduduk"].sum())
+    return pd.DataFrame(
+        {
+            "kode_kec": ["99.01.01"],
+            "layanan": ["posyandu"],
+            "penduduk": [people],
+            "penduduk_terlayani": [cakupan * people],
+            "jumlah_fasilitas": [1],
+            "kekurangan": [kekurangan],
+        }
+    )
+
+
+def posyandu_only():
+    catalogue = load_catalogue()
+    return catalogue[catalogue["layanan"] == "posyandu"]
+
+
 def test_proposed_site_goes_where_the_people_are(one_desa):
     desa, surface, _ = one_desa
     posyandu = gpd.GeoDataFrame(
         {"layanan": ["posyandu"]}, geometry=[shapely.Point(1000, 1000)], crs=32750
     )
-    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [0.3]})
-    sites = propose_sites(desa, posyandu, gaps, catalogue=load_catalogue(), k=3, surface=surface)
+    gaps = posyandu_gaps(desa, 0.3)
+    sites, _ = plan_sites(desa, posyandu, gaps, catalogue=posyandu_only(), surface=surface)
     assert len(sites) == 1  # after it everyone counted is within reach
     assert sites["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(700)
     assert sites.geometry.iloc[0].distance(shapely.Point(9000, 9000)) <= 500
@@ -125,15 +145,10 @@ def test_gains_on_a_surface_count_each_person_once():
     posyandu = gpd.GeoDataFrame(
         {"layanan": ["posyandu"]}, geometry=shapely.points(existing), crs=32750
     )
-    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [0.25]})
-    sites = propose_sites(
-        desa,
-        posyandu,
-        gaps,
-        catalogue=load_catalogue(),
-        k=3,
-        surface=surface_of(xy, people, 1000),
-    ).sort_values("urutan")
+    gaps = posyandu_gaps(desa, 0.25)
+    sites, _ = plan_sites(
+        desa, posyandu, gaps, catalogue=posyandu_only(), surface=surface_of(xy, people, 1000)
+    )
     # Largest remaining first; each site gains what no facility or earlier site reaches.
     assert sites["tambahan_penduduk_terlayani"].tolist() == pytest.approx([300, 250, 200])
     assert sites["cakupan_setelah"].tolist() == pytest.approx([0.55, 0.8, 1.0])
@@ -156,15 +171,10 @@ def test_gains_on_a_crowded_surface_match_a_recomputation(seed):
     )
     reached = (np.hypot(*(xy[:, None, :] - existing[None]).transpose(2, 0, 1)) <= 500).any(1)
     before = people[reached].sum() / 5000
-    gaps = pd.DataFrame({"kode_kec": ["99.01.01"], "layanan": ["posyandu"], "cakupan": [before]})
-    sites = propose_sites(
-        desa,
-        posyandu,
-        gaps,
-        catalogue=load_catalogue(),
-        k=3,
-        surface=surface_of(xy, people, 5000),
-    ).sort_values("urutan")
+    gaps = posyandu_gaps(desa, before)
+    sites, _ = plan_sites(
+        desa, posyandu, gaps, catalogue=posyandu_only(), surface=surface_of(xy, people, 5000)
+    )
     assert len(sites) == 3
     expected = newly_reached(xy, people, sites.geometry, existing, 500)
     assert sites["tambahan_penduduk_terlayani"].tolist() == pytest.approx(expected, abs=0.06)

@@ -164,15 +164,21 @@ def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
 
 def _run_coverage(region: Region, work: Path) -> Path:
     """Coverage per desa; gaps per kecamatan, desa and kabupaten; urgency; proposed sites."""
+    measure_coverage(region, work)
+    propose_and_rank(region, work)
+    return work
+
+
+def measure_coverage(region: Region, work: Path) -> Path:
+    """Write coverage per desa and the gap tables per kecamatan and desa."""
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     assets = gpd.read_parquet(work / "aset.parquet")
     metric = RunContext.read(work).metric_crs
-    surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
     desa_coverage = coverage_by_desa(
-        desa_metric, assets_metric, catalogue=catalogue, surface=surface
+        desa_metric, assets_metric, catalogue=catalogue, surface=_surface(work, metric)
     )
     weights = index_weights()
     gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
@@ -181,15 +187,31 @@ def _run_coverage(region: Region, work: Path) -> Path:
     desa_gap_table(
         desa_metric, desa_coverage, assets_metric, catalogue=catalogue, weights=weights
     ).to_parquet(work / "kesenjangan_desa.parquet")
+    desa_coverage.to_parquet(work / "cakupan_desa.parquet")
+    gaps.to_parquet(work / "kesenjangan.parquet")
+    return work
+
+
+def propose_and_rank(region: Region, work: Path) -> Path:
+    """Write proposed sites and their report, the kabupaten table, urgency and its sensitivity.
+
+    Adds the proposals' columns to the gap table :func:`measure_coverage` wrote.
+    """
+    catalogue = load_catalogue(region.layanan)
+    desa = gpd.read_parquet(work / "desa.parquet")
+    assets = gpd.read_parquet(work / "aset.parquet")
+    gaps = pd.read_parquet(work / "kesenjangan.parquet")
+    metric = RunContext.read(work).metric_crs
+    weights = index_weights()
     sites, report = plan_sites(
-        desa_metric,
-        assets_metric,
+        desa.to_crs(metric),
+        assets.to_crs(metric),
         gaps,
         catalogue=catalogue,
         settings=ProposalSettings(
             maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
         ),
-        surface=surface,
+        surface=_surface(work, metric),
         candidate_sites=_candidate_sites(region, metric),
     )
     gaps = with_proposals(gaps, sites, report)
@@ -207,7 +229,6 @@ def _run_coverage(region: Region, work: Path) -> Path:
     weight_sensitivity(gaps, catalogue).to_parquet(work / "kepekaan_bobot.parquet")
     report.to_parquet(work / "usulan_laporan.parquet")
     sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
-    desa_coverage.to_parquet(work / "cakupan_desa.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
 

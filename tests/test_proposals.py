@@ -1,0 +1,146 @@
+"""Proposed sites: as many as the standards ask for, placed across kecamatan borders, checked by hand.
+
+Gains are recomputed here with plain shapely discs (``coverage_check.covered_people``)
+over every desa of the kabupaten, in the order the sites are reported.
+"""
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from conftest import square_desa
+from site_check import assert_gains_recompute, gaps_by_hand
+
+from jangkau.analysis.proposals import ProposalSettings, plan_sites
+from jangkau.config.catalogue import load_catalogue
+
+NO_FACILITIES = gpd.GeoDataFrame({"layanan": []}, geometry=[], crs=32750)
+
+
+def _catalogue(services):
+    catalogue = load_catalogue()
+    return catalogue[catalogue["layanan"].isin(services)].reset_index(drop=True)
+
+
+def test_a_site_on_the_border_serves_both_kecamatan_and_gains_are_exact():
+    # Two kecamatan, each one 2 km square desa, people only in a 600 m strip along their
+    # shared border: one TPS (750 m) on the border reaches people on both sides.
+    desa = square_desa(
+        [
+            ("99.01.01.2001", "99.01.01", "desa", 0, 0, 2000),
+            ("99.01.02.2001", "99.01.02", "desa", 2000, 0, 2000),
+        ]
+    ).assign(penduduk=[1000, 1000])
+    catalogue = _catalogue(["tps"])
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue)
+    sites, report = plan_sites(desa, NO_FACILITIES, gaps, catalogue=catalogue)
+    assert len(sites) == report["jumlah_usulan"].sum() > 0
+    assert (sites.groupby("kode_kec").size() <= 3).all()
+    assert_gains_recompute(desa, NO_FACILITIES, sites, catalogue)
+    assert (report["selisih_optimal"] >= 0).all()
+    assert (report["batas_atas"] >= report["tambahan_model"] - 1e-6).all()
+
+
+def test_no_proposals_where_coverage_meets_the_target_or_the_count_says_none_are_missing():
+    desa = square_desa(
+        [
+            ("99.01.01.2001", "99.01.01", "desa", 0, 0, 2000),
+            ("99.01.02.2001", "99.01.02", "desa", 20_000, 0, 4000),
+        ]
+    ).assign(penduduk=[2000, 2000])
+    # A puskesmas in each kecamatan: the first covers its 2 km desa wholly (3 km radius),
+    # the second only part of its 4 km desa, but one per kecamatan is all the count asks.
+    existing = gpd.GeoDataFrame(
+        {"layanan": ["puskesmas", "puskesmas"]},
+        geometry=[shapely.Point(1000, 1000), shapely.Point(20_100, 100)],
+        crs=32750,
+    )
+    catalogue = _catalogue(["puskesmas"])
+    gaps = gaps_by_hand(desa, existing, catalogue)
+    assert gaps.set_index("kode_kec").loc["99.01.02", "penduduk_terlayani"] < 2000
+    sites, report = plan_sites(desa, existing, gaps, catalogue=catalogue)
+    assert sites.empty and report["jumlah_usulan"].sum() == 0
+    # With one puskesmas missing in the second kecamatan, one site is proposed there.
+    short = gaps_by_hand(desa, existing, catalogue, shortfall={("99.01.02", "puskesmas"): 1})
+    sites, _ = plan_sites(desa, existing, short, catalogue=catalogue)
+    assert sites["kode_kec"].tolist() == ["99.01.02"]
+    assert_gains_recompute(desa, existing, sites, catalogue)
+
+
+def test_services_without_a_count_get_only_as_many_sites_as_reach_the_target():
+    # One 3 km square desa, people spread evenly; TPS radius 750 m: a single site covers
+    # pi x 750^2 / 9e6 = 19.6 %, so reaching 100 % takes more than 3: capped at 3.
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 3000)]).assign(penduduk=[900])
+    catalogue = _catalogue(["tps"])
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue)
+    sites, report = plan_sites(desa, NO_FACILITIES, gaps, catalogue=catalogue)
+    assert len(sites) == 3
+    assert "perlu lebih dari 3 lokasi" in report["catatan"].iloc[0]
+    # A target of 15 % is met by one site.
+    catalogue.loc[:, "target_cakupan"] = 0.15
+    sites, _ = plan_sites(desa, NO_FACILITIES, gaps, catalogue=catalogue)
+    assert len(sites) == 1
+    assert sites["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(
+        900 * math.pi * 750**2 / 3000**2, rel=0.01
+    )
+
+
+def test_kabupaten_services_are_planned_for_the_whole_kabupaten():
+    # Fire posts are planned per kabupaten: four kecamatan far apart still get at most
+    # three posts in all, not three each.
+    desa = square_desa(
+        [(f"99.01.0{k}.2001", f"99.01.0{k}", "desa", k * 40_000, 0, 10_000) for k in range(1, 5)]
+    ).assign(penduduk=[5000] * 4)
+    catalogue = _catalogue(["pemadam"])
+    assert catalogue["tingkat_perencanaan"].tolist() == ["kabupaten"]
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue)
+    sites, report = plan_sites(desa, NO_FACILITIES, gaps, catalogue=catalogue)
+    assert len(sites) == 3 and report["tingkat"].tolist() == ["kabupaten"]
+    assert report["kode_kab"].tolist() == ["99.01"]
+    assert_gains_recompute(desa, NO_FACILITIES, sites, catalogue)
+
+
+def test_a_budget_and_candidate_sites_are_respected():
+    desa = square_desa(
+        [
+            ("99.01.01.2001", "99.01.01", "desa", 0, 0, 3000),
+            ("99.01.02.2001", "99.01.02", "desa", 3000, 0, 3000),
+        ]
+    ).assign(penduduk=[900, 900])
+    catalogue = _catalogue(["tps"])
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue)
+    sites, report = plan_sites(
+        desa,
+        NO_FACILITIES,
+        gaps,
+        catalogue=catalogue,
+        settings=ProposalSettings(anggaran={"tps": 2}),
+    )
+    assert len(sites) == 2 and "dibatasi anggaran" in report["catatan"].iloc[0]
+    offered = gpd.GeoDataFrame(
+        geometry=[shapely.Point(500, 500), shapely.Point(3500, 2500), shapely.Point(9000, 9000)],
+        crs=32750,
+    )
+    sites, _ = plan_sites(desa, NO_FACILITIES, gaps, catalogue=catalogue, candidate_sites=offered)
+    chosen = {(round(p.x), round(p.y)) for p in sites.geometry}
+    assert chosen == {(500, 500), (3500, 2500)}
+
+
+def test_coarsened_grids_are_said():
+    desa = square_desa([("99.01.01.2001", "99.01.01", "desa", 0, 0, 3000)]).assign(penduduk=[900])
+    catalogue = _catalogue(["posyandu"])
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue)
+    _, report = plan_sites(
+        desa,
+        NO_FACILITIES,
+        gaps,
+        catalogue=catalogue,
+        settings=ProposalSettings(max_demand=100, max_candidates=20),
+    )
+    note = report["catatan"].iloc[0]
+    assert "titik permintaan dijarangkan" in note and "titik kandidat dijarangkan" in note
+    # 3 km square: 9e6 m^2 / 100 points -> 300 m apart, not the 125 m a quarter radius asks.
+    assert report["jarak_titik_permintaan_m"].iloc[0] == pytest.approx(300)
+    assert np.isfinite(report["batas_atas"].iloc[0])
