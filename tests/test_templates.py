@@ -186,6 +186,14 @@ def test_map_page_data_arrive_whole_and_readable(map_page):
     assert "Bontoa — Ñ" in data_text and "\\u2014" not in data_text
 
 
+def test_map_page_data_block_holds_any_text(assets):
+    # page_data escapes names already; the block must hold even text it did not escape.
+    raw = "</script><script>window.__x=1</script><!-- '&"
+    page = Page(render_page({"judul": "Maros", "catatan": raw}, assets))
+    assert page.tags.count("script") == 2
+    assert json.loads(page.texts["script"][0]) == {"judul": "Maros", "catatan": raw}
+
+
 def test_index_page_shows_names_as_text():
     folder = "wilayah '<x> #1"
     entries = [
