@@ -6,12 +6,12 @@ Indonesia) out. :mod:`jangkau.pipeline` writes them.
 
 from __future__ import annotations
 
-import html
 import re
 
 import pandas as pd
 
 from jangkau.clean.names import name_key
+from jangkau.publish.templating import render
 
 _DUPLICATE = re.compile(r"^duplikat\b")
 
@@ -66,23 +66,22 @@ def breakdown(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     return kinds.groupby(["sumber", label]).size().rename("jumlah").reset_index()
 
 
-def _html_table(frame: pd.DataFrame) -> str:
-    if frame.empty:
-        return "<p><i>Tidak ada.</i></p>"
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    body = []
-    for row in frame.itertuples(index=False):
-        cells = []
-        for value in row:
-            if isinstance(value, float):
-                text = f"{value:,.1f}"
-            elif isinstance(value, bool):
-                text = "ya" if value else "TIDAK"
-            else:
-                text = str(value)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+def _cell_text(value: object) -> str:
+    """Write one table cell as the report shows it: decimals with one digit, yes/no in Bahasa."""
+    if isinstance(value, float):
+        return f"{value:,.1f}"
+    if isinstance(value, bool):
+        return "ya" if value else "TIDAK"
+    return str(value)
+
+
+def _table_for_page(frame: pd.DataFrame) -> dict[str, list]:
+    """Return a table as plain text for the report template: column names and rows of cells."""
+    return {
+        "kosong": frame.empty,
+        "kolom": [str(c) for c in frame.columns],
+        "baris": [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)],
+    }
 
 
 def _markdown_table(frame: pd.DataFrame) -> str:
@@ -177,23 +176,15 @@ def quality_sections(
 
 
 def quality_html(title: str, sections: list[tuple[str, str, pd.DataFrame]]) -> str:
-    """Render the report as one self-contained HTML page."""
-    parts = [
-        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>",
-        f"<title>Kualitas data — {html.escape(title)}</title>",
-        "<style>body{font:14px sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;"
-        "margin-bottom:1.5em}td,th{border:1px solid #bbb;padding:3px 8px;text-align:left}"
-        "th{background:#eee}</style></head><body>",
-        f"<h1>Kualitas data — {html.escape(title)}</h1>",
-    ]
-    for heading, explanation, table in sections:
-        parts += [
-            f"<h2>{html.escape(heading)}</h2>",
-            f"<p>{html.escape(explanation)}</p>",
-            _html_table(table),
-        ]
-    parts.append("</body></html>")
-    return "\n".join(parts)
+    """Render the report as one self-contained HTML page (every text escaped by the template)."""
+    return render(
+        "kualitas_data.html",
+        judul=title,
+        bagian=[
+            {"judul": heading, "penjelasan": explanation, "tabel": _table_for_page(table)}
+            for heading, explanation, table in sections
+        ],
+    )
 
 
 def quality_markdown(

@@ -3,6 +3,11 @@
 The page must render with no internet, so Leaflet and its clustering plugin
 are inlined into it. They come from the registry at setup (``package.json``),
 never from copies in this repository.
+
+These stylesheets and scripts are the only text the page templates insert
+unescaped: they are marked ``markupsafe.Markup`` here, when they are read,
+because they are code the project chose (pinned npm packages and its own
+``peta.css``/``peta.js``), never text from an input file.
 """
 
 from __future__ import annotations
@@ -13,6 +18,8 @@ import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+
+from markupsafe import Markup
 
 LIBRARIES = [
     ("leaflet/dist/leaflet.css", "leaflet/dist/leaflet.js"),
@@ -26,11 +33,10 @@ LIBRARIES = [
 
 @dataclass(frozen=True)
 class WebAssets:
-    """Stylesheets and scripts to inline, in load order, plus the page template."""
+    """Stylesheets and scripts to inline, in load order, trusted as markup."""
 
-    css: str
-    js: str
-    template: str
+    css: Markup
+    js: Markup
 
 
 def node_modules_dir() -> Path:
@@ -72,6 +78,13 @@ def _strip_source_maps(text: str) -> str:
     return re.sub(r"/[/*]# sourceMappingURL=\S+(\s*\*/)?", "", text)
 
 
+def _inlinable(text: str, closing_tag: str, what: str) -> Markup:
+    """Trust ``text`` as markup once sure it cannot close its ``<style>``/``<script>`` block early."""
+    if closing_tag in text.lower():
+        raise ValueError(f"{what} holds {closing_tag!r}: it cannot be inlined into the map page")
+    return Markup(text)
+
+
 def load_web_assets(node_modules: Path | None = None) -> WebAssets:
     """Read Leaflet, MarkerCluster and jangkau's own page code, ready to inline."""
     root = node_modules or node_modules_dir()
@@ -87,7 +100,6 @@ def load_web_assets(node_modules: Path | None = None) -> WebAssets:
     css_parts.append(own.joinpath("peta.css").read_text(encoding="utf-8"))
     js_parts.append(own.joinpath("peta.js").read_text(encoding="utf-8"))
     return WebAssets(
-        css="\n".join(css_parts),
-        js="\n;\n".join(js_parts),
-        template=own.joinpath("peta.html").read_text(encoding="utf-8"),
+        css=_inlinable("\n".join(css_parts), "</style", "a stylesheet of the map page"),
+        js=_inlinable("\n;\n".join(js_parts), "</script", "a script of the map page"),
     )

@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from jangkau.config.labels import labels
+from jangkau.publish.templating import render
 from jangkau.publish.webassets import WebAssets
 
 SERVICE_COLOURS = [
@@ -265,19 +266,26 @@ def page_data(
     }
 
 
-def _script_safe_json(data: object) -> str:
-    """Serialise for a <script> block: no '<', '>' or '&' can end it early."""
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
-
-
 def render_page(data: dict, assets: WebAssets) -> str:
-    """Return the self-contained map page: libraries, styles and data inlined."""
-    page = assets.template
-    page = page.replace("@@JUDUL@@", data["judul"])
-    page = page.replace("@@CSS@@", assets.css)
-    page = page.replace("@@DATA@@", _script_safe_json(data))
-    return page.replace("@@JS@@", assets.js)
+    """Return the self-contained map page: libraries, styles and data inlined.
+
+    Parameters
+    ----------
+    data
+        From :func:`page_data`. Its texts are already HTML-escaped, because
+        ``peta.js`` puts them into the page as markup; the data block gets them
+        as JSON that cannot end its ``<script>`` early (``tojson``).
+    assets
+        The stylesheet and script to inline, trusted as markup.
+    """
+    return render(
+        "peta.html",
+        # The title is autoescaped by the template, so it starts from the plain text.
+        judul=html.unescape(data["judul"]),
+        css=assets.css,
+        js=assets.js,
+        data=data,
+    )
 
 
 def index_page(entries: list[dict[str, str]]) -> str:
@@ -288,17 +296,8 @@ def index_page(entries: list[dict[str, str]]) -> str:
     entries
         ``folder`` (the region's folder under ``maps/``), ``judul`` and ``tanggal`` per region.
     """
-    words = labels()["peta"]
-    rows = "".join(
-        f"<tr><td><a href='{html.escape(e['folder'], quote=True)}/index.html'>{html.escape(e['judul'])}</a></td>"
-        f"<td>{html.escape(e['tanggal'])}</td></tr>"
-        for e in sorted(entries, key=lambda e: e["judul"])
-    )
-    return (
-        "<!DOCTYPE html><html lang='id'><head><meta charset='utf-8'>"
-        f"<title>{html.escape(words['daftar_judul'])}</title>"
-        "<style>body{font:15px sans-serif;margin:2em}td,th{padding:4px 12px;border-bottom:1px solid #ccc;"
-        "text-align:left}</style></head><body>"
-        f"<h1>{html.escape(words['daftar_judul'])}</h1><table><tr><th>{html.escape(words['daftar_wilayah'])}</th>"
-        f"<th>{html.escape(words['daftar_tanggal'])}</th></tr>{rows}</table></body></html>"
+    return render(
+        "daftar_wilayah.html",
+        kata=labels()["peta"],
+        wilayah=sorted(entries, key=lambda e: e["judul"]),
     )
