@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from jangkau.config.catalogue import has_distance_standard, service_radius
 from jangkau.config.labels import labels
 from jangkau.publish.templating import render
 from jangkau.publish.webassets import WebAssets
@@ -110,7 +111,7 @@ def page_data(
     words = labels()
     icons = words["ikon"]
     services = catalogue["layanan"].tolist()
-    distance = catalogue["radius_desa_m"].notna() | catalogue["radius_kelurahan_m"].notna()
+    distance = has_distance_standard(catalogue)
     service_rows = []
     for index, row in enumerate(catalogue.itertuples(index=False)):
         icon = icons.get(
@@ -178,20 +179,19 @@ def page_data(
             strict=True,
         )
     ]
-    radii = catalogue.set_index("layanan")[["radius_kelurahan_m", "radius_desa_m"]]
-    kind = desa.set_index("kode_desa")["tipe"]
+    is_kelurahan = assets["kode_desa"].map(desa.set_index("kode_desa")["tipe"]).eq("kelurahan")
+    reach = pd.Series(np.nan, index=assets.index)
+    for service in set(assets["layanan"]) & set(services):
+        mine = (assets["layanan"] == service).to_numpy()
+        reach[mine] = service_radius(catalogue, service, is_kelurahan[mine].to_numpy())
     asset_rows = []
-    for row, point in zip(
+    for row, point, radius_m in zip(
         assets[["layanan", "jenis", "nama", "desa", "kode_desa"]].itertuples(index=False),
         assets.geometry,
+        reach.to_numpy(),
         strict=True,
     ):
-        radius = None
-        if row.layanan in radii.index:
-            column = (
-                "radius_kelurahan_m" if kind.get(row.kode_desa) == "kelurahan" else "radius_desa_m"
-            )
-            radius = _number(radii.at[row.layanan, column], 0)
+        radius = _number(radius_m, 0)
         asset_rows.append(
             {
                 "layanan": _text(row.layanan),
