@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import pandas as pd
@@ -10,47 +9,46 @@ import pandas as pd
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
-from jangkau.publish.quality import quality_markdown, quality_sections
+from jangkau.publish.quality import quality_markdown, quality_sections, source_summary
+
+PLACED_FOR_REPORT = [
+    "sumber",
+    "baris",
+    "nama",
+    "perbaikan",
+    "catatan",
+    "kecamatan",
+    "kecamatan_tertulis",
+]
+
+
+def _optional(path: Path) -> pd.DataFrame | None:
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def run_quality_sections(work: Path, region: Region) -> list:
-    """Return the data-quality sections of a run, built once and kept in its work folder.
+    """Return the data-quality sections of a run, read from its work folder.
 
     Both the report page and the run summary show them.
     """
-    saved = work / "kualitas.pkl"
-    if saved.exists():
-        return pickle.loads(saved.read_bytes())
-    sections = _build_quality_sections(work, region)
-    saved.write_bytes(pickle.dumps(sections))
-    return sections
-
-
-def _build_quality_sections(work: Path, region: Region) -> list:
+    crs_notes = [
+        frame
+        for frame in (
+            _optional(work / "inferensi_crs_batas.parquet"),
+            _optional(work / "inferensi_crs.parquet"),
+        )
+        if frame is not None and len(frame)
+    ]
     return quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
-        placed=pd.read_parquet(
-            work / "aset.parquet",
-            columns=[
-                "sumber",
-                "baris",
-                "nama",
-                "perbaikan",
-                "catatan",
-                "kecamatan",
-                "kecamatan_tertulis",
-            ],
-        ),
+        placed=pd.read_parquet(work / "aset.parquet", columns=PLACED_FOR_REPORT),
         rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
         boundary_repairs=pd.read_parquet(work / "perbaikan_batas.parquet"),
         boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),
         name_matches=pd.read_parquet(work / "pencocokan_nama.parquet"),
         ignored=region.ignored,
-        surface_report=(
-            pd.read_parquet(work / "permukaan_laporan.parquet")
-            if (work / "permukaan_laporan.parquet").exists()
-            else None
-        ),
+        surface_report=_optional(work / "permukaan_laporan.parquet"),
+        crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
     )
 
 
@@ -65,7 +63,11 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         ``kesenjangan`` (the gap table as records).
     """
     sections = run_quality_sections(work, region)
-    per_source = sections[0][2]
+    per_source = source_summary(
+        pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
+        pd.read_parquet(work / "aset.parquet", columns=PLACED_FOR_REPORT),
+        pd.read_parquet(work / "aset_ditolak.parquet"),
+    )
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     measured = gaps.dropna(subset=["cakupan"])
     worst = measured.sort_values("cakupan", kind="stable").groupby("layanan", sort=False).head(1)

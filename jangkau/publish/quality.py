@@ -103,6 +103,7 @@ def quality_sections(
     name_matches: pd.DataFrame,
     ignored: dict[str, str],
     surface_report: pd.DataFrame | None = None,
+    crs_inferences: pd.DataFrame | None = None,
 ) -> list[tuple[str, str, pd.DataFrame]]:
     """Return the report's sections as (heading, explanation, table) in reading order."""
     spelled = placed.dropna(subset=["kecamatan_tertulis"])
@@ -166,6 +167,14 @@ def quality_sections(
             surface_report
             if surface_report is not None
             else pd.DataFrame({"sebaran": ["merata per desa (tanpa lapisan penduduk rinci)"]}),
+        ),
+        (
+            "Sistem koordinat yang disimpulkan",
+            "Berkas tanpa keterangan CRS (misalnya shapefile tanpa .prj): CRS dipilih yang "
+            "menempatkan titik-titiknya di dalam wilayah.",
+            crs_inferences
+            if crs_inferences is not None
+            else pd.DataFrame({"berkas": [], "crs": [], "catatan": []}),
         ),
         (
             "Berkas yang tidak dipakai",

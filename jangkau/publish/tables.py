@@ -20,6 +20,7 @@ import pandas as pd
 
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
+from jangkau.publish.layers import coverage_columns
 
 # Excel forbids []:*?/\ in sheet names and cuts them at 31 characters.
 _SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
@@ -78,12 +79,13 @@ def kecamatan_summary(
         ["indeks_kesenjangan", "layanan"], ascending=[False, True], kind="stable"
     )
     summary["layanan_paling_mendesak"] = worst.groupby("kode_kec")["layanan"].first().map(names)
-    coverage = gaps.pivot(index="kode_kec", columns="layanan", values="cakupan")
+    coverage = coverage_columns(gaps, catalogue["layanan"].tolist())
     for service in catalogue["layanan"]:
-        if service in coverage.columns and coverage[service].notna().any():
+        column = f"cakupan_{service}"
+        if column in coverage.columns and coverage[column].notna().any():
             summary[f"{words['cakupan']} {names[service]}"] = summary.index.get_level_values(
                 "kode_kec"
-            ).map(coverage[service])
+            ).map(coverage[column])
     summary = summary.reset_index()
     summary["indeks_kesenjangan"] = summary["indeks_kesenjangan"].round(1)
     summary = summary.sort_values(
