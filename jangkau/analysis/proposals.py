@@ -46,14 +46,19 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import scipy.sparse
 import shapely
 
 from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.lattice import lattice_points
 from jangkau.analysis.mclp import solve_grouped
-from jangkau.analysis.site_gains import Chosen, SiteRegion, gain_pairs, within_reach
+from jangkau.analysis.site_gains import within_reach
+from jangkau.analysis.site_search import (
+    KabupatenArrays,
+    grid_points,
+    reach_matrix,
+    site_rows,
+    sites_to_reach,
+)
 from jangkau.analysis.threads import map_threads
 from jangkau.config.catalogue import has_distance_standard, service_radius
 
@@ -151,82 +156,8 @@ def _units_in_need(
     ].reset_index(drop=True)
 
 
-@dataclass(frozen=True)
-class _Grid:
-    """Points over polygons: each point's owner (polygon index) and the spacing used."""
-
-    points: np.ndarray
-    owner: np.ndarray
-    spacing: float
-    coarsened: bool
-
-
-def _grid(polygons: np.ndarray, spacing: float, cap: int) -> _Grid:
-    """Return grid points inside the polygons, ``spacing`` apart or coarser to stay under ``cap``."""
-    area = float(shapely.area(polygons).sum())
-    used = max(spacing, np.sqrt(area / cap) if cap > 0 else spacing, 1.0)
-    lattice = lattice_points(polygons, np.zeros(len(polygons), dtype=int), np.array([used]))
-    return _Grid(lattice.points, lattice.owner, used, used > spacing * (1 + 1e-9))
-
-
-def _reach_matrix(
-    demand: np.ndarray, demand_radius: np.ndarray, candidates: np.ndarray
-) -> scipy.sparse.csr_matrix:
-    """Return the demand × candidate matrix: 1 where the candidate lies within the demand's radius."""
-    rows, columns = [], []
-    if len(candidates) and len(demand):
-        tree = shapely.STRtree(candidates)
-        for value in np.unique(demand_radius):
-            group = np.flatnonzero(demand_radius == value)
-            found, candidate = tree.query(demand[group], predicate="dwithin", distance=value)
-            rows.append(group[found])
-            columns.append(candidate)
-    row = np.concatenate(rows) if rows else np.array([], dtype=int)
-    column = np.concatenate(columns) if columns else np.array([], dtype=int)
-    return scipy.sparse.csr_matrix(
-        (np.ones(len(row)), (row, column)), shape=(len(demand), len(candidates))
-    )
-
-
-def _sites_to_reach(
-    reach: scipy.sparse.csc_matrix, weight: np.ndarray, needed: float, cap: int
-) -> int:
-    """Return how many sites a greedy choice needs to bring ``needed`` weight within reach.
-
-    Stops at ``cap`` (returning ``cap + 1`` when even that falls short) or when
-    no candidate adds anything.
-    """
-    if needed <= 0.5 or reach.shape[1] == 0:
-        return 0
-    open_weight = weight.astype(float).copy()
-    gained = 0.0
-    for count in range(1, cap + 2):
-        gains = reach.T @ open_weight
-        best = int(np.argmax(gains))
-        if gains[best] <= 0:
-            return count - 1
-        gained += gains[best]
-        open_weight[reach[:, best].indices] = 0.0
-        if gained >= needed - 0.5:
-            return count
-    return cap + 1
-
-
-@dataclass(frozen=True)
-class _Kabupaten:
-    """The populated desa of one kabupaten, as arrays (metric CRS)."""
-
-    kode_kab: str
-    kode_desa: np.ndarray
-    kode_kec: np.ndarray
-    polygons: np.ndarray
-    people: np.ndarray
-    is_kelurahan: np.ndarray
-    surface: tuple | None
-
-
 def _plan_one(
-    kabupaten: _Kabupaten,
+    kabupaten: KabupatenArrays,
     service: pd.Series,
     need: pd.DataFrame,
     existing: np.ndarray,
@@ -242,7 +173,7 @@ def _plan_one(
     notes: list[str] = []
     radius = service_radius(catalogue, code, kabupaten.is_kelurahan)
     smallest = float(radius.min())
-    demand = _grid(kabupaten.polygons, smallest / 4, settings.max_demand)
+    demand = grid_points(kabupaten.polygons, smallest / 4, settings.max_demand)
     demand_points, demand_owner = demand.points, demand.owner
     per_desa = np.bincount(demand_owner, minlength=len(kabupaten.polygons))
     weight = kabupaten.people[demand_owner] / per_desa[demand_owner]
@@ -277,12 +208,12 @@ def _plan_one(
         candidate_spacing = float("nan")
     else:
         owners = np.flatnonzero(in_need)
-        grid = _grid(kabupaten.polygons[owners], smallest / 2, settings.max_candidates)
+        grid = grid_points(kabupaten.polygons[owners], smallest / 2, settings.max_candidates)
         candidates, candidate_owner = grid.points, owners[grid.owner]
         candidate_spacing = grid.spacing
         if grid.coarsened:
             notes.append(f"titik kandidat dijarangkan ke {grid.spacing:.0f} m (batas jumlah titik)")
-    reach = _reach_matrix(demand_points, demand_radius, candidates)
+    reach = reach_matrix(demand_points, demand_radius, candidates)
     by_candidate = reach.tocsc()
 
     counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
@@ -295,7 +226,7 @@ def _plan_one(
     for i, row in need.iterrows():
         in_unit_demand = np.isin(unit_of_desa[demand_owner], [row["unit"]])
         local = by_candidate[np.flatnonzero(in_unit_demand)][:, candidate_group == i]
-        greedy_count = _sites_to_reach(
+        greedy_count = sites_to_reach(
             local.tocsc(),
             weight[in_unit_demand],
             row["tambahan_perlu"],
@@ -340,7 +271,7 @@ def _plan_one(
             open_weight[reached] = 0.0
     chosen = np.array(useful, dtype=int)
     owner = candidate_owner[chosen]
-    sites = _site_rows(
+    sites = site_rows(
         kabupaten, radius, existing, candidates[chosen], kabupaten.kode_kec[owner], covered_before
     )
     sites.insert(0, "layanan", code)
@@ -363,62 +294,6 @@ def _plan_one(
         "catatan": "; ".join(notes),
     }
     return sites, report
-
-
-def _site_rows(
-    kabupaten: _Kabupaten,
-    radius: np.ndarray,
-    existing: np.ndarray,
-    sites: np.ndarray,
-    site_kecamatan: np.ndarray,
-    covered_before: pd.Series,
-) -> pd.DataFrame:
-    """Return each site's exact gain (across kecamatan borders) and its kecamatan's coverage after it.
-
-    Sites are taken in the order given: each one's gain is what it adds to
-    the existing facilities and the sites before it.
-    """
-    columns = ["urutan", "tambahan_penduduk_terlayani", "cakupan_setelah", "geometry"]
-    if len(sites) == 0:
-        return pd.DataFrame(columns=columns)
-    group = np.zeros(len(kabupaten.polygons), dtype=int)
-    region = SiteRegion(
-        populated=None,
-        kecamatan_of=group,
-        polygons=kabupaten.polygons,
-        area=shapely.area(kabupaten.polygons),
-        people=kabupaten.people,
-        is_kelurahan=kabupaten.is_kelurahan,
-        base=None,
-        lattice=None,
-        surface=kabupaten.surface,
-    )
-    order = np.arange(len(sites))
-    site, desa, people = gain_pairs(
-        region, radius, existing, Chosen(sites, np.zeros(len(sites), dtype=int), order)
-    )
-    gain = np.bincount(site, weights=people, minlength=len(sites))
-    contribution = pd.DataFrame(
-        {"site": site, "kode_kec": kabupaten.kode_kec[desa], "people": people}
-    )
-    by_site = contribution.pivot_table(
-        index="site", columns="kode_kec", values="people", aggfunc="sum", fill_value=0.0
-    ).reindex(order, fill_value=0.0)
-    running = by_site.cumsum()
-    totals = pd.Series(kabupaten.people).groupby(kabupaten.kode_kec).sum()
-    after = []
-    for i, kecamatan in enumerate(site_kecamatan):
-        added = running.at[i, kecamatan] if kecamatan in running.columns else 0.0
-        total = totals.get(kecamatan, 0.0)
-        after.append((covered_before.get(kecamatan, 0.0) + added) / total if total > 0 else np.nan)
-    return pd.DataFrame(
-        {
-            "urutan": order + 1,
-            "tambahan_penduduk_terlayani": np.round(gain, 1),
-            "cakupan_setelah": np.round(after, 6),
-            "geometry": sites,
-        }
-    )
 
 
 def plan_sites(
@@ -477,7 +352,7 @@ def plan_sites(
             mine = position[owner] >= 0
             part = (points[mine], position[owner[mine]], share[mine])
         places.append(
-            _Kabupaten(
+            KabupatenArrays(
                 kode_kab=code,
                 kode_desa=populated["kode_desa"].to_numpy()[rows],
                 kode_kec=populated["kode_kec"].to_numpy()[rows],

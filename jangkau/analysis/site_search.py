@@ -1,0 +1,143 @@
+"""The pieces of a site search: grids of demand and candidates, who reaches whom, and what a site adds."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse
+import shapely
+
+from jangkau.analysis.lattice import lattice_points
+from jangkau.analysis.site_gains import Chosen, SiteRegion, gain_pairs
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Points over polygons: each point's owner (polygon index) and the spacing used."""
+
+    points: np.ndarray
+    owner: np.ndarray
+    spacing: float
+    coarsened: bool
+
+
+def grid_points(polygons: np.ndarray, spacing: float, cap: int) -> Grid:
+    """Return grid points inside the polygons, ``spacing`` apart or coarser to stay under ``cap``."""
+    area = float(shapely.area(polygons).sum())
+    used = max(spacing, np.sqrt(area / cap) if cap > 0 else spacing, 1.0)
+    lattice = lattice_points(polygons, np.zeros(len(polygons), dtype=int), np.array([used]))
+    return Grid(lattice.points, lattice.owner, used, used > spacing * (1 + 1e-9))
+
+
+def reach_matrix(
+    demand: np.ndarray, demand_radius: np.ndarray, candidates: np.ndarray
+) -> scipy.sparse.csr_matrix:
+    """Return the demand × candidate matrix: 1 where the candidate lies within the demand's radius."""
+    rows, columns = [], []
+    if len(candidates) and len(demand):
+        tree = shapely.STRtree(candidates)
+        for value in np.unique(demand_radius):
+            group = np.flatnonzero(demand_radius == value)
+            found, candidate = tree.query(demand[group], predicate="dwithin", distance=value)
+            rows.append(group[found])
+            columns.append(candidate)
+    row = np.concatenate(rows) if rows else np.array([], dtype=int)
+    column = np.concatenate(columns) if columns else np.array([], dtype=int)
+    return scipy.sparse.csr_matrix(
+        (np.ones(len(row)), (row, column)), shape=(len(demand), len(candidates))
+    )
+
+
+def sites_to_reach(
+    reach: scipy.sparse.csc_matrix, weight: np.ndarray, needed: float, cap: int
+) -> int:
+    """Return how many sites a greedy choice needs to bring ``needed`` weight within reach.
+
+    Stops at ``cap`` (returning ``cap + 1`` when even that falls short) or when
+    no candidate adds anything.
+    """
+    if needed <= 0.5 or reach.shape[1] == 0:
+        return 0
+    open_weight = weight.astype(float).copy()
+    gained = 0.0
+    for count in range(1, cap + 2):
+        gains = reach.T @ open_weight
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
+            return count - 1
+        gained += gains[best]
+        open_weight[reach[:, best].indices] = 0.0
+        if gained >= needed - 0.5:
+            return count
+    return cap + 1
+
+
+@dataclass(frozen=True)
+class KabupatenArrays:
+    """The populated desa of one kabupaten, as arrays (metric CRS)."""
+
+    kode_kab: str
+    kode_desa: np.ndarray
+    kode_kec: np.ndarray
+    polygons: np.ndarray
+    people: np.ndarray
+    is_kelurahan: np.ndarray
+    surface: tuple | None
+
+
+def site_rows(
+    kabupaten: KabupatenArrays,
+    radius: np.ndarray,
+    existing: np.ndarray,
+    sites: np.ndarray,
+    site_kecamatan: np.ndarray,
+    covered_before: pd.Series,
+) -> pd.DataFrame:
+    """Return each site's exact gain (across kecamatan borders) and its kecamatan's coverage after it.
+
+    Sites are taken in the order given: each one's gain is what it adds to
+    the existing facilities and the sites before it.
+    """
+    columns = ["urutan", "tambahan_penduduk_terlayani", "cakupan_setelah", "geometry"]
+    if len(sites) == 0:
+        return pd.DataFrame(columns=columns)
+    group = np.zeros(len(kabupaten.polygons), dtype=int)
+    region = SiteRegion(
+        populated=None,
+        kecamatan_of=group,
+        polygons=kabupaten.polygons,
+        area=shapely.area(kabupaten.polygons),
+        people=kabupaten.people,
+        is_kelurahan=kabupaten.is_kelurahan,
+        base=None,
+        lattice=None,
+        surface=kabupaten.surface,
+    )
+    order = np.arange(len(sites))
+    site, desa, people = gain_pairs(
+        region, radius, existing, Chosen(sites, np.zeros(len(sites), dtype=int), order)
+    )
+    gain = np.bincount(site, weights=people, minlength=len(sites))
+    contribution = pd.DataFrame(
+        {"site": site, "kode_kec": kabupaten.kode_kec[desa], "people": people}
+    )
+    by_site = contribution.pivot_table(
+        index="site", columns="kode_kec", values="people", aggfunc="sum", fill_value=0.0
+    ).reindex(order, fill_value=0.0)
+    running = by_site.cumsum()
+    totals = pd.Series(kabupaten.people).groupby(kabupaten.kode_kec).sum()
+    after = []
+    for i, kecamatan in enumerate(site_kecamatan):
+        added = running.at[i, kecamatan] if kecamatan in running.columns else 0.0
+        total = totals.get(kecamatan, 0.0)
+        after.append((covered_before.get(kecamatan, 0.0) + added) / total if total > 0 else np.nan)
+    return pd.DataFrame(
+        {
+            "urutan": order + 1,
+            "tambahan_penduduk_terlayani": np.round(gain, 1),
+            "cakupan_setelah": np.round(after, 6),
+            "geometry": sites,
+        }
+    )
