@@ -21,6 +21,11 @@ and overrides what is otherwise recognised from the files themselves::
     file = "penduduk_grid.gpkg"
     columns = { jumlah = "jumlah" }
 
+    [jalan]           # optional road lines: travel time is measured on them
+    file = "jalan_rbi50k.geojson"
+    columns = { kelas = "REMARK" }     # optional: arah (one-way), status, kondisi
+    jarak_titik_m = 100                # spacing of the population grid points
+
     [[aset]]          # asset lists; all other files in data_dir when absent
     file = "sekolah.csv"
     columns = { lintang = "lintang", bujur = "bujur" }
@@ -82,6 +87,8 @@ class Region:
     derive_kecamatan: bool = False
     penduduk: FileSpec | None = None
     penduduk_rinci: FileSpec | None = None
+    jalan: FileSpec | None = None
+    jarak_titik_m: float | None = None
     aset: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -106,6 +113,7 @@ class Region:
         data["kecamatan"] = spec(data["kecamatan"])
         data["penduduk"] = spec(data["penduduk"])
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
+        data["jalan"] = spec(data.get("jalan"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
         return cls(**data)
 
@@ -187,7 +195,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         if role in settings and "file" in settings[role]:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
-    explicit_paths = {Path(s.path).resolve() for s in [*named.values(), *assets]}
+    roads = _road_spec(data_dir, settings.get("jalan"))
+    explicit_paths = {
+        Path(s.path).resolve() for s in [*named.values(), *assets, roads] if s is not None
+    }
 
     population_candidates: list[FileSpec] = []
     ignored: dict[str, str] = {}
@@ -238,6 +249,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         derive_kecamatan=bool(kecamatan_settings.get("derive", False)) or "kecamatan" not in named,
         penduduk=named.get("penduduk"),
         penduduk_rinci=named.get("penduduk_rinci"),
+        jalan=roads,
+        jarak_titik_m=_grid_spacing(settings.get("jalan")),
         aset=assets,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
@@ -246,6 +259,23 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
     )
+
+
+def _road_spec(data_dir: Path, section: dict[str, Any] | None) -> FileSpec | None:
+    """Return the road file of a ``[jalan]`` section, or None when the region has none."""
+    if not section or "file" not in section:
+        return None
+    return _spec(data_dir, section)
+
+
+def _grid_spacing(section: dict[str, Any] | None) -> float | None:
+    """Return the population grid spacing a ``[jalan]`` section sets, or None for the default."""
+    if not section or "jarak_titik_m" not in section:
+        return None
+    spacing = float(section["jarak_titik_m"])
+    if not spacing > 0:
+        raise InputError("berkas wilayah", "[jalan] jarak_titik_m harus lebih dari 0")
+    return spacing
 
 
 def _complete_columns(spec: FileSpec, role: str) -> None:
