@@ -1,0 +1,256 @@
+"""Travel-time coverage: trips known by hand, a river and an island, and an independent check."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from shapely.geometry import LineString, Point, box
+
+from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.analysis.network import build_network, network_layer
+from jangkau.analysis.travel import travel_coverage_by_desa, travel_coverage_by_kecamatan
+from jangkau.clean.roads import speed_table, standardise_roads
+from jangkau.config.catalogue import load_catalogue
+from jangkau.errors import InputError
+from tests.travel_check import independent_coverage
+
+CRS = 32750
+WALK_KMH = 5.0
+
+
+def _roads(lines, kelas="Jalan Lokal", oneway=None):
+    raw = gpd.GeoDataFrame(
+        {
+            "REMARK": [kelas] * len(lines) if isinstance(kelas, str) else kelas,
+            "oneway": oneway or ["no"] * len(lines),
+        },
+        geometry=lines,
+        crs=CRS,
+    )
+    roads = standardise_roads(
+        raw,
+        columns={"kelas": "REMARK", "arah": "oneway"},
+        source="jalan.geojson",
+        speeds=speed_table(),
+    )
+    return build_network(roads, tolerance_m=10.0, min_fragment_m=1000.0)
+
+
+def _desa(boxes, tipe="kelurahan", kode_kec=None):
+    n = len(boxes)
+    return gpd.GeoDataFrame(
+        {
+            "kode_desa": [f"99.01.{i // 10 + 1:02d}.{1001 + i}" for i in range(n)],
+            "kode_kec": kode_kec or ["99.01.01"] * n,
+            "tipe": [tipe] * n if isinstance(tipe, str) else tipe,
+            "penduduk": [1000.0] * n,
+        },
+        geometry=boxes,
+        crs=CRS,
+    )
+
+
+def _facilities(points, layanan="puskesmas"):
+    return gpd.GeoDataFrame({"layanan": [layanan] * len(points)}, geometry=points, crs=CRS)
+
+
+def _travel(desa, facilities, network, catalogue=None, spacing=100.0):
+    return travel_coverage_by_desa(
+        desa,
+        facilities,
+        network,
+        catalogue=catalogue if catalogue is not None else load_catalogue(),
+        walking_kmh=WALK_KMH,
+        spacing_m=spacing,
+        direct_walk_beyond_m=500.0,
+    )
+
+
+def _grid_city_lines():
+    """Streets x = 0, 1000, 2000 and y = 0, 1000, 2000, each a line through the crossings."""
+    lines = []
+    for c in (0, 1000, 2000):
+        lines.append(LineString([(c, 0), (c, 1000), (c, 2000)]))
+        lines.append(LineString([(0, c), (1000, c), (2000, c)]))
+    return lines
+
+
+def test_grid_city_times_by_hand():
+    # Jalan Lokal 20 km/h: 3 minutes per km; walking 5 km/h: 12 minutes per km.
+    network = _roads(_grid_city_lines())
+    # One lattice point each: (1900, 1500) and (500, 100).
+    desa = _desa([box(1855, 1455, 1965, 1545), box(455, 55, 545, 145)])
+    facility = _facilities([Point(300, -30)])  # 30 m below the street y = 0
+    result = _travel(desa, facility, network).set_index(["layanan", "kode_desa"])
+    far, near = result.loc["puskesmas"].iloc[0], result.loc["puskesmas"].iloc[1]
+    # (1900,1500): walk 100 m to x=2000 (1.2), road 1700 + 1500 m (9.6), walk 30 m (0.36).
+    assert far["waktu_median"] == pytest.approx(11.16)
+    # (500,100): walk 100 m (1.2), along its own street 200 m to the facility's road point (0.6), 0.36.
+    assert near["waktu_median"] == pytest.approx(2.16)
+    assert far["cakupan_waktu"] == 1.0  # 30-minute standard
+
+
+def test_time_standard_decides_coverage():
+    network = _roads(_grid_city_lines())
+    desa = _desa([box(1855, 1455, 1965, 1545)])
+    facility = _facilities([Point(300, -30)])
+    for minutes, expected in ((11.1, 0.0), (11.2, 1.0)):
+        catalogue = load_catalogue(
+            {"puskesmas": {"waktu_kelurahan_menit": minutes, "waktu_desa_menit": 60}}
+        )
+        result = _travel(desa, facility, network, catalogue)
+        row = result[result["layanan"] == "puskesmas"].iloc[0]
+        assert row["cakupan_waktu"] == expected
+        assert row["waktu_standar_menit"] == minutes
+
+
+def test_one_way_street_forces_the_long_way_round():
+    lines = _grid_city_lines()
+    oneway = ["no"] * len(lines)
+    oneway[1] = "yes"  # y = 0, drawn from x = 0 to x = 2000: only eastwards
+    network = _roads(lines, oneway=oneway)
+    desa = _desa([box(455, 55, 545, 145)])
+    result = _travel(desa, _facilities([Point(300, -30)]), network)
+    # From (500,0) only east: 500 to (1000,0), north 1000, west 1000, south 1000, east 300 = 3800 m.
+    expected = 1.2 + 3800 * 0.003 + 0.36
+    assert result.loc[result["layanan"] == "puskesmas", "waktu_median"].iloc[0] == pytest.approx(
+        expected
+    )
+
+
+def test_river_without_bridge_is_covered_in_straight_line_not_in_time():
+    # Two streets on either bank of a river (x 0..1000), one bridge 5 km north.
+    lines = [
+        LineString([(0, -5000), (0, 0), (0, 5000)]),
+        LineString([(1000, -5000), (1000, 0), (1000, 5000)]),
+        LineString([(0, 5000), (1000, 5000)]),
+    ]
+    network = _roads(lines)
+    desa = _desa([box(1055, -45, 1145, 45)])  # lattice point (1100, 0), 1.15 km from the facility
+    facility = _facilities([Point(-50, 0)])
+    straight = coverage_by_desa(desa, facility, catalogue=load_catalogue())
+    assert straight.loc[straight["layanan"] == "puskesmas", "cakupan"].iloc[0] == 1.0
+    result = _travel(desa, facility, network)
+    row = result[result["layanan"] == "puskesmas"].iloc[0]
+    # 100 m walk, 5000 + 1000 + 5000 m of road, 50 m walk: 1.2 + 33 + 0.6 minutes.
+    assert row["waktu_median"] == pytest.approx(34.8)
+    assert row["cakupan_waktu"] == 0.0
+
+
+def test_island_without_ferry_is_unreachable():
+    mainland = [LineString([(0, -3000), (0, 0), (0, 3000)])]
+    island = [LineString([(1500, -1000), (3500, -1000), (3500, 1000), (1500, 1000), (1500, -1000)])]
+    network = _roads(mainland + island)
+    assert network.report["komponen_terpisah"] == 1
+    desa = _desa([box(1555, -45, 1645, 45)])  # lattice point (1600, 0): 55 m from the island road
+    facility = _facilities([Point(-50, 0)])
+    straight = coverage_by_desa(desa, facility, catalogue=load_catalogue())
+    assert straight.loc[straight["layanan"] == "puskesmas", "cakupan"].iloc[0] == 1.0
+    row = _travel(desa, facility, network).query("layanan == 'puskesmas'").iloc[0]
+    assert row["cakupan_waktu"] == 0.0
+    assert np.isnan(row["waktu_median"])
+
+
+def test_loose_ends_are_joined_and_small_fragments_dropped():
+    lines = [
+        LineString([(0, 0), (2000, 0)]),
+        LineString([(1000, 6), (1000, 1500)]),  # stops 6 m short of the street: joined
+        LineString([(5000, 5000), (5300, 5000)]),  # 300 m alone: dropped
+    ]
+    network = _roads(lines)
+    assert len(network.report["sambungan"]) == 1
+    assert network.report["sambungan"]["jarak_m"].iloc[0] == pytest.approx(6.0)
+    assert network.report["fragmen_dibuang"] == 1
+    assert network.report["fragmen_dibuang_km"] == pytest.approx(0.3)
+    assert network.length_m[~network.joined].sum() == pytest.approx(2000 + 1494)
+
+
+def test_unknown_road_class_stops_with_file_and_row():
+    raw = gpd.GeoDataFrame(
+        {"REMARK": ["Jalan Lokal", "Jalan Kuda"]},
+        geometry=[LineString([(0, 0), (1, 1)]), LineString([(1, 1), (2, 2)])],
+        crs=CRS,
+    )
+    with pytest.raises(InputError, match=r"jalan.geojson, baris 2: kelas jalan 'Jalan Kuda'"):
+        standardise_roads(
+            raw, columns={"kelas": "REMARK"}, source="jalan.geojson", speeds=speed_table()
+        )
+
+
+def test_rbi_toll_class_matches_by_prefix():
+    raw = gpd.GeoDataFrame(
+        {"REMARK": ["Jalan Tol Dua Jalur Dengan Pemisah Fisik"]},
+        geometry=[LineString([(0, 0), (1, 1)])],
+        crs=CRS,
+    )
+    roads = standardise_roads(raw, columns={}, source="jalan.geojson", speeds=speed_table())
+    assert roads["km_per_jam"].iloc[0] == 60.0
+
+
+def _generated_city(seed=7):
+    """Streets every 500 m over 5 km with random classes, gaps and one-way streets."""
+    rng = np.random.default_rng(seed)
+    classes = ["Jalan Arteri", "Jalan Kolektor", "Jalan Lokal", "Jalan Lain"]
+    lines, kelas, oneway = [], [], []
+    stops = [13 + 500 * i for i in range(11)]
+    for c in stops:
+        for vertical in (True, False):
+            for a, b in zip(stops, stops[1:], strict=False):
+                if rng.random() < 0.12:
+                    continue  # a missing block
+                middle = (a + b) / 2 + rng.uniform(-40, 40)
+                coords = [(a, c), (middle, c + rng.uniform(-30, 30)), (b, c)]
+                if vertical:
+                    coords = [(y, x) for x, y in coords]
+                lines.append(LineString(coords))
+                kelas.append(classes[rng.integers(len(classes))])
+                oneway.append("yes" if rng.random() < 0.1 else "no")
+    desa_boxes, kode_kec, tipe = [], [], []
+    for i in range(5):
+        for j in range(5):
+            desa_boxes.append(box(37 + 1000 * i, 37 + 1000 * j, 1037 + 1000 * i, 1037 + 1000 * j))
+            kode_kec.append(f"99.01.{i + 1:02d}")
+            tipe.append("kelurahan" if rng.random() < 0.5 else "desa")
+    desa = _desa(desa_boxes, tipe=tipe, kode_kec=kode_kec)
+    desa["penduduk"] = rng.integers(500, 5000, len(desa)).astype(float)
+    facilities = pd.concat(
+        [
+            _facilities([Point(*rng.uniform(0, 5000, 2)) for _ in range(2)], "puskesmas"),
+            _facilities([Point(*rng.uniform(0, 5000, 2)) for _ in range(4)], "sd"),
+            _facilities([Point(*rng.uniform(0, 5000, 2)) for _ in range(8)], "posyandu"),
+        ],
+        ignore_index=True,
+    )
+    return lines, kelas, oneway, desa, facilities
+
+
+def test_generated_city_agrees_with_independent_networkx():
+    lines, kelas, oneway, desa, facilities = _generated_city()
+    network = _roads(lines, kelas=kelas, oneway=oneway)
+    catalogue = load_catalogue()
+    catalogue = catalogue[catalogue["layanan"].isin(["puskesmas", "sd", "posyandu"])].reset_index(
+        drop=True
+    )
+    mine = _travel(desa, facilities, network, catalogue, spacing=100.0)
+    mine_kec = travel_coverage_by_kecamatan(mine).set_index(["kode_kec", "layanan"])
+    standards = {
+        "puskesmas": (30.0, 30.0),
+        "sd": (1000 * 60 / 5000, 3000 * 60 / 5000),  # radius walked at 5 km/h
+        "posyandu": (500 * 60 / 5000, 500 * 60 / 5000),
+    }
+    layer = network_layer(network, CRS)
+    their_desa, their_kec = independent_coverage(
+        desa, facilities, layer, standards, spacing=100.0, walk_kmh=WALK_KMH, direct_beyond_m=500.0
+    )
+    their_kec = their_kec.set_index(["kode_kec", "layanan"])
+    difference = (mine_kec["cakupan_waktu"] - their_kec["cakupan_waktu"]).abs()
+    assert len(difference.dropna()) == 15
+    assert difference.max() <= 0.005
+    # Not trivially all covered or all uncovered.
+    assert 0.05 < mine_kec["cakupan_waktu"].mean() < 0.95
+    medians = mine.set_index(["kode_desa", "layanan"])["waktu_median"]
+    theirs = their_desa.set_index(["kode_desa", "layanan"])["waktu_median"]
+    theirs = theirs.replace(np.inf, np.nan)  # published as empty: not reachable by road
+    assert np.allclose(medians.loc[theirs.index], theirs, rtol=0, atol=1e-6, equal_nan=True)
