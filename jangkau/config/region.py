@@ -23,8 +23,12 @@ and overrides what is otherwise recognised from the files themselves::
 
     [jalan]           # optional road lines: travel time is measured on them
     file = "jalan_rbi50k.geojson"
-    columns = { kelas = "REMARK" }     # optional: arah (one-way), status, kondisi
+    columns = { kelas = "REMARK" }     # optional: arah (one-way), kondisi
     jarak_titik_m = 100                # spacing of the population grid points
+    kecepatan = { "Jalan Lokal" = 15 } # km/h replacing kecepatan_jalan.toml
+
+    batas = { kode = "73.71", sumber = "../shared/data/wilayah_boundaries" }
+                      # desa/kecamatan built by `jangkau boundaries` when missing
 
     [[aset]]          # asset lists; all other files in data_dir when absent
     file = "sekolah.csv"
@@ -88,7 +92,7 @@ class Region:
     penduduk: FileSpec | None = None
     penduduk_rinci: FileSpec | None = None
     jalan: FileSpec | None = None
-    jarak_titik_m: float | None = None
+    jalan_setelan: dict[str, Any] = field(default_factory=dict)
     aset: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -250,7 +254,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         penduduk=named.get("penduduk"),
         penduduk_rinci=named.get("penduduk_rinci"),
         jalan=roads,
-        jarak_titik_m=_grid_spacing(settings.get("jalan")),
+        jalan_setelan=_road_settings(settings.get("jalan")),
         aset=assets,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
@@ -268,14 +272,31 @@ def _road_spec(data_dir: Path, section: dict[str, Any] | None) -> FileSpec | Non
     return _spec(data_dir, section)
 
 
-def _grid_spacing(section: dict[str, Any] | None) -> float | None:
-    """Return the population grid spacing a ``[jalan]`` section sets, or None for the default."""
-    if not section or "jarak_titik_m" not in section:
-        return None
-    spacing = float(section["jarak_titik_m"])
-    if not spacing > 0:
-        raise InputError("berkas wilayah", "[jalan] jarak_titik_m harus lebih dari 0")
-    return spacing
+ROAD_SETTINGS = (
+    "jarak_titik_m",
+    "toleransi_sambung_m",
+    "panjang_fragmen_min_m",
+    "jarak_jalan_kaki_langsung_m",
+)
+
+
+def _road_settings(section: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a ``[jalan]`` section's network settings and speed overrides, checked."""
+    section = section or {}
+    settings: dict[str, Any] = {}
+    for key in ROAD_SETTINGS:
+        if key in section:
+            value = float(section[key])
+            if not value >= 0 or (key == "jarak_titik_m" and value == 0):
+                raise InputError("berkas wilayah", f"[jalan] {key} harus angka positif")
+            settings[key] = value
+    speeds = dict(section.get("kecepatan", {}))
+    for name, value in speeds.items():
+        if not float(value) > 0:
+            raise InputError("berkas wilayah", f"[jalan] kecepatan '{name}' harus lebih dari 0")
+    if speeds:
+        settings["kecepatan"] = {k: float(v) for k, v in speeds.items()}
+    return settings
 
 
 def _complete_columns(spec: FileSpec, role: str) -> None:

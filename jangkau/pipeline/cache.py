@@ -29,6 +29,12 @@ STAGE_FILES = {
         "kesenjangan.parquet",
         "indeks_desa.parquet",
         "usulan_lokasi.parquet",
+        # Travel time (only for a region with a road file; see pipeline/travel_step.py).
+        "cakupan_waktu_desa.parquet",
+        "jalan.parquet",
+        "kecepatan_jalan.parquet",
+        "jaringan_laporan.parquet",
+        "jaringan_sambungan.parquet",
     ],
 }
 
@@ -64,7 +70,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
         "aset": region.aset,
-        "cakupan": [],
+        "cakupan": [region.jalan],
     }
     for stage, specs in parts.items():
         for spec in specs:
@@ -83,7 +89,11 @@ def stage_keys(region: Region) -> dict[str, str]:
             chained.update(json.dumps(region.jenis, sort_keys=True).encode())
         else:
             chained.update(
-                json.dumps([region.layanan, region.usulan_k], sort_keys=True, default=str).encode()
+                json.dumps(
+                    [region.layanan, region.usulan_k, region.jalan_setelan],
+                    sort_keys=True,
+                    default=str,
+                ).encode()
             )
         keys[stage] = chained.copy().hexdigest()[:20]
     return keys

@@ -28,6 +28,7 @@ from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html
 from jangkau.publish.tables import write_gap_workbook
+from jangkau.publish.travel_layers import add_travel_outputs
 from jangkau.publish.webassets import load_web_assets
 from jangkau.publish.webmap import index_page, page_data, render_page
 
@@ -94,6 +95,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "layanan": catalogue_table(catalogue),
         "usulan_lokasi": proposals,
     }
+    layers = add_travel_outputs(work, layers)
     run_dir, previous = _new_run_dir(outputs.processed / "riwayat")
     previous_gaps = (
         pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})

@@ -35,6 +35,7 @@ from jangkau.errors import InputError
 from jangkau.io.read import read_records, read_table
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import metric_crs
+from jangkau.pipeline.travel_step import run_travel
 
 
 def _run_boundaries(region: Region, work: Path) -> Path:
@@ -130,6 +131,14 @@ def _run_coverage(region: Region, work: Path) -> Path:
     surface = _surface(work, metric)
     desa_coverage = coverage_by_desa(
         desa.to_crs(metric), assets.to_crs(metric), catalogue=catalogue, surface=surface
+    )
+    run_travel(
+        region,
+        work,
+        desa=desa.to_crs(metric),
+        facilities=assets.to_crs(metric),
+        catalogue=catalogue,
+        surface=surface,
     )
     weights = index_weights()
     gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)

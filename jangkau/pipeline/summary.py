@@ -10,6 +10,7 @@ import pandas as pd
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.publish.quality import quality_markdown, quality_sections
+from jangkau.publish.travel_layers import network_quality_sections
 
 
 def run_quality_sections(work: Path, region: Region) -> list:
@@ -26,6 +27,10 @@ def run_quality_sections(work: Path, region: Region) -> list:
 
 
 def _build_quality_sections(work: Path, region: Region) -> list:
+    return [*_asset_quality_sections(work, region), *network_quality_sections(work)]
+
+
+def _asset_quality_sections(work: Path, region: Region) -> list:
     return quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
         placed=pd.read_parquet(
@@ -78,6 +83,10 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         + "Cakupan terendah per layanan:\n"
         + "\n".join(worst_lines)
     )
+    network = work / "jaringan_laporan.parquet"
+    if network.exists():
+        spacing = pd.read_parquet(network, columns=["jarak_titik_m"])["jarak_titik_m"].iloc[0]
+        text += f"\nWaktu tempuh di jaringan jalan: titik penduduk berjarak {spacing:g} m."
     reused = reused_stages(work)
     text += (
         f"\nDipakai ulang dari cache (masukan tidak berubah): {', '.join(reused)}"
