@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -254,3 +257,85 @@ def test_generated_city_agrees_with_independent_networkx():
     theirs = their_desa.set_index(["kode_desa", "layanan"])["waktu_median"]
     theirs = theirs.replace(np.inf, np.nan)  # published as empty: not reachable by road
     assert np.allclose(medians.loc[theirs.index], theirs, rtol=0, atol=1e-6, equal_nan=True)
+
+
+def test_point_far_from_roads_walks_straight_when_quicker():
+    # One street along y = 0; a lattice point 900 m north of it, 1 km from either facility.
+    network = _roads([LineString([(-5000, 0), (0, 0), (5000, 0)])])
+    desa = _desa([box(-45, 855, 45, 945)])  # lattice point (0, 900)
+    facilities = _facilities([Point(-436, 1000), Point(436, 1000)])  # equally far: a tie
+    row = _travel(desa, facilities, network).query("layanan == 'puskesmas'").iloc[0]
+    straight = np.hypot(436, 100) * 0.012
+    # By road: walk 900 m, 436 m of street, walk 1000 m: much longer than the straight walk.
+    assert straight < 900 * 0.012 + 436 * 0.003 + 1000 * 0.012
+    assert row["waktu_median"] == pytest.approx(straight)
+
+
+def test_point_near_a_road_never_walks_across_the_river():
+    # The same, but the point is 400 m from the road (under 500 m): it must use the road.
+    network = _roads([LineString([(-5000, 0), (0, 0), (5000, 0)])])
+    desa = _desa([box(-45, 355, 45, 445)])  # lattice point (0, 400)
+    facilities = _facilities([Point(-436, 1000), Point(436, 1000)])
+    row = _travel(desa, facilities, network).query("layanan == 'puskesmas'").iloc[0]
+    assert row["waktu_median"] == pytest.approx(400 * 0.012 + 436 * 0.003 + 1000 * 0.012)
+
+
+MAKASSAR = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+
+
+@pytest.mark.skipif(not (MAKASSAR / "makassar").is_dir(), reason="no ../shared/data")
+def test_makassar_agrees_with_independent_networkx(tmp_path):
+    from jangkau.pipeline.fetching import fetch_boundaries
+
+    fetch_boundaries("73.71", source=str(MAKASSAR / "wilayah_boundaries"), out=tmp_path)
+    desa = gpd.read_file(tmp_path / "batas_desa.gpkg").to_crs(CRS)
+    desa["penduduk"] = 1000.0
+    health = pd.read_csv(MAKASSAR / "makassar" / "puskesmas_kemenkes_2019.csv")
+    schools = pd.DataFrame(
+        json.loads((MAKASSAR / "makassar" / "sekolah_kemdikbud_2019.json").read_text())["196000"]
+    )
+    schools = schools[(schools["bentuk"] == "SD") & schools["lintang"].notna()]
+    facilities = pd.concat(
+        [
+            gpd.GeoDataFrame(
+                {"layanan": "puskesmas"},
+                index=health.index,
+                geometry=gpd.points_from_xy(health["long_"], health["lat_"]),
+                crs=4326,
+            ),
+            gpd.GeoDataFrame(
+                {"layanan": "sd"},
+                index=schools.index,
+                geometry=gpd.points_from_xy(
+                    schools["bujur"].astype(float), schools["lintang"].astype(float)
+                ),
+                crs=4326,
+            ),
+        ],
+        ignore_index=True,
+    ).to_crs(CRS)
+    raw = gpd.read_file(MAKASSAR / "makassar" / "jalan_rbi50k.geojson")
+    roads = standardise_roads(
+        raw, columns={"kelas": "REMARK"}, source="jalan_rbi50k.geojson", speeds=speed_table()
+    ).to_crs(CRS)
+    network = build_network(roads, tolerance_m=10.0, min_fragment_m=1000.0)
+    assert network.report["fragmen_dibuang"] > 0  # the data has loose pieces
+    catalogue = load_catalogue()
+    catalogue = catalogue[catalogue["layanan"].isin(["puskesmas", "sd"])].reset_index(drop=True)
+    mine = _travel(desa, facilities, network, catalogue, spacing=100.0)
+    mine_kec = travel_coverage_by_kecamatan(mine).set_index(["kode_kec", "layanan"])
+    standards = {"puskesmas": (30.0, 30.0), "sd": (12.0, 36.0)}
+    _, their_kec = independent_coverage(
+        desa,
+        facilities,
+        network_layer(network, CRS),
+        standards,
+        spacing=100.0,
+        walk_kmh=WALK_KMH,
+        direct_beyond_m=500.0,
+    )
+    their_kec = their_kec.set_index(["kode_kec", "layanan"])
+    difference = (mine_kec["cakupan_waktu"] - their_kec["cakupan_waktu"]).abs()
+    assert len(difference.dropna()) == 30
+    assert difference.max() <= 0.005
+    assert mine_kec.loc[(slice(None), "sd"), "cakupan_waktu"].min() < 0.95

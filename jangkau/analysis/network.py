@@ -286,6 +286,8 @@ def snap(network: RoadNetwork, points: np.ndarray, tree: shapely.STRtree | None 
     (which, edge), distance = tree.query_nearest(points, return_distance=True, all_matches=True)
     first = pd.DataFrame({"p": which, "e": edge, "d": distance}).sort_values(["p", "e"])
     first = first.drop_duplicates("p")
+    if len(first) != len(points):
+        raise ValueError("every point to snap needs coordinates (empty points given)")
     edge, distance = first["e"].to_numpy(), first["d"].to_numpy()
     fraction = shapely.line_locate_point(lines[edge], points, normalized=True)
     return Snapped(edge=edge, fraction=np.nan_to_num(fraction), distance_m=distance)

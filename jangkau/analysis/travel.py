@@ -183,8 +183,11 @@ def travel_coverage_by_desa(
             node_minutes = minutes_to_nearest(network, placed, access)
             minutes = trip_minutes(network, on_road, node_minutes, placed, access, walk)
             if far.any():
-                site_tree = shapely.STRtree(sites)
-                _, straight = site_tree.query_nearest(points[far], return_distance=True)
+                (which, _), gap = shapely.STRtree(sites).query_nearest(
+                    points[far], return_distance=True
+                )
+                straight = np.full(int(far.sum()), np.inf)
+                np.minimum.at(straight, which, gap)  # ties list a point more than once
                 minutes[far] = np.minimum(minutes[far], straight / walk)
         covered = minutes <= standard[owner] + 1e-9
         share = np.bincount(owner, weights=weight * covered, minlength=len(desa))
