@@ -339,3 +339,53 @@ def test_makassar_agrees_with_independent_networkx(tmp_path):
     assert len(difference.dropna()) == 30
     assert difference.max() <= 0.005
     assert mine_kec.loc[(slice(None), "sd"), "cakupan_waktu"].min() < 0.95
+
+
+def test_osm_pbf_reads_into_the_same_network_as_geojson(tmp_path):
+    from jangkau.io.roads import read_road_lines
+    from tests.osm_pbf import write_osm_pbf
+
+    # A small street pattern near Makassar: coordinates on the PBF's 1e-7 degree grid.
+    nodes = {
+        i + 1: (round(119.40 + 0.004 * (i % 4), 7), round(-5.15 + 0.003 * (i // 4), 7))
+        for i in range(12)
+    }
+    ways = [
+        (101, [1, 2, 3, 4], {"highway": "primary", "name": "Jalan A"}),
+        (102, [5, 6, 7, 8], {"highway": "residential", "oneway": "yes"}),
+        (103, [9, 10, 11, 12], {"highway": "tertiary", "oneway": "-1"}),
+        (104, [1, 5, 9], {"highway": "secondary"}),
+        (105, [4, 8, 12], {"highway": "residential"}),
+        (106, [2, 6], {"highway": "footway"}),
+        (107, [3, 7], {"building": "yes"}),  # not a road: left out
+    ]
+    pbf = write_osm_pbf(tmp_path / "jalan.osm.pbf", nodes, ways)
+    roads = [w for w in ways if "highway" in w[2]]
+    geojson = gpd.GeoDataFrame(
+        {
+            "highway": [w[2]["highway"] for w in roads],
+            "oneway": [w[2].get("oneway", "no") for w in roads],
+        },
+        geometry=[LineString([nodes[n] for n in w[1]]) for w in roads],
+        crs=4326,
+    )
+    geojson.to_file(tmp_path / "jalan.geojson", driver="GeoJSON")
+    networks = []
+    for path in (pbf, tmp_path / "jalan.geojson"):
+        raw = read_road_lines(path)
+        lines = standardise_roads(raw, columns={}, source=path.name, speeds=speed_table())
+        networks.append(build_network(lines.to_crs(CRS), tolerance_m=10.0, min_fragment_m=0.0))
+
+    def edges(network):
+        layer = network_layer(network, CRS)
+        return sorted(
+            (tuple(np.round(np.asarray(g.coords).ravel(), 3)), k, s, bool(o))
+            for g, k, s, o in zip(
+                layer.geometry, layer["kelas"], layer["km_per_jam"], layer["satu_arah"], strict=True
+            )
+        )
+
+    from_pbf, from_geojson = edges(networks[0]), edges(networks[1])
+    assert len(from_pbf) == 3 * 3 + 2 * 2 + 1
+    assert from_pbf == from_geojson
+    assert sum(one_way for *_, one_way in from_pbf) == 6

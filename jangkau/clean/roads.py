@@ -174,9 +174,11 @@ def standardise_roads(
                 row=row,
             )
         speed = speed * factor.fillna(1.0).to_numpy()
+    # OpenStreetMap ways say one-way in ``oneway``; other sources name their column.
+    direction_column = columns.get("arah") or ("oneway" if "oneway" in raw.columns else None)
     direction = (
-        _direction(raw[columns["arah"]], source=source)
-        if columns.get("arah")
+        _direction(raw[direction_column], source=source)
+        if direction_column
         else np.zeros(len(raw), dtype=np.int8)
     )
     return gpd.GeoDataFrame(

@@ -24,7 +24,7 @@ from jangkau.analysis.network import build_network, network_layer
 from jangkau.analysis.travel import travel_coverage_by_desa
 from jangkau.clean.roads import network_settings, speed_table, standardise_roads
 from jangkau.config.region import Region
-from jangkau.io.read import read_records
+from jangkau.io.roads import read_road_lines
 
 TRAVEL_FILES = [
     "cakupan_waktu_desa.parquet",
@@ -53,7 +53,7 @@ def run_travel(
     spec = region.jalan
     settings = network_settings(region.jalan_setelan)
     speeds = speed_table(region.jalan_setelan.get("kecepatan"))
-    raw = read_records(spec.path, **spec.options)
+    raw = read_road_lines(spec.path, **spec.options)
     if raw.crs is None:
         raw = raw.set_crs(4326)
     roads = standardise_roads(raw, columns=spec.columns, source=spec.name, speeds=speeds)
