@@ -389,3 +389,27 @@ def test_osm_pbf_reads_into_the_same_network_as_geojson(tmp_path):
     assert len(from_pbf) == 3 * 3 + 2 * 2 + 1
     assert from_pbf == from_geojson
     assert sum(one_way for *_, one_way in from_pbf) == 6
+
+
+def test_record_json_reads_as_a_table_and_geojson_stays_vector(tmp_path):
+    from jangkau.io.read import is_vector, read_records
+
+    records = tmp_path / "sekolah.json"
+    records.write_text(
+        '{"196000": [{"sekolah": "SD 1", "bentuk": "SD", "lintang": "-5.1", "bujur": "119.4"},'
+        ' {"sekolah": "SMP 2", "bentuk": "SMP", "lintang": " -5.2 ", "bujur": "119.5"}]}',
+        encoding="utf-8",
+    )
+    table = read_records(records)
+    assert not is_vector(records)
+    assert table["baris"].tolist() == [1, 2]
+    assert table["sekolah"].tolist() == ["SD 1", "SMP 2"]
+    assert table["lintang"].tolist() == ["-5.1", "-5.2"]
+    geojson = tmp_path / "titik.json"
+    geojson.write_text(
+        '{"features": [{"type": "Feature", "properties": {"nama": "A"},'
+        ' "geometry": {"type": "Point", "coordinates": [119.4, -5.1]}}], "type": "FeatureCollection"}',
+        encoding="utf-8",
+    )
+    assert is_vector(geojson)
+    assert read_records(geojson)["nama"].tolist() == ["A"]

@@ -46,7 +46,10 @@ def _is_record_json(path: Path) -> bool:
         head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t")
     if head.startswith("["):
         return True
-    return head.startswith("{") and '"type"' not in head.split("[", 1)[0]
+    opening = head.split("[", 1)[0]
+    return head.startswith("{") and not any(
+        key in opening for key in ('"type"', '"features"', '"geometry"')
+    )
 
 
 def _read_record_json(path: Path) -> pd.DataFrame:
