@@ -172,6 +172,8 @@ def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
             return "polygon"
         if types.str.contains("point").any():
             return "point"
+        if types.str.contains("linestring").any():
+            return "linestring"
     return geometry or "none"
 
 
@@ -181,8 +183,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     Files named in the settings keep the role given there; the others are
     recognised by geometry and column names: polygons with desa codes are the
     desa layer, polygons with kecamatan codes the kecamatan layer, tables with
-    a population column the population, and points or tables with coordinate
-    columns asset lists. Unrecognised files are listed in ``ignored`` with the
+    a population column the population, lines the road file (travel time),
+    and points or tables with coordinate columns asset lists. Unrecognised files are listed in ``ignored`` with the
     reason, never silently skipped.
 
     Raises
@@ -224,6 +226,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"permukaan penduduk lain; yang dipakai: {named[role].name}"
         elif role == "penduduk_rinci":
             named[role] = spec
+        elif role == "jalan" and roads is not None:
+            ignored[path.name] = f"berkas jalan lain; yang dipakai: {roads.name}"
+        elif role == "jalan":
+            roads = spec
         elif "aset" in settings:
             ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
@@ -334,6 +340,8 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
             if level == "kabupaten":
                 return "kabupaten", FileSpec(path=str(path), level=level)
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
+        if "linestring" in geometry:
+            return "jalan", FileSpec(path=str(path))
         columns = list_columns(path)
         if (
             geometry == "point"
