@@ -110,6 +110,6 @@ def network_quality_sections(work: Path) -> list[tuple[str, str, pd.DataFrame]]:
             "Sambungan jalan",
             "Setiap ujung jalan yang tidak menyentuh jalan lain dan disambungkan ke "
             "titik terdekat jalan lain (jarak dalam meter, lokasi ujung).",
-            joins.round(2),
+            joins.assign(jarak_m=joins["jarak_m"].round(2)),
         ),
     ]
