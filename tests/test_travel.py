@@ -41,14 +41,20 @@ def _roads(lines, kelas="Jalan Lokal", oneway=None):
     return build_network(roads, tolerance_m=10.0, min_fragment_m=1000.0)
 
 
-def _desa(boxes, tipe="kelurahan", kode_kec=None):
+def _desa(boxes, tipe="kelurahan", kode_kec=None, land=()):
+    """Desa on ``boxes``; ``land`` adds unpopulated desa after them (the land people walk on)."""
+    if land:
+        extra = len(land)
+        tipe = [tipe] * len(boxes) + ["desa"] * extra if isinstance(tipe, str) else tipe
+        kode_kec = (kode_kec or ["99.01.01"] * len(boxes)) + ["99.01.09"] * extra
+        boxes = [*boxes, *land]
     n = len(boxes)
     return gpd.GeoDataFrame(
         {
             "kode_desa": [f"99.01.{i // 10 + 1:02d}.{1001 + i}" for i in range(n)],
             "kode_kec": kode_kec or ["99.01.01"] * n,
             "tipe": [tipe] * n if isinstance(tipe, str) else tipe,
-            "penduduk": [1000.0] * n,
+            "penduduk": [1000.0] * (n - len(land)) + [0.0] * len(land),
         },
         geometry=boxes,
         crs=CRS,
@@ -71,6 +77,9 @@ def _travel(desa, facilities, network, catalogue=None, spacing=100.0):
     )
 
 
+CITY = box(-200, -200, 2200, 2200)
+
+
 def _grid_city_lines():
     """Streets x = 0, 1000, 2000 and y = 0, 1000, 2000, each a line through the crossings."""
     lines = []
@@ -84,7 +93,7 @@ def test_grid_city_times_by_hand():
     # Jalan Lokal 20 km/h: 3 minutes per km; walking 5 km/h: 12 minutes per km.
     network = _roads(_grid_city_lines())
     # One lattice point each: (1900, 1500) and (500, 100).
-    desa = _desa([box(1855, 1455, 1965, 1545), box(455, 55, 545, 145)])
+    desa = _desa([box(1855, 1455, 1965, 1545), box(455, 55, 545, 145)], land=[CITY])
     facility = _facilities([Point(300, -30)])  # 30 m below the street y = 0
     result = _travel(desa, facility, network).set_index(["layanan", "kode_desa"])
     far, near = result.loc["puskesmas"].iloc[0], result.loc["puskesmas"].iloc[1]
@@ -97,7 +106,7 @@ def test_grid_city_times_by_hand():
 
 def test_time_standard_decides_coverage():
     network = _roads(_grid_city_lines())
-    desa = _desa([box(1855, 1455, 1965, 1545)])
+    desa = _desa([box(1855, 1455, 1965, 1545)], land=[CITY])
     facility = _facilities([Point(300, -30)])
     for minutes, expected in ((11.1, 0.0), (11.2, 1.0)):
         catalogue = load_catalogue(
@@ -114,7 +123,7 @@ def test_one_way_street_forces_the_long_way_round():
     oneway = ["no"] * len(lines)
     oneway[1] = "yes"  # y = 0, drawn from x = 0 to x = 2000: only eastwards
     network = _roads(lines, oneway=oneway)
-    desa = _desa([box(455, 55, 545, 145)])
+    desa = _desa([box(455, 55, 545, 145)], land=[CITY])
     result = _travel(desa, _facilities([Point(300, -30)]), network)
     # From (500,0) only east: 500 to (1000,0), north 1000, west 1000, south 1000, east 300 = 3800 m.
     expected = 1.2 + 3800 * 0.003 + 0.36
@@ -131,7 +140,9 @@ def test_river_without_bridge_is_covered_in_straight_line_not_in_time():
         LineString([(0, 5000), (1000, 5000)]),
     ]
     network = _roads(lines)
-    desa = _desa([box(1055, -45, 1145, 45)])  # lattice point (1100, 0), 1.15 km from the facility
+    # Lattice point (1100, 0), 1.15 km from the facility; the river runs from x = 100 to 900.
+    banks = [box(-2000, -6000, 100, 6000), box(900, -6000, 3000, 6000)]
+    desa = _desa([box(1055, -45, 1145, 45)], land=banks)
     facility = _facilities([Point(-50, 0)])
     straight = coverage_by_desa(desa, facility, catalogue=load_catalogue())
     assert straight.loc[straight["layanan"] == "puskesmas", "cakupan"].iloc[0] == 1.0
@@ -147,7 +158,9 @@ def test_island_without_ferry_is_unreachable():
     island = [LineString([(1500, -1000), (3500, -1000), (3500, 1000), (1500, 1000), (1500, -1000)])]
     network = _roads(mainland + island)
     assert network.report["komponen_terpisah"] == 1
-    desa = _desa([box(1555, -45, 1645, 45)])  # lattice point (1600, 0): 55 m from the island road
+    # Lattice point (1600, 0): 55 m from the island road; sea between x = 100 and 1400.
+    shores = [box(-1000, -4000, 100, 4000), box(1400, -1500, 3600, 1500)]
+    desa = _desa([box(1555, -45, 1645, 45)], land=shores)
     facility = _facilities([Point(-50, 0)])
     straight = coverage_by_desa(desa, facility, catalogue=load_catalogue())
     assert straight.loc[straight["layanan"] == "puskesmas", "cakupan"].iloc[0] == 1.0
@@ -260,11 +273,13 @@ def test_generated_city_agrees_with_independent_networkx():
 
 
 def test_point_far_from_roads_walks_straight_when_quicker():
-    # One street along y = 0; a lattice point 900 m north of it, 1 km from either facility.
+    # One street along y = 0; a desa point 900 m north of it, 1 km from either facility.
     network = _roads([LineString([(-5000, 0), (0, 0), (5000, 0)])])
-    desa = _desa([box(-45, 855, 45, 945)])  # lattice point (0, 900)
+    # With a 1 km lattice neither desa holds a lattice point: each gets its centre.
+    desa = _desa([box(-500, 855, 500, 945), box(-500, 945, 500, 1100)])  # point (0, 900)
     facilities = _facilities([Point(-436, 1000), Point(436, 1000)])  # equally far: a tie
-    row = _travel(desa, facilities, network).query("layanan == 'puskesmas'").iloc[0]
+    result = _travel(desa, facilities, network, spacing=1000.0)
+    row = result.query("layanan == 'puskesmas'").iloc[0]
     straight = np.hypot(436, 100) * 0.012
     # By road: walk 900 m, 436 m of street, walk 1000 m: much longer than the straight walk.
     assert straight < 900 * 0.012 + 436 * 0.003 + 1000 * 0.012
@@ -274,7 +289,7 @@ def test_point_far_from_roads_walks_straight_when_quicker():
 def test_point_near_a_road_never_walks_across_the_river():
     # The same, but the point is 400 m from the road (under 500 m): it must use the road.
     network = _roads([LineString([(-5000, 0), (0, 0), (5000, 0)])])
-    desa = _desa([box(-45, 355, 45, 445)])  # lattice point (0, 400)
+    desa = _desa([box(-45, 355, 45, 445)], land=[box(-2000, -100, 2000, 1100)])  # point (0, 400)
     facilities = _facilities([Point(-436, 1000), Point(436, 1000)])
     row = _travel(desa, facilities, network).query("layanan == 'puskesmas'").iloc[0]
     assert row["waktu_median"] == pytest.approx(400 * 0.012 + 436 * 0.003 + 1000 * 0.012)
@@ -413,3 +428,20 @@ def test_record_json_reads_as_a_table_and_geojson_stays_vector(tmp_path):
     )
     assert is_vector(geojson)
     assert read_records(geojson)["nama"].tolist() == ["A"]
+
+
+def test_no_straight_walk_across_the_sea():
+    # An island desa with no road, 1.5 km of sea from a mainland facility (straight-line covered).
+    network = _roads([LineString([(-5000, 0), (0, 0), (5000, 0)])])
+    mainland = box(-1500, -500, 1500, 1000)
+    island = box(-300, 2500, 300, 3000)
+    desa = _desa([mainland, island])
+    facility = _facilities([Point(0, 950)])
+    straight = coverage_by_desa(desa, facility, catalogue=load_catalogue())
+    assert straight.query("layanan == 'puskesmas'")["cakupan"].iloc[1] == 1.0
+    row = _travel(desa, facility, network).query("layanan == 'puskesmas'").iloc[1]
+    assert row["cakupan_waktu"] == 0.0
+    assert np.isnan(row["waktu_median"])
+    # The mainland's own points far from the road do walk straight, over land.
+    mainland_row = _travel(desa, facility, network).query("layanan == 'puskesmas'").iloc[0]
+    assert mainland_row["cakupan_waktu"] == 1.0

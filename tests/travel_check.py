@@ -18,7 +18,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.geometry import Point
+from shapely.geometry import LineString, Point
 
 
 def lattice(desa: gpd.GeoDataFrame, spacing: float) -> list[tuple[int, float, float]]:
@@ -52,14 +52,22 @@ def trip_times(
     *,
     walk_kmh: float,
     direct_beyond_m: float,
+    land,
+    reach_m: float,
 ) -> np.ndarray:
-    """Return minutes from each start to the nearest site, by the README's trip definition."""
+    """Return minutes from each start to the nearest site, by the README's trip definition.
+
+    No walk leaves ``land``. A start farther than ``direct_beyond_m`` from
+    every road, or whose walk to its road would leave the land, may walk
+    straight to a site up to ``reach_m`` away along a line inside ``land``.
+    """
     if not sites:
         return np.full(len(starts), np.inf)
     walk = walk_kmh * 1000 / 60
     edges = list(roads.geometry)
     tree = shapely.STRtree(edges)
     attach: dict[int, list] = defaultdict(list)
+    on_road: set[int] = set()
     graph = nx.DiGraph()
 
     def add(a, b, minutes):
@@ -71,7 +79,12 @@ def trip_times(
         for index, (x, y) in enumerate(items):
             edge, distance = _nearest_edge(edges, tree, x, y)
             along = edges[edge].project(Point(x, y))
+            walk_line = LineString([(x, y), edges[edge].interpolate(along)])
+            if distance > 0 and not land.covers(walk_line):
+                continue  # the walk to the road would cross the sea: no trip by road
             attach[edge].append((along, (kind, index), distance))
+            if kind == "p":
+                on_road.add(index)
     for e, (line, speed, one_way) in enumerate(
         zip(edges, roads["km_per_jam"], roads["satu_arah"], strict=True)
     ):
@@ -91,17 +104,22 @@ def trip_times(
                 add(("start", index), ("a", (kind, index)), distance / walk)
             else:
                 add(("a", (kind, index)), ("site", index), distance / walk)
-    sources = [("site", j) for j in range(len(sites))]
+    sources = [("site", j) for j in range(len(sites)) if graph.has_node(("site", j))]
+    if not sources:
+        sources = []
     reverse = graph.reverse(copy=False)
-    lengths = nx.multi_source_dijkstra_path_length(reverse, sources, weight="w")
+    lengths = nx.multi_source_dijkstra_path_length(reverse, sources, weight="w") if sources else {}
     minutes = np.array([lengths.get(("start", i), np.inf) for i in range(len(starts))])
     site_points = [Point(s) for s in sites]
     for i, (x, y) in enumerate(starts):
         point = Point(x, y)
         road_distance = min(edges[e].distance(point) for e in tree.query_nearest(point))
-        if road_distance > direct_beyond_m:
-            straight = min(point.distance(s) for s in site_points)
-            minutes[i] = min(minutes[i], straight / walk)
+        if road_distance <= direct_beyond_m and i in on_road:
+            continue
+        for site in site_points:
+            walk_line = LineString([point, site])
+            if walk_line.length <= reach_m and land.covers(walk_line):
+                minutes[i] = min(minutes[i], walk_line.length / walk)
     return minutes
 
 
@@ -114,6 +132,7 @@ def independent_coverage(
     spacing: float,
     walk_kmh: float,
     direct_beyond_m: float,
+    land_margin_m: float = 50.0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return (desa, kecamatan) travel-time coverage per service, long, recomputed independently.
 
@@ -128,7 +147,13 @@ def independent_coverage(
         chosen = facilities[facilities["layanan"] == service]
         sites = [(p.x, p.y) for p in chosen.geometry]
         minutes = trip_times(
-            roads, starts, sites, walk_kmh=walk_kmh, direct_beyond_m=direct_beyond_m
+            roads,
+            starts,
+            sites,
+            walk_kmh=walk_kmh,
+            direct_beyond_m=direct_beyond_m,
+            land=desa.geometry.union_all().buffer(land_margin_m),
+            reach_m=max(kelurahan_minutes, desa_minutes) * walk_kmh * 1000 / 60,
         )
         for row, place in enumerate(desa.itertuples()):
             limit = kelurahan_minutes if place.tipe == "kelurahan" else desa_minutes

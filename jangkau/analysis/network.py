@@ -318,7 +318,8 @@ def minutes_to_nearest(
     cols = np.concatenate([network.u[network.forward], network.v[network.backward]])
     weight = np.concatenate([network.minutes[network.forward], network.minutes[network.backward]])
     # From node u the facility is s*w along its edge (needs u->v); from v, (1-s)*w (needs v->u).
-    reach_u, reach_v = network.forward[e], network.backward[e]
+    usable = np.isfinite(access_minutes)  # a facility off the land has no road access
+    reach_u, reach_v = network.forward[e] & usable, network.backward[e] & usable
     # scipy drops explicit zeros as non-edges, so every source edge carries +1 minute, taken off after.
     super_node = n
     rows = np.concatenate([rows, np.full(reach_u.sum() + reach_v.sum(), super_node)])

@@ -12,8 +12,14 @@ Definition (the documented, checkable figure):
   network (walking speed, the ``jalan kaki`` row of ``kecepatan_jalan``), goes
   along the roads at each edge's speed, and walks from the road point nearest
   the facility to the facility. A grid point farther than
-  ``jarak_jalan_kaki_langsung_m`` from every road walks straight to the
-  nearest facility instead when that is quicker;
+  ``jarak_jalan_kaki_langsung_m`` from every road (or with no road walk on
+  land, below) may instead walk straight
+  to a facility, when that is quicker, the line stays inside the region's
+  desa (no walking across the sea) and the walk takes at most the service's
+  longest time standard. No walk leaves the land (the union of the desa
+  widened by ``tepi_daratan_m``): a point whose walk to its nearest road
+  point, or a facility whose walk from it, would cross the sea has no trip by
+  road;
 - a grid point is covered for service S when the trip to the nearest S
   facility takes at most S's time standard (kelurahan or desa figure);
 - ``cakupan_waktu`` = covered people / people per desa, and Σ covered / Σ
@@ -33,6 +39,7 @@ from jangkau.analysis.crs import require_metric
 from jangkau.analysis.network import (
     METRES_PER_MINUTE_AT_1_KMH,
     RoadNetwork,
+    Snapped,
     minutes_to_nearest,
     snap,
     trip_minutes,
@@ -126,6 +133,55 @@ def weighted_quantile(
     return result
 
 
+def straight_walk_m(
+    points: np.ndarray, sites: np.ndarray, *, land: shapely.Geometry, reach_m: float
+) -> np.ndarray:
+    """Return per point the shortest straight walk to a site within ``reach_m`` that stays on land.
+
+    ``land`` is the union of the region's desa: a straight line leaving it
+    crosses the sea (or leaves the region), which no one walks. Points with
+    no such site get inf.
+    """
+    result = np.full(len(points), np.inf)
+    if len(points) == 0 or len(sites) == 0 or not np.isfinite(reach_m):
+        return result
+    which, site = shapely.STRtree(sites).query(points, predicate="dwithin", distance=reach_m)
+    if len(which) == 0:
+        return result
+    lines = shapely.linestrings(
+        np.stack(
+            [shapely.get_coordinates(points[which]), shapely.get_coordinates(sites[site])], axis=1
+        )
+    )
+    on_land = shapely.covered_by(lines, land)
+    np.minimum.at(result, which[on_land], shapely.length(lines[on_land]))
+    return result
+
+
+def _walk_on_land(
+    network: RoadNetwork, placed: Snapped, points: np.ndarray, land: shapely.Geometry, margin: float
+) -> Snapped:
+    """Return ``placed`` with the walk to the road set to inf where it would leave the land.
+
+    A walk no longer than ``margin`` from a point on land stays within land
+    widened by ``margin``, so only longer walks are checked.
+    """
+    long = np.flatnonzero(placed.distance_m > margin)
+    if len(long) == 0:
+        return placed
+    road_points = shapely.line_interpolate_point(
+        network.edge_lines()[placed.edge[long]], placed.fraction[long], normalized=True
+    )
+    lines = shapely.linestrings(
+        np.stack(
+            [shapely.get_coordinates(points[long]), shapely.get_coordinates(road_points)], axis=1
+        )
+    )
+    distance = placed.distance_m.copy()
+    distance[long[~shapely.covered_by(lines, land)]] = np.inf
+    return Snapped(edge=placed.edge, fraction=placed.fraction, distance_m=distance)
+
+
 def travel_coverage_by_desa(
     desa: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -135,6 +191,7 @@ def travel_coverage_by_desa(
     walking_kmh: float,
     spacing_m: float,
     direct_walk_beyond_m: float,
+    land_margin_m: float = 50.0,
     surface: gpd.GeoDataFrame | None = None,
 ) -> pd.DataFrame:
     """Compute travel-time coverage of every distance service for every desa.
@@ -155,6 +212,9 @@ def travel_coverage_by_desa(
         Grid spacing.
     direct_walk_beyond_m
         Points farther than this from every road may walk straight to the facility.
+    land_margin_m
+        Land is the union of the desa widened by this much; every walk
+        (to a road, from a road, straight) must stay on it.
     surface
         Optional finer population surface (``kode_desa``, ``bobot``).
 
@@ -168,7 +228,9 @@ def travel_coverage_by_desa(
     walk = walking_kmh * METRES_PER_MINUTE_AT_1_KMH
     points, owner, weight = grid_points(desa, spacing_m=spacing_m, surface=surface)
     tree = shapely.STRtree(network.edge_lines())
-    on_road = snap(network, points, tree)
+    land = shapely.buffer(shapely.union_all(desa.geometry.to_numpy()), land_margin_m)
+    shapely.prepare(land)
+    on_road = _walk_on_land(network, snap(network, points, tree), points, land, land_margin_m)
     far = on_road.distance_m > direct_walk_beyond_m
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     population = desa["penduduk"].to_numpy(dtype=float)
@@ -178,16 +240,13 @@ def travel_coverage_by_desa(
         standard = service_minutes(catalogue, service, is_kelurahan)
         minutes = np.full(len(points), np.inf)
         if len(sites):
-            placed = snap(network, sites, tree)
+            placed = _walk_on_land(network, snap(network, sites, tree), sites, land, land_margin_m)
             access = placed.distance_m / walk
             node_minutes = minutes_to_nearest(network, placed, access)
             minutes = trip_minutes(network, on_road, node_minutes, placed, access, walk)
             if far.any():
-                (which, _), gap = shapely.STRtree(sites).query_nearest(
-                    points[far], return_distance=True
-                )
-                straight = np.full(int(far.sum()), np.inf)
-                np.minimum.at(straight, which, gap)  # ties list a point more than once
+                reach_m = np.nanmax(service_minutes(catalogue, service, [True, False])) * walk
+                straight = straight_walk_m(points[far], sites, land=land, reach_m=reach_m)
                 minutes[far] = np.minimum(minutes[far], straight / walk)
         covered = minutes <= standard[owner] + 1e-9
         share = np.bincount(owner, weights=weight * covered, minlength=len(desa))

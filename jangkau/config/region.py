@@ -283,6 +283,7 @@ ROAD_SETTINGS = (
     "toleransi_sambung_m",
     "panjang_fragmen_min_m",
     "jarak_jalan_kaki_langsung_m",
+    "tepi_daratan_m",
 )
 
 

@@ -72,6 +72,7 @@ def run_travel(
         walking_kmh=walking,
         spacing_m=settings["jarak_titik_m"],
         direct_walk_beyond_m=settings["jarak_jalan_kaki_langsung_m"],
+        land_margin_m=settings["tepi_daratan_m"],
         surface=surface,
     )
     times.to_parquet(work / "cakupan_waktu_desa.parquet")
