@@ -12,11 +12,12 @@ import pytest
 from shapely.geometry import LineString, Point, box
 
 from jangkau.analysis.coverage import coverage_by_desa
-from jangkau.analysis.network import build_network, network_layer
+from jangkau.analysis.network import build_network
 from jangkau.analysis.travel import travel_coverage_by_desa, travel_coverage_by_kecamatan
 from jangkau.clean.roads import speed_table, standardise_roads
 from jangkau.config.catalogue import load_catalogue
 from jangkau.errors import InputError
+from jangkau.publish.travel_layers import network_layer
 from tests.travel_check import independent_coverage
 
 CRS = 32750
@@ -445,3 +446,50 @@ def test_no_straight_walk_across_the_sea():
     # The mainland's own points far from the road do walk straight, over land.
     mainland_row = _travel(desa, facility, network).query("layanan == 'puskesmas'").iloc[0]
     assert mainland_row["cakupan_waktu"] == 1.0
+
+
+def test_ferry_takes_its_stated_time_plus_waiting():
+    from jangkau.analysis.ferries import add_ferries, ferry_routes
+
+    mainland = [LineString([(0, -3000), (0, 0), (0, 500), (0, 3000)])]
+    island = [LineString([(1500, -1000), (3500, -1000), (3500, 1000), (1500, 1000), (1500, -1000)])]
+    shores = [box(-1000, -4000, 100, 4000), box(1400, -1500, 3600, 1500)]
+    desa = _desa([box(1555, -45, 1645, 45)], land=shores)  # lattice point (1600, 0)
+    facility = _facilities([Point(-50, 0)], "rumah_sakit")  # 60-minute standard
+    landings = gpd.GeoSeries([Point(30, 500), Point(1470, 1000)], crs=CRS).to_crs(4326)
+    route = {
+        "nama": "uji",
+        "dari": [landings.x[0], landings.y[0]],
+        "ke": [landings.x[1], landings.y[1]],
+        "menit": 20,
+        "tunggu_menit": 10,
+    }
+    network = add_ferries(
+        _roads(mainland + island), ferry_routes([route], crs=CRS), walking_kmh=WALK_KMH
+    )
+    row = _travel(desa, facility, network).query("layanan == 'rumah_sakit'").iloc[0]
+    # Walk 100 m (1.2), 1000 m of island road (3), walk 30 m, wait 10, cross 20, walk 30 m
+    # (0.36 + 10 + 20 + 0.36), 500 m of mainland road (1.5), walk 50 m (0.6).
+    assert row["waktu_median"] == pytest.approx(1.2 + 3 + 30.72 + 1.5 + 0.6, abs=1e-6)
+    assert row["cakupan_waktu"] == 1.0
+    # A mainland point 32 m from the crossing and 200 m from the road walks to the road.
+    shore = _desa([box(155, 555, 245, 645)], land=shores)  # lattice point (200, 600)
+    near = _travel(shore, facility, network).query("layanan == 'rumah_sakit'").iloc[0]
+    assert near["waktu_median"] == pytest.approx(200 * 0.012 + 600 * 0.003 + 50 * 0.012)
+    without = _travel(desa, facility, _roads(mainland + island)).query("layanan == 'rumah_sakit'")
+    assert np.isnan(without["waktu_median"].iloc[0])
+    # The independent computation reads the crossing from the published layer.
+    _, theirs = independent_coverage(
+        desa,
+        facility,
+        network_layer(network, CRS),
+        {"rumah_sakit": (60.0, 60.0)},
+        spacing=100.0,
+        walk_kmh=WALK_KMH,
+        direct_beyond_m=500.0,
+    )
+    mine = travel_coverage_by_kecamatan(_travel(desa, facility, network))
+    mine = mine.set_index(["kode_kec", "layanan"])["cakupan_waktu"]
+    for item in theirs.itertuples():
+        published = mine[(item.kode_kec, item.layanan)]
+        assert published == pytest.approx(item.cakupan_waktu, abs=0.005, nan_ok=True)

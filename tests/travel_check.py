@@ -38,7 +38,18 @@ def lattice(desa: gpd.GeoDataFrame, spacing: float) -> list[tuple[int, float, fl
     return out
 
 
-def _nearest_edge(edges: list, tree: shapely.STRtree, x: float, y: float) -> tuple[int, float]:
+class _Subset:
+    """Nearest-edge queries over some of the edges, answering in all-edge numbers."""
+
+    def __init__(self, edges: list, chosen: list[int]) -> None:
+        self.chosen = np.asarray(chosen)
+        self.tree = shapely.STRtree([edges[e] for e in chosen])
+
+    def query_nearest(self, point, all_matches=True):
+        return self.chosen[self.tree.query_nearest(point, all_matches=all_matches)]
+
+
+def _nearest_edge(edges: list, tree: _Subset, x: float, y: float) -> tuple[int, float]:
     point = Point(x, y)
     candidates = tree.query_nearest(point, all_matches=True)
     best = min(candidates, key=lambda e: (edges[e].distance(point), e))
@@ -65,7 +76,9 @@ def trip_times(
         return np.full(len(starts), np.inf)
     walk = walk_kmh * 1000 / 60
     edges = list(roads.geometry)
-    tree = shapely.STRtree(edges)
+    # People board ferries at the landings: a walk reaches roads, never a crossing.
+    walkable = [e for e, ferry in enumerate(roads.get("feri", [False] * len(edges))) if not ferry]
+    tree = _Subset(edges, walkable)
     attach: dict[int, list] = defaultdict(list)
     on_road: set[int] = set()
     graph = nx.DiGraph()

@@ -58,6 +58,13 @@ class RoadNetwork:
     km_per_jam: np.ndarray
     joined: np.ndarray
     report: dict = field(default_factory=dict)
+    ferry: np.ndarray | None = None
+
+    def road_edges(self) -> np.ndarray:
+        """Return the numbers of the edges a walk may reach (every edge but ferry crossings)."""
+        if self.ferry is None:
+            return np.arange(len(self.u))
+        return np.flatnonzero(~self.ferry)
 
     @property
     def edge_count(self) -> int:
@@ -277,9 +284,14 @@ class Snapped:
 
 
 def snap(network: RoadNetwork, points: np.ndarray, tree: shapely.STRtree | None = None) -> Snapped:
-    """Place each point on the nearest point of the nearest edge (ties: lowest edge number)."""
-    lines = network.edge_lines() if tree is None else tree.geometries
-    tree = tree or shapely.STRtree(lines)
+    """Place each point on the nearest point of the nearest road edge (ties: lowest edge number).
+
+    ``tree`` is an STRtree of ``network.edge_lines()[network.road_edges()]``
+    (built here when not given); ferry crossings are never a road point.
+    """
+    roads = network.road_edges()
+    lines = network.edge_lines()
+    tree = tree or shapely.STRtree(lines[roads])
     points = np.asarray(points, dtype=object)
     if len(points) == 0:
         return Snapped(np.array([], dtype=np.int64), np.array([]), np.array([]))
@@ -288,7 +300,7 @@ def snap(network: RoadNetwork, points: np.ndarray, tree: shapely.STRtree | None 
     first = first.drop_duplicates("p")
     if len(first) != len(points):
         raise ValueError("every point to snap needs coordinates (empty points given)")
-    edge, distance = first["e"].to_numpy(), first["d"].to_numpy()
+    edge, distance = roads[first["e"].to_numpy()], first["d"].to_numpy()
     fraction = shapely.line_locate_point(lines[edge], points, normalized=True)
     return Snapped(edge=edge, fraction=np.nan_to_num(fraction), distance_m=distance)
 
@@ -373,28 +385,3 @@ def trip_minutes(
                 best[along.index.to_numpy()], along.to_numpy()
             )
     return points.distance_m / walk_metres_per_minute + best
-
-
-def network_layer(network: RoadNetwork, crs: object) -> gpd.GeoDataFrame:
-    """Return the noded network as the ``jalan`` layer, one row per edge.
-
-    Columns ``kelas``, ``km_per_jam``, ``satu_arah`` (passable only in the
-    direction the line is drawn) and ``sambungan`` (a join made by the
-    network builder, not a road in the file).
-    """
-    backward_only = network.backward & ~network.forward
-    start = np.where(backward_only, network.v, network.u)
-    end = np.where(backward_only, network.u, network.v)
-    lines = shapely.linestrings(
-        np.stack([network.nodes[start], network.nodes[end]], axis=1).reshape(-1, 2, 2)
-    )
-    return gpd.GeoDataFrame(
-        {
-            "kelas": network.kelas.astype(str),
-            "km_per_jam": network.km_per_jam,
-            "satu_arah": ~(network.forward & network.backward),
-            "sambungan": network.joined,
-        },
-        geometry=lines,
-        crs=crs,
-    )

@@ -227,7 +227,7 @@ def travel_coverage_by_desa(
     require_metric(facilities, "facilities")
     walk = walking_kmh * METRES_PER_MINUTE_AT_1_KMH
     points, owner, weight = grid_points(desa, spacing_m=spacing_m, surface=surface)
-    tree = shapely.STRtree(network.edge_lines())
+    tree = shapely.STRtree(network.edge_lines()[network.road_edges()])
     land = shapely.buffer(shapely.union_all(desa.geometry.to_numpy()), land_margin_m)
     shapely.prepare(land)
     on_road = _walk_on_land(network, snap(network, points, tree), points, land, land_margin_m)

@@ -26,6 +26,13 @@ and overrides what is otherwise recognised from the files themselves::
     columns = { kelas = "REMARK" }     # optional: arah (one-way), kondisi
     jarak_titik_m = 100                # spacing of the population grid points
     kecepatan = { "Jalan Lokal" = 15 } # km/h replacing kecepatan_jalan.toml
+    [[jalan.feri]]                     # a ferry route: landings [bujur, lintang], minutes
+    nama = "Kayu Bangkoa - Barrang Lompo"
+    dari = [119.41, -5.13]
+    ke = [119.33, -5.05]
+    menit = 45
+    tunggu_menit = 30
+    sumber = "jadwal dinas perhubungan"
 
     batas = { kode = "73.71", sumber = "../shared/data/wilayah_boundaries" }
                       # desa/kecamatan built by `jangkau boundaries` when missing
@@ -303,6 +310,8 @@ def _road_settings(section: dict[str, Any] | None) -> dict[str, Any]:
             raise InputError("berkas wilayah", f"[jalan] kecepatan '{name}' harus lebih dari 0")
     if speeds:
         settings["kecepatan"] = {k: float(v) for k, v in speeds.items()}
+    if section.get("feri"):
+        settings["feri"] = [dict(route) for route in section["feri"]]
     return settings
 
 

@@ -20,11 +20,14 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from jangkau.analysis.network import build_network, network_layer
+from jangkau.analysis.ferries import add_ferries, ferry_routes
+from jangkau.analysis.network import build_network
 from jangkau.analysis.travel import travel_coverage_by_desa
 from jangkau.clean.roads import network_settings, speed_table, standardise_roads
 from jangkau.config.region import Region
+from jangkau.errors import InputError
 from jangkau.io.roads import read_road_lines
+from jangkau.publish.travel_layers import network_layer
 
 TRAVEL_FILES = [
     "cakupan_waktu_desa.parquet",
@@ -64,6 +67,11 @@ def run_travel(
         min_fragment_m=settings["panjang_fragmen_min_m"],
     )
     walking = float(speeds.loc[speeds["kelas"] == "jalan kaki", "km_per_jam"].iloc[0])
+    try:
+        ferries = ferry_routes(region.jalan_setelan.get("feri", []), crs=desa.crs)
+        network = add_ferries(network, ferries, walking_kmh=walking)
+    except ValueError as error:
+        raise InputError(f"{region.name}.toml", f"[[jalan.feri]] {error}") from error
     times = travel_coverage_by_desa(
         desa,
         facilities,
@@ -88,6 +96,7 @@ def run_travel(
         "fragmen_dibuang_km": round(report["fragmen_dibuang_km"], 3),
         "komponen_terpisah": report["komponen_terpisah"],
         "komponen_terpisah_km": round(report["komponen_terpisah_km"], 3),
+        "feri": report.get("feri", 0),
         **{f"km_{kelas}": km for kelas, km in report["panjang_km_per_kelas"].items()},
         **{key: value for key, value in settings.items()},
     }

@@ -13,8 +13,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
+from jangkau.analysis.network import RoadNetwork
 from jangkau.analysis.travel import travel_coverage_by_kecamatan
 
 
@@ -113,3 +116,30 @@ def network_quality_sections(work: Path) -> list[tuple[str, str, pd.DataFrame]]:
             joins.assign(jarak_m=joins["jarak_m"].round(2)),
         ),
     ]
+
+
+def network_layer(network: RoadNetwork, crs: object) -> gpd.GeoDataFrame:
+    """Return the noded network as the ``jalan`` layer, one row per edge.
+
+    Columns ``kelas``, ``km_per_jam``, ``satu_arah`` (passable only in the
+    direction the line is drawn), ``sambungan`` (a join made by the network
+    builder, not a road in the file) and ``feri`` (a ferry crossing: its
+    ``km_per_jam`` is its length over its stated time plus waiting).
+    """
+    backward_only = network.backward & ~network.forward
+    start = np.where(backward_only, network.v, network.u)
+    end = np.where(backward_only, network.u, network.v)
+    lines = shapely.linestrings(
+        np.stack([network.nodes[start], network.nodes[end]], axis=1).reshape(-1, 2, 2)
+    )
+    return gpd.GeoDataFrame(
+        {
+            "kelas": network.kelas.astype(str),
+            "km_per_jam": network.km_per_jam,
+            "satu_arah": ~(network.forward & network.backward),
+            "sambungan": network.joined,
+            "feri": network.ferry if network.ferry is not None else np.zeros(len(start), bool),
+        },
+        geometry=lines,
+        crs=crs,
+    )
