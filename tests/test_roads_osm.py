@@ -143,3 +143,27 @@ def test_published_kecamatan_figures_agree_with_independent_networkx(road_run):
     assert compared == len(published) * len(standards)
     values = published[[f"cakupan_waktu_{s}" for s in standards]].to_numpy()
     assert np.nanmin(values) < 0.9 and pd.notna(values).all()
+
+
+def test_map_page_shows_roads_and_travel_time_offline(browser, road_run):
+    from conftest import open_page
+
+    page = road_run.parents[3] / "maps" / "jalan" / "index.html"
+    assert open_page(browser, page) == []
+    state = browser.execute_script(
+        """
+        const w = window.jangkauWaktu, p = window.jangkauPeta;
+        p.peta.addLayer(w.waktu); p.peta.fire('overlayadd', {layer: w.waktu});
+        const select = document.getElementById('pilih-layanan');
+        select.value = 'puskesmas'; select.dispatchEvent(new Event('change'));
+        const colours = w.waktu.getLayers().map(l => l.options.fillColor);
+        return {jalan: w.jalan.getLayers().length, desa: w.waktu.getLayers().length,
+                legenda: document.getElementById('legenda-waktu').textContent,
+                warna: [...new Set(colours)].length};
+        """
+    )
+    desa = gpd.read_file(road_run, layer="desa")
+    assert state["desa"] == len(desa) and state["jalan"] >= 4
+    assert "menit" in state["legenda"] and "20–30" in state["legenda"]
+    assert state["warna"] >= 2
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []

@@ -28,7 +28,7 @@ from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html
 from jangkau.publish.tables import write_gap_workbook
-from jangkau.publish.travel_layers import add_travel_outputs
+from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
 from jangkau.publish.webmap import index_page, page_data, render_page
 
@@ -129,6 +129,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         data_date=dt.date.today().isoformat(),
         metric_crs=metric_crs(region, desa),
     )
+    data["waktu"] = travel_page_data(work, desa_layer["kode_desa"].tolist())
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))
     write_text(
         run_dir / "kualitas_data.html",

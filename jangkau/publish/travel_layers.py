@@ -10,6 +10,7 @@ table (speeds used, with sources).
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +20,7 @@ import shapely
 
 from jangkau.analysis.network import RoadNetwork
 from jangkau.analysis.travel import travel_coverage_by_kecamatan
+from jangkau.config.labels import labels
 
 
 def _beside(frame: pd.DataFrame, added: pd.DataFrame, key: str) -> pd.DataFrame:
@@ -143,3 +145,49 @@ def network_layer(network: RoadNetwork, crs: object) -> gpd.GeoDataFrame:
         geometry=lines,
         crs=crs,
     )
+
+
+def _minutes(value: float) -> float | None:
+    return None if value is None or not np.isfinite(value) else round(float(value), 1)
+
+
+def travel_page_data(work: Path, desa_codes: list[str]) -> dict | None:
+    """Return the map page's travel-time data, or None when the run measured none.
+
+    ``median`` / ``p90`` hold, per desa in the order of ``desa_codes`` (the
+    page's desa features), the minutes per service; ``jalan`` holds the
+    network per class, merged and simplified to about 5 m for the page.
+    """
+    path = work / "cakupan_waktu_desa.parquet"
+    if not path.exists():
+        return None
+    times = pd.read_parquet(path)
+    per_desa = {}
+    for measure in ("waktu_median", "waktu_p90"):
+        wide = times.pivot(index="kode_desa", columns="layanan", values=measure)
+        wide = wide.reindex(desa_codes)
+        per_desa[measure] = [
+            {service: _minutes(value) for service, value in row.items()}
+            for row in wide.to_dict(orient="records")
+        ]
+    roads = gpd.read_parquet(work / "jalan.parquet")
+    classes = []
+    for (kelas, speed), group in roads.groupby(["kelas", "km_per_jam"], sort=True):
+        merged = shapely.simplify(shapely.line_merge(shapely.union_all(group.geometry)), 5e-5)
+        parts = shapely.get_parts(merged)
+        classes.append(
+            {
+                "kelas": html.escape(str(kelas)),
+                "km_per_jam": round(float(speed), 1),
+                "garis": [np.round(shapely.get_coordinates(p), 5).tolist() for p in parts],
+            }
+        )
+    words = {
+        k: (html.escape(v) if isinstance(v, str) else v) for k, v in labels()["peta_waktu"].items()
+    }
+    return {
+        "median": per_desa["waktu_median"],
+        "p90": per_desa["waktu_p90"],
+        "jalan": classes,
+        "kata": words,
+    }
