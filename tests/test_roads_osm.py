@@ -167,3 +167,26 @@ def test_map_page_shows_roads_and_travel_time_offline(browser, road_run):
     assert "menit" in state["legenda"] and "20–30" in state["legenda"]
     assert state["warna"] >= 2
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
+
+
+def test_region_batas_option_builds_missing_boundaries_once(tmp_path):
+    from conftest import PROJECT
+
+    from jangkau.pipeline.context import prepare_region
+
+    shared = (PROJECT / ".." / "shared" / "data").resolve()
+    if not (shared / "makassar").is_dir():
+        pytest.skip("no ../shared/data")
+    (tmp_path / "regions").mkdir()
+    text = (PROJECT / "regions" / "makassar.toml").read_text(encoding="utf-8")
+    text = text.replace('"../shared/data/makassar"', f'"{shared / "makassar"}"')
+    text = text.replace('"../shared/data/wilayah_boundaries"', f'"{shared / "wilayah_boundaries"}"')
+    (tmp_path / "regions" / "makassar.toml").write_text(text, encoding="utf-8")
+    region = prepare_region(region_file=tmp_path / "regions" / "makassar.toml")
+    built = tmp_path / "data" / "raw" / "makassar" / "batas_desa.gpkg"
+    assert region.desa.path == str(built) and built.exists()
+    assert region.kecamatan.path == str(built.with_name("batas_kecamatan.gpkg"))
+    assert region.jalan.name == "jalan_rbi50k.geojson"
+    stamp = built.stat().st_mtime_ns
+    prepare_region(region_file=tmp_path / "regions" / "makassar.toml")
+    assert built.stat().st_mtime_ns == stamp
