@@ -493,3 +493,46 @@ def test_ferry_takes_its_stated_time_plus_waiting():
     for item in theirs.itertuples():
         published = mine[(item.kode_kec, item.layanan)]
         assert published == pytest.approx(item.cakupan_waktu, abs=0.005, nan_ok=True)
+
+
+def test_candidate_cover_matches_independent_trips():
+    import shapely as shp
+
+    from jangkau.analysis.travel_cover import candidate_cover
+    from tests.travel_check import lattice, trip_times
+
+    lines, kelas, oneway, desa, _ = _generated_city(seed=3)
+    network = _roads(lines, kelas=kelas, oneway=oneway)
+    rng = np.random.default_rng(5)
+    candidates = [Point(*rng.uniform(0, 5000, 2)) for _ in range(6)]
+    few = desa.iloc[[0, 6, 12, 18, 24]]
+    demand = [(x, y) for _, x, y in lattice(few, 250.0)]
+    land = shp.buffer(shp.union_all(desa.geometry.to_numpy()), 50.0)
+    shp.prepare(land)
+    standard = np.full(len(demand), 9.0)
+    cover = candidate_cover(
+        network,
+        np.array(candidates, dtype=object),
+        shp.points(np.array(demand)),
+        standard_minutes=standard,
+        walking_kmh=WALK_KMH,
+        land=land,
+        land_margin_m=50.0,
+        direct_walk_beyond_m=500.0,
+    ).toarray()
+    layer = network_layer(network, CRS)
+    checked = 0
+    for c, site in enumerate(candidates):
+        minutes = trip_times(
+            layer,
+            demand,
+            [(site.x, site.y)],
+            walk_kmh=WALK_KMH,
+            direct_beyond_m=500.0,
+            land=desa.geometry.union_all().buffer(50.0),
+            reach_m=9.0 * WALK_KMH * 1000 / 60,
+        )
+        clear = np.abs(minutes - 9.0) > 1e-6  # a tie with the standard is too close to call
+        assert (cover[c][clear] == (minutes[clear] <= 9.0)).all()
+        checked += clear.sum()
+    assert checked > 100 and 0 < cover.sum() < cover.size

@@ -324,31 +324,51 @@ def minutes_to_nearest(
         return np.full(n, np.inf)
     e, s = sources.edge, sources.fraction
     w = network.minutes[e]
-    # Reversed graph: an edge passable u->v becomes v->u, so that a search
-    # outward from the facilities gives times *to* them.
-    rows = np.concatenate([network.v[network.forward], network.u[network.backward]])
-    cols = np.concatenate([network.u[network.forward], network.v[network.backward]])
-    weight = np.concatenate([network.minutes[network.forward], network.minutes[network.backward]])
     # From node u the facility is s*w along its edge (needs u->v); from v, (1-s)*w (needs v->u).
     usable = np.isfinite(access_minutes)  # a facility off the land has no road access
     reach_u, reach_v = network.forward[e] & usable, network.backward[e] & usable
     # scipy drops explicit zeros as non-edges, so every source edge carries +1 minute, taken off after.
     super_node = n
-    rows = np.concatenate([rows, np.full(reach_u.sum() + reach_v.sum(), super_node)])
-    cols = np.concatenate([cols, network.u[e][reach_u], network.v[e][reach_v]])
-    weight = np.concatenate(
-        [
-            weight,
-            1.0 + access_minutes[reach_u] + s[reach_u] * w[reach_u],
-            1.0 + access_minutes[reach_v] + (1.0 - s[reach_v]) * w[reach_v],
-        ]
+    graph = reversed_graph(
+        network,
+        extra_rows=np.full(reach_u.sum() + reach_v.sum(), super_node),
+        extra_cols=np.concatenate([network.u[e][reach_u], network.v[e][reach_v]]),
+        extra_weights=np.concatenate(
+            [
+                1.0 + access_minutes[reach_u] + s[reach_u] * w[reach_u],
+                1.0 + access_minutes[reach_v] + (1.0 - s[reach_v]) * w[reach_v],
+            ]
+        ),
+        size=n + 1,
     )
-    # Parallel edges (two lines between the same vertices) keep the quicker one.
-    frame = pd.DataFrame({"r": rows, "c": cols, "w": weight}).groupby(["r", "c"])["w"].min()
-    index = frame.index.to_frame().to_numpy()
-    graph = sparse.csr_matrix((frame.to_numpy(), (index[:, 0], index[:, 1])), shape=(n + 1, n + 1))
     times = csgraph.dijkstra(graph, directed=True, indices=super_node)
     return times[:n] - 1.0
+
+
+def reversed_graph(
+    network: RoadNetwork,
+    *,
+    extra_rows: np.ndarray | None = None,
+    extra_cols: np.ndarray | None = None,
+    extra_weights: np.ndarray | None = None,
+    size: int | None = None,
+) -> sparse.csr_matrix:
+    """Return the network reversed (an edge passable u->v becomes v->u) as a sparse matrix.
+
+    A search outward on it gives times *to* its start. Parallel edges (two
+    lines between the same vertices) keep the quicker one; extra edges may be added.
+    """
+    rows = np.concatenate([network.v[network.forward], network.u[network.backward]])
+    cols = np.concatenate([network.u[network.forward], network.v[network.backward]])
+    weight = np.concatenate([network.minutes[network.forward], network.minutes[network.backward]])
+    if extra_rows is not None:
+        rows = np.concatenate([rows, extra_rows])
+        cols = np.concatenate([cols, extra_cols])
+        weight = np.concatenate([weight, extra_weights])
+    size = size or len(network.nodes)
+    frame = pd.DataFrame({"r": rows, "c": cols, "w": weight}).groupby(["r", "c"])["w"].min()
+    index = frame.index.to_frame().to_numpy()
+    return sparse.csr_matrix((frame.to_numpy(), (index[:, 0], index[:, 1])), shape=(size, size))
 
 
 def trip_minutes(

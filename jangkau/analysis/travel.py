@@ -158,7 +158,7 @@ def straight_walk_m(
     return result
 
 
-def _walk_on_land(
+def walk_on_land(
     network: RoadNetwork, placed: Snapped, points: np.ndarray, land: shapely.Geometry, margin: float
 ) -> Snapped:
     """Return ``placed`` with the walk to the road set to inf where it would leave the land.
@@ -230,7 +230,7 @@ def travel_coverage_by_desa(
     tree = shapely.STRtree(network.edge_lines()[network.road_edges()])
     land = shapely.buffer(shapely.union_all(desa.geometry.to_numpy()), land_margin_m)
     shapely.prepare(land)
-    on_road = _walk_on_land(network, snap(network, points, tree), points, land, land_margin_m)
+    on_road = walk_on_land(network, snap(network, points, tree), points, land, land_margin_m)
     far = on_road.distance_m > direct_walk_beyond_m
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     population = desa["penduduk"].to_numpy(dtype=float)
@@ -240,7 +240,7 @@ def travel_coverage_by_desa(
         standard = service_minutes(catalogue, service, is_kelurahan)
         minutes = np.full(len(points), np.inf)
         if len(sites):
-            placed = _walk_on_land(network, snap(network, sites, tree), sites, land, land_margin_m)
+            placed = walk_on_land(network, snap(network, sites, tree), sites, land, land_margin_m)
             access = placed.distance_m / walk
             node_minutes = minutes_to_nearest(network, placed, access)
             minutes = trip_minutes(network, on_road, node_minutes, placed, access, walk)
