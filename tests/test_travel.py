@@ -536,3 +536,31 @@ def test_candidate_cover_matches_independent_trips():
         assert (cover[c][clear] == (minutes[clear] <= 9.0)).all()
         checked += clear.sum()
     assert checked > 100 and 0 < cover.sum() < cover.size
+
+
+def test_population_surface_points_carry_their_weights():
+    network = _roads(_grid_city_lines())
+    desa = _desa([box(0, 0, 1000, 1000)], land=[CITY])
+    surface = gpd.GeoDataFrame(
+        {"kode_desa": [desa["kode_desa"].iloc[0]] * 2, "bobot": [0.25, 0.75]},
+        geometry=[Point(100, 10), Point(900, 990)],
+        crs=CRS,
+    )
+    facility = _facilities([Point(0, -20)])
+    catalogue = load_catalogue({"puskesmas": {"waktu_kelurahan_menit": 2, "waktu_desa_menit": 2}})
+    result = travel_coverage_by_desa(
+        desa,
+        facility,
+        network,
+        catalogue=catalogue,
+        walking_kmh=WALK_KMH,
+        spacing_m=100.0,
+        direct_walk_beyond_m=500.0,
+        surface=surface,
+    ).query("layanan == 'puskesmas'")
+    row = result.iloc[0]
+    # (100, 10): 10 m walk, 100 m of road, 20 m walk = 0.12 + 0.3 + 0.24 minutes: covered.
+    # (900, 990): 10 m walk to y = 1000, 900 + 1000 m of road: not within 2 minutes.
+    assert row["cakupan_waktu"] == pytest.approx(0.25)
+    assert row["penduduk_terlayani_waktu"] == pytest.approx(250.0)
+    assert row["waktu_median"] == pytest.approx(0.12 + 1900 * 0.003 + 0.24)  # 75 % there

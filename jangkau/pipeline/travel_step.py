@@ -61,6 +61,8 @@ def run_travel(
         raw = raw.set_crs(4326)
     roads = standardise_roads(raw, columns=spec.columns, source=spec.name, speeds=speeds)
     roads = roads.to_crs(desa.crs)
+    if len(roads) == 0:
+        raise InputError(spec.path, "tidak ada garis jalan di berkas ini")
     network = build_network(
         roads,
         tolerance_m=settings["toleransi_sambung_m"],
