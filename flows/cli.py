@@ -148,10 +148,15 @@ def _osm(args: argparse.Namespace) -> int:
         source=args.source,
         out=Path(args.out) if args.out else None,
         url=args.url,
+        roads=args.jalan,
     )
     print(f"jangkau: {result['jumlah']} fasilitas dari OpenStreetMap ditulis ke {result['berkas']}")
     if result["di_luar"]:
         print(f"  {result['di_luar']} fitur di luar batas kabupaten tidak ditulis")
+    if args.jalan:
+        print(f"jangkau: {result['jalan']} ruas jalan ditulis ke {result['berkas_jalan']}")
+        for value, count in sorted(result["jalan_dilewati"].items()):
+            print(f"  highway={value}: {count} ruas tidak dipakai (tidak ada di tabel kecepatan)")
     return 0
 
 
@@ -199,6 +204,9 @@ def build_parser() -> argparse.ArgumentParser:
     osm.add_argument("--source", help="folder of wilayah_boundaries dumps, for a code")
     osm.add_argument("--out", help="folder to write aset_osm.geojson into")
     osm.add_argument("--url", help="Overpass API endpoint")
+    osm.add_argument(
+        "--jalan", action="store_true", help="also write roads (jalan_osm.geojson) for travel time"
+    )
     osm.add_argument("--root", default=".", help="project root (default: .)")
     osm.set_defaults(handler=_osm)
     return parser

@@ -28,6 +28,9 @@ CATALOGUE_COLUMNS = [
     "usulan_lokasi",
     "bobot_indeks",
     "sumber_bobot",
+    "waktu_kelurahan_menit",
+    "waktu_desa_menit",
+    "sumber_waktu",
 ]
 
 
@@ -172,9 +175,54 @@ def load_catalogue(overrides: dict[str, dict[str, Any]] | None = None) -> pd.Dat
                 "sumber_bobot": _region_or(
                     entry, code, overrides, "bobot_indeks", "sumber_bobot", defaults
                 ),
+                **_time_standard(entry),
             }
         )
     return pd.DataFrame.from_records(records, columns=CATALOGUE_COLUMNS)
+
+
+def walking_speed() -> tuple[float, str]:
+    """Return the off-road walking speed (km/h) and its source, from ``kecepatan_jalan.toml``."""
+    row = _package_toml("kecepatan_jalan.toml")["jalan_kaki"]
+    return float(row["km_per_jam"]), row["sumber"]
+
+
+def _time_standard(entry: dict[str, Any]) -> dict[str, Any]:
+    """Return a service's travel-time standard: stated, or derived from its radius on foot."""
+    stated = {
+        key: float(entry[key])
+        for key in ("waktu_kelurahan_menit", "waktu_desa_menit")
+        if key in entry
+    }
+    if stated:
+        return {
+            "waktu_kelurahan_menit": stated.get("waktu_kelurahan_menit", np.nan),
+            "waktu_desa_menit": stated.get("waktu_desa_menit", np.nan),
+            "sumber_waktu": entry.get("sumber_waktu", "berkas wilayah"),
+        }
+    speed, _ = walking_speed()
+    minutes_per_metre = 60.0 / (speed * 1000.0)
+    derived = {
+        "waktu_kelurahan_menit": float(entry.get("radius_kelurahan_m", "nan")) * minutes_per_metre,
+        "waktu_desa_menit": float(entry.get("radius_desa_m", "nan")) * minutes_per_metre,
+    }
+    if np.isnan(derived["waktu_kelurahan_menit"]) and np.isnan(derived["waktu_desa_menit"]):
+        return {**derived, "sumber_waktu": ""}
+    return {
+        **derived,
+        "sumber_waktu": (
+            f"turunan: radius jarak lurus ditempuh berjalan kaki {speed:g} km/jam "
+            "(belum ada standar waktu tempuh)"
+        ),
+    }
+
+
+def service_minutes(catalogue: pd.DataFrame, service: str, is_kelurahan: np.ndarray) -> np.ndarray:
+    """Return the travel-time standard (minutes) of a service for each place (kelurahan or desa)."""
+    row = catalogue.loc[catalogue["layanan"] == service].iloc[0]
+    return np.where(
+        np.asarray(is_kelurahan, dtype=bool), row["waktu_kelurahan_menit"], row["waktu_desa_menit"]
+    ).astype(float)
 
 
 def index_weights() -> dict[str, float]:

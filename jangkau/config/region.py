@@ -21,6 +21,22 @@ and overrides what is otherwise recognised from the files themselves::
     file = "penduduk_grid.gpkg"
     columns = { jumlah = "jumlah" }
 
+    [jalan]           # optional road lines: travel time is measured on them
+    file = "jalan_rbi50k.geojson"
+    columns = { kelas = "REMARK" }     # optional: arah (one-way), kondisi
+    jarak_titik_m = 100                # spacing of the population grid points
+    kecepatan = { "Jalan Lokal" = 15 } # km/h replacing kecepatan_jalan.toml
+    [[jalan.feri]]                     # a ferry route: landings [bujur, lintang], minutes
+    nama = "Kayu Bangkoa - Barrang Lompo"
+    dari = [119.41, -5.13]
+    ke = [119.33, -5.05]
+    menit = 45
+    tunggu_menit = 30
+    sumber = "jadwal dinas perhubungan"
+
+    batas = { kode = "73.71", sumber = "../shared/data/wilayah_boundaries" }
+                      # desa/kecamatan built by `jangkau boundaries` when missing
+
     [[aset]]          # asset lists; all other files in data_dir when absent
     file = "sekolah.csv"
     columns = { lintang = "lintang", bujur = "bujur" }
@@ -87,6 +103,8 @@ class Region:
     derive_kecamatan: bool = False
     penduduk: FileSpec | None = None
     penduduk_rinci: FileSpec | None = None
+    jalan: FileSpec | None = None
+    jalan_setelan: dict[str, Any] = field(default_factory=dict)
     aset: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
@@ -113,6 +131,7 @@ class Region:
         data["kecamatan"] = spec(data["kecamatan"])
         data["penduduk"] = spec(data["penduduk"])
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
+        data["jalan"] = spec(data.get("jalan"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
         data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
@@ -172,6 +191,8 @@ def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
             return "polygon"
         if types.str.contains("point").any():
             return "point"
+        if types.str.contains("linestring").any():
+            return "linestring"
     return geometry or "none"
 
 
@@ -181,8 +202,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     Files named in the settings keep the role given there; the others are
     recognised by geometry and column names: polygons with desa codes are the
     desa layer, polygons with kecamatan codes the kecamatan layer, tables with
-    a population column the population, and points or tables with coordinate
-    columns asset lists. Unrecognised files are listed in ``ignored`` with the
+    a population column the population, lines the road file (travel time),
+    and points or tables with coordinate columns asset lists. Unrecognised files are listed in ``ignored`` with the
     reason, never silently skipped.
 
     Raises
@@ -199,7 +220,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         if role in settings and "file" in settings[role]:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
-    explicit_paths = {Path(s.path).resolve() for s in [*named.values(), *assets]}
+    roads = _road_spec(data_dir, settings.get("jalan"))
+    explicit_paths = {
+        Path(s.path).resolve() for s in [*named.values(), *assets, roads] if s is not None
+    }
     if "kandidat" in settings.get("usulan", {}):
         # Land offered for new facilities: read by the proposals, never as an asset list.
         explicit_paths.add((data_dir / settings["usulan"]["kandidat"]).resolve())
@@ -224,6 +248,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"permukaan penduduk lain; yang dipakai: {named[role].name}"
         elif role == "penduduk_rinci":
             named[role] = spec
+        elif role == "jalan" and roads is not None:
+            ignored[path.name] = f"berkas jalan lain; yang dipakai: {roads.name}"
+        elif role == "jalan":
+            roads = spec
         elif "aset" in settings:
             ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
@@ -254,6 +282,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         derive_kecamatan=bool(kecamatan_settings.get("derive", False)) or "kecamatan" not in named,
         penduduk=named.get("penduduk"),
         penduduk_rinci=named.get("penduduk_rinci"),
+        jalan=roads,
+        jalan_setelan=_road_settings(settings.get("jalan")),
         aset=assets,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
@@ -268,6 +298,43 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
     )
+
+
+def _road_spec(data_dir: Path, section: dict[str, Any] | None) -> FileSpec | None:
+    """Return the road file of a ``[jalan]`` section, or None when the region has none."""
+    if not section or "file" not in section:
+        return None
+    return _spec(data_dir, section)
+
+
+ROAD_SETTINGS = (
+    "jarak_titik_m",
+    "toleransi_sambung_m",
+    "panjang_fragmen_min_m",
+    "jarak_jalan_kaki_langsung_m",
+    "tepi_daratan_m",
+)
+
+
+def _road_settings(section: dict[str, Any] | None) -> dict[str, Any]:
+    """Return a ``[jalan]`` section's network settings and speed overrides, checked."""
+    section = section or {}
+    settings: dict[str, Any] = {}
+    for key in ROAD_SETTINGS:
+        if key in section:
+            value = float(section[key])
+            if not value >= 0 or (key == "jarak_titik_m" and value == 0):
+                raise InputError("berkas wilayah", f"[jalan] {key} harus angka positif")
+            settings[key] = value
+    speeds = dict(section.get("kecepatan", {}))
+    for name, value in speeds.items():
+        if not float(value) > 0:
+            raise InputError("berkas wilayah", f"[jalan] kecepatan '{name}' harus lebih dari 0")
+    if speeds:
+        settings["kecepatan"] = {k: float(v) for k, v in speeds.items()}
+    if section.get("feri"):
+        settings["feri"] = [dict(route) for route in section["feri"]]
+    return settings
 
 
 def _complete_columns(spec: FileSpec, role: str) -> None:
@@ -306,6 +373,8 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
             if level == "kabupaten":
                 return "kabupaten", FileSpec(path=str(path), level=level)
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
+        if "linestring" in geometry:
+            return "jalan", FileSpec(path=str(path))
         columns = list_columns(path)
         if (
             geometry == "point"

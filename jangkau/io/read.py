@@ -33,8 +33,45 @@ def is_supported(path: Path) -> bool:
 
 
 def is_vector(path: Path) -> bool:
-    """Return True when ``path`` is read as a vector file."""
+    """Return True when ``path`` is read as a vector file (a ``.json`` only when it is GeoJSON)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json" and path.exists():
+        return not _is_record_json(path)
     return path.suffix.lower() in VECTOR_SUFFIXES
+
+
+def _is_record_json(path: Path) -> bool:
+    """Return True for a JSON list of records, or an object of such lists (not GeoJSON)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t")
+    if head.startswith("["):
+        return True
+    opening = head.split("[", 1)[0]
+    return head.startswith("{") and not any(
+        key in opening for key in ('"type"', '"features"', '"geometry"')
+    )
+
+
+def _read_record_json(path: Path) -> pd.DataFrame:
+    """Read a JSON list of records (or an object whose values are such lists) as a text table.
+
+    School lists from the Kemdikbud reference data come as ``{"196000": [ {...}, ... ]}``.
+    """
+    try:
+        data = json.loads(_decode(path.read_bytes(), None))
+    except ValueError as error:
+        raise InputError(path, f"bukan JSON yang sah ({error})") from error
+    groups = data.values() if isinstance(data, dict) else [data]
+    records = []
+    for group in groups:
+        if not isinstance(group, list) or not all(isinstance(r, dict) for r in group):
+            raise InputError(path, "JSON bukan daftar rekaman (daftar objek)")
+        records.extend(group)
+    if not records:
+        raise InputError(path, "berkas kosong: tidak ada baris data")
+    frame = pd.DataFrame.from_records(records).astype(object).map(_cell_text)
+    frame.insert(0, "baris", range(1, len(frame) + 1))
+    return frame
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:
@@ -149,6 +186,9 @@ def read_table(
     if not path.exists():
         raise InputError(path, "berkas tidak ditemukan")
     suffix = path.suffix.lower()
+    if suffix == ".json":
+        records = _read_record_json(path)
+        return records.head(max_rows) if max_rows is not None else records
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
             grid = pd.read_excel(

@@ -73,6 +73,12 @@ STAGE_FILES = {
         "kesenjangan_kabupaten.parquet",
         "urgensi.parquet",
         "kepekaan_bobot.parquet",
+        # Travel time (only for a region with a road file; see pipeline/travel_step.py).
+        "cakupan_waktu_desa.parquet",
+        "jalan.parquet",
+        "kecepatan_jalan.parquet",
+        "jaringan_laporan.parquet",
+        "jaringan_sambungan.parquet",
     ],
 }
 MARKER = "selesai"
@@ -139,7 +145,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
         "aset": region.aset,
-        "cakupan": [region.usulan_kandidat],
+        "cakupan": [region.usulan_kandidat, region.jalan],
     }
     for stage, specs in parts.items():
         for spec in specs:
@@ -159,7 +165,7 @@ def stage_keys(region: Region) -> dict[str, str]:
         else:
             chained.update(
                 json.dumps(
-                    [region.layanan, region.usulan_k, region.usulan_anggaran],
+                    [region.layanan, region.usulan_k, region.usulan_anggaran, region.jalan_setelan],
                     sort_keys=True,
                     default=str,
                 ).encode()

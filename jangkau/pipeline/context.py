@@ -48,10 +48,14 @@ def prepare_region(
     """Resolve a region from its region file, or from a bare folder of files.
 
     A region file with ``generator = "demo"`` gets its inputs generated into
-    its ``data_dir`` when that folder holds none yet.
+    its ``data_dir`` when that folder holds none yet; one with ``batas = {
+    kode, sumber }`` gets its boundaries built when they are missing.
     """
     if region_file is not None:
         settings = load_region_file(region_file)
+        from jangkau.pipeline.travel_step import ensure_boundaries
+
+        settings = ensure_boundaries(settings, Path(region_file).resolve().parent.parent)
         if data_dir is not None:
             settings["data_dir"] = str(Path(data_dir).resolve())
         if settings.get("generator") == "demo":

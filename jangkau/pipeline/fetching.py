@@ -65,7 +65,13 @@ def fetch_boundaries(kode: str, *, source: str | None, out: Path) -> dict[str, o
 
 
 def fetch_osm_assets(
-    target: str, *, root: Path, source: str | None, out: Path | None, url: str | None
+    target: str,
+    *,
+    root: Path,
+    source: str | None,
+    out: Path | None,
+    url: str | None,
+    roads: bool = False,
 ) -> dict[str, object]:
     """Write ``aset_osm.geojson``: public facilities from OpenStreetMap inside a kabupaten.
 
@@ -83,6 +89,9 @@ def fetch_osm_assets(
         Folder to write into; by default the region's or code's ``data/raw`` folder.
     url
         Overpass endpoint; the public one by default.
+    roads
+        Also write ``jalan_osm.geojson``: the ``highway=*`` ways touching the
+        outline, a road file for travel time (``[jalan]``).
     """
     if (root / "regions" / f"{target}.toml").exists():
         region = prepare_region(region_file=root / "regions" / f"{target}.toml")
@@ -107,4 +116,21 @@ def fetch_osm_assets(
     path = folder / "aset_osm.geojson"
     with replacing(path) as temporary:
         assets.to_file(temporary, driver="GeoJSON")
-    return {"jumlah": len(assets), "di_luar": outside, "berkas": str(path)}
+    result = {"jumlah": len(assets), "di_luar": outside, "berkas": str(path)}
+    if roads:
+        result.update(_fetch_osm_roads(outline, folder=folder, root=root, url=url))
+    return result
+
+
+def _fetch_osm_roads(outline: object, *, folder: Path, root: Path, url: str | None) -> dict:
+    """Write ``jalan_osm.geojson`` from OpenStreetMap; return its path and what was left out."""
+    from jangkau.sources.osm_roads import roads_from_overpass, roads_query
+
+    answer = overpass(
+        roads_query(outline), cache_dir=root / "data" / "cache" / "osm", url=url or OVERPASS_URL
+    )
+    lines, skipped = roads_from_overpass(answer, outline=outline)
+    path = folder / "jalan_osm.geojson"
+    with replacing(path) as temporary:
+        lines.to_file(temporary, driver="GeoJSON")
+    return {"jalan": len(lines), "jalan_dilewati": skipped, "berkas_jalan": str(path)}

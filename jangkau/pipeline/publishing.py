@@ -45,6 +45,7 @@ from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html
 from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
+from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
 from jangkau.publish.webmap import index_page, page_data, render_page
 
@@ -94,6 +95,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "usulan_lokasi": proposals,
         "crs_metrik": context.table(),
     }
+    layers = add_travel_outputs(work, layers)
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
@@ -144,6 +146,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         data_date=dt.date.today().isoformat(),
         metric_crs=context.metric_crs,
     )
+    data["waktu"] = travel_page_data(work, desa_layer_frame["kode_desa"].tolist())
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))
     write_text(
         run_dir / "kualitas_data.html",

@@ -43,6 +43,7 @@ from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
+from jangkau.pipeline.travel_step import run_travel
 
 CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
 
@@ -176,9 +177,18 @@ def measure_coverage(region: Region, work: Path) -> Path:
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     assets = gpd.read_parquet(work / "aset.parquet")
     metric = RunContext.read(work).metric_crs
+    surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
     desa_coverage = coverage_by_desa(
-        desa_metric, assets_metric, catalogue=catalogue, surface=_surface(work, metric)
+        desa_metric, assets_metric, catalogue=catalogue, surface=surface
+    )
+    run_travel(
+        region,
+        work,
+        desa=desa_metric,
+        facilities=assets_metric,
+        catalogue=catalogue,
+        surface=surface,
     )
     weights = index_weights()
     gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)

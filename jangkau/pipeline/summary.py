@@ -10,6 +10,7 @@ from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
 from jangkau.publish.quality import quality_markdown, quality_sections, source_summary
+from jangkau.publish.travel_layers import network_quality_sections
 
 PLACED_FOR_REPORT = [
     "sumber",
@@ -39,7 +40,7 @@ def run_quality_sections(work: Path, region: Region) -> list:
         )
         if frame is not None and len(frame)
     ]
-    return quality_sections(
+    asset_sections = quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
         placed=pd.read_parquet(work / "aset.parquet", columns=PLACED_FOR_REPORT),
         rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
@@ -50,6 +51,7 @@ def run_quality_sections(work: Path, region: Region) -> list:
         surface_report=_optional(work / "permukaan_laporan.parquet"),
         crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
     )
+    return [*asset_sections, *network_quality_sections(work)]
 
 
 def run_summary(work: Path, region: Region) -> dict[str, object]:
@@ -83,6 +85,10 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
     )
     crs_line = RunContext.read(work).describe()
     text += "\n" + crs_line
+    network = work / "jaringan_laporan.parquet"
+    if network.exists():
+        spacing = pd.read_parquet(network, columns=["jarak_titik_m"])["jarak_titik_m"].iloc[0]
+        text += f"\nWaktu tempuh di jaringan jalan: titik penduduk berjarak {spacing:g} m."
     reused = reused_stages(work)
     text += (
         f"\nDipakai ulang dari cache (masukan tidak berubah): {', '.join(reused)}"

@@ -21,6 +21,7 @@ def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
 QGIS_LAYERS = [
     ("usulan_lokasi", "Point", "Point"),
     ("aset", "Point", "Point"),
+    ("jalan", "Line", "LineString"),
     ("desa", "Polygon", "MultiPolygon"),
     ("kecamatan", "Polygon", "MultiPolygon"),
     ("kesenjangan", "No geometry", "NoGeometry"),

@@ -99,6 +99,7 @@ def load_web_assets(node_modules: Path | None = None) -> WebAssets:
     own = resources.files("jangkau.publish").joinpath("templates")
     css_parts.append(own.joinpath("peta.css").read_text(encoding="utf-8"))
     js_parts.append(own.joinpath("peta.js").read_text(encoding="utf-8"))
+    js_parts.append(own.joinpath("peta_waktu.js").read_text(encoding="utf-8"))
     return WebAssets(
         css=_inlinable("\n".join(css_parts), "</style", "a stylesheet of the map page"),
         js=_inlinable("\n;\n".join(js_parts), "</script", "a script of the map page"),
