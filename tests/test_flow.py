@@ -229,11 +229,24 @@ def test_maros_gap_table_and_catalogue(maros_run):
     gpkg = root / "data" / "processed" / "maros" / "coverage.gpkg"
     gaps = gpd.read_file(gpkg, layer="kesenjangan")
     assert len(gaps) == 14 * 14 and not gaps.duplicated(["kode_kec", "layanan"]).any()
-    measured = gaps[gaps["layanan"].isin(SERVICES)]
+    measured = gaps[gaps["layanan"].isin(SERVICES) & (gaps["tingkat"] != "kabupaten")]
     assert measured["indeks_kesenjangan"].between(0, 100).all()
     for _, rows in measured.groupby("layanan"):
         assert sorted(rows["peringkat"]) == list(range(1, 15))
+        assert (rows["jumlah_peringkat"] == 14).all()
         assert rows.sort_values("peringkat")["indeks_kesenjangan"].is_monotonic_decreasing
+    # Hospitals and fire posts are judged for the whole kabupaten, not per kecamatan.
+    per_kabupaten = gaps[gaps["layanan"].isin(["rumah_sakit", "pemadam"])]
+    assert (per_kabupaten["tingkat"] == "kabupaten").all()
+    assert (
+        per_kabupaten["indeks_kesenjangan"].isna().all() and per_kabupaten["peringkat"].isna().all()
+    )
+    kabupaten = gpd.read_file(gpkg, layer="kesenjangan_kabupaten").set_index("layanan")
+    assert kabupaten.loc[["rumah_sakit", "pemadam"], "indeks_kesenjangan"].between(0, 100).all()
+    proposals = gpd.read_file(gpkg, layer="usulan_lokasi")
+    # No fire post or hospital proposed per kecamatan: at most three for the kabupaten.
+    assert (proposals["layanan"] == "rumah_sakit").sum() == 0
+    assert (proposals["layanan"] == "pemadam").sum() <= 3
     catalogue = gpd.read_file(gpkg, layer="layanan")
     assert (catalogue["sumber_standar"].str.len() > 5).all()
     assert (catalogue["sumber_target_cakupan"].str.len() > 5).all()
