@@ -253,7 +253,9 @@ def test_maros_gap_table_and_catalogue(maros_run):
     sheets = pd.read_excel(
         root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
     )
-    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 16
+    # Title sheet, summary, one sheet per service (14), and the desa.
+    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 17
+    assert list(sheets)[-1] == "Desa" and len(sheets["Desa"]) == 103 * 14
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )
