@@ -102,11 +102,11 @@ def test_reaches_spopt_optimum_on_its_san_francisco_instance():
     assert covered_tracts == 205 - 21
 
 
-def test_without_time_to_prove_the_bound_still_holds():
+def test_without_nodes_to_prove_the_bound_still_holds():
     costs, weight = _spopt_instance()
     reach = scipy.sparse.csr_matrix(costs <= 5000.0)
     exact = solve_max_cover(reach, weight, 4)
-    rushed = solve_max_cover(reach, weight, 4, time_limit_s=0.0)
+    rushed = solve_max_cover(reach, weight, 4, node_limit=0)
     assert len(rushed.chosen) <= 4
     assert rushed.covered == pytest.approx(
         weight[(costs[:, rushed.chosen] <= 5000.0).any(axis=1)].sum()

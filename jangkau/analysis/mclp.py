@@ -11,7 +11,7 @@ per group of candidates), maximise ``sum_i w_i y_i``.
 
 Every answer carries an upper bound on the weight any choice could reach:
 HiGHS's dual bound when it ran, else the linear-programming relaxation. When
-HiGHS cannot prove optimality within the time budget, the best of its
+HiGHS cannot prove optimality within its node limit, the best of its
 incumbent and a greedy choice improved by single swaps is returned, so
 ``batas_atas - terlayani`` is always a true (possibly pessimistic) measure of
 how far from optimal the answer may be.
@@ -271,7 +271,7 @@ def solve_max_cover(
     *,
     group: np.ndarray | None = None,
     group_budget: np.ndarray | None = None,
-    time_limit_s: float = 20.0,
+    node_limit: int = 500,
 ) -> CoverSolution:
     """Choose up to ``p`` candidates that bring the most demand weight within reach.
 
@@ -288,9 +288,11 @@ def solve_max_cover(
     group, group_budget
         Optional: the group of each candidate (0-based) and at most how many
         sites each group may get.
-    time_limit_s
-        Time HiGHS may take; past it, the best answer found so far is kept
-        and the bound says how good it is.
+    node_limit
+        Branch-and-bound nodes HiGHS may explore; past it, the best answer
+        found so far is kept and the bound says how good it is. A count of
+        nodes, not a time, so that the answer does not depend on how busy
+        the machine is.
 
     Returns
     -------
@@ -307,7 +309,7 @@ def solve_max_cover(
         constraints=constraints,
         bounds=bounds,
         integrality=integrality,
-        options={"time_limit": float(time_limit_s), "mip_rel_gap": 0.0, "disp": False},
+        options={"node_limit": int(node_limit), "mip_rel_gap": 0.0, "disp": False},
     )
     candidates: list[tuple[float, np.ndarray, str]] = []
     bound = None
@@ -337,12 +339,12 @@ def solve_grouped(
     group_budget: np.ndarray,
     *,
     total: int | None = None,
-    time_limit_s: float = 5.0,
+    node_limit: int = 500,
 ) -> CoverSolution:
     """Choose sites when each group of candidates (a kecamatan) has its own number of sites.
 
     The joint problem is solved exactly with HiGHS when it finishes within
-    ``time_limit_s`` (0: not tried); otherwise the better of HiGHS's incumbent
+    ``node_limit`` branch-and-bound nodes (0: not tried); otherwise the better of HiGHS's incumbent
     and a greedy choice improved by swaps is kept. The upper bound is the
     smallest of HiGHS's bound (when it ran) and :func:`singleton_bound`.
 
@@ -354,17 +356,17 @@ def solve_grouped(
         The group (0-based) of each candidate, and how many sites each group may get.
     total
         At most this many sites in all (a budget); by default the sum of the groups'.
-    time_limit_s
-        Time HiGHS may take.
+    node_limit
+        Branch-and-bound nodes HiGHS may explore (a count, for repeatable answers).
     """
     reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
     group_budget = np.asarray(group_budget, dtype=int)
     total = int(group_budget.sum()) if total is None else int(total)
     if total <= 0 or reach.shape[0] == 0 or reach.shape[1] == 0:
         return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
-    if time_limit_s > 0:
+    if node_limit > 0:
         exact = solve_max_cover(
-            reach, weight, total, group=group, group_budget=group_budget, time_limit_s=time_limit_s
+            reach, weight, total, group=group, group_budget=group_budget, node_limit=node_limit
         )
         if exact.proven_optimal:
             return exact
@@ -372,7 +374,7 @@ def solve_grouped(
     covered = covered_weight(reach, weight, heuristic)
     chosen, method = heuristic, "greedy+tukar"
     bound = singleton_bound(reach, weight, total, group=group, group_budget=group_budget)
-    if time_limit_s > 0:
+    if node_limit > 0:
         bound = min(bound, exact.upper_bound)
         if exact.covered > covered:
             chosen, covered, method = exact.chosen, exact.covered, exact.method

@@ -24,8 +24,8 @@ For each service with a distance standard that gets location proposals
    that need sites (or are the region's own candidate sites). When a point
    cap coarsens a grid, the report says so. The sites are chosen by solving
    the maximal covering problem for the whole kabupaten at once
-   (:mod:`jangkau.analysis.mclp`: exact with HiGHS where it solves in the
-   time budget), with each unit limited to its number of sites.
+   (:mod:`jangkau.analysis.mclp`: exact with HiGHS where it solves within
+   its node limit), with each unit limited to its number of sites.
 3. **What they add.** Each site's ``tambahan_penduduk_terlayani`` is
    computed exactly with the coverage's polygon method, across kecamatan
    borders, given the existing facilities and the sites before it (ordered
@@ -40,7 +40,6 @@ the chosen sites may fall short of that bound; 0 when proven optimal).
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 
 import geopandas as gpd
@@ -98,19 +97,18 @@ class ProposalSettings:
         Optional budget per service code: most sites per kabupaten.
     max_demand, max_candidates
         Point caps per service and kabupaten; grids coarsen to stay under them.
-    time_limit_s
-        Time the exact solver may take per service and kabupaten.
-    time_budget_s
-        Time the exact solver may take in all; once spent, the remaining
-        problems get greedy choices with swaps (and their bounds).
+    node_limit
+        Branch-and-bound nodes the exact solver may explore per service and
+        kabupaten (a count, not a time: the same inputs give the same sites
+        however busy the machine is); past it, the better of its incumbent
+        and a greedy choice with swaps is kept, with its bound.
     """
 
     maks_per_unit: int = 3
     anggaran: dict[str, int] | None = None
     max_demand: int = 30000
     max_candidates: int = 3000
-    time_limit_s: float = 5.0
-    time_budget_s: float = 20.0
+    node_limit: int = 500
 
 
 def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
@@ -165,7 +163,6 @@ def _plan_one(
     covered_before: pd.Series,
     settings: ProposalSettings,
     catalogue: pd.DataFrame,
-    deadline: float,
 ) -> tuple[pd.DataFrame, dict]:
     """Choose one service's sites in one kabupaten; return the sites and the report row."""
     code = service["layanan"]
@@ -260,7 +257,7 @@ def _plan_one(
         candidate_group,
         budget,
         total=total,
-        time_limit_s=max(0.0, min(settings.time_limit_s, deadline - time.monotonic())),
+        node_limit=settings.node_limit,
     )
     # A site that brings no one more within reach than the sites before it is not proposed.
     open_weight, useful = weight.copy(), []
@@ -364,7 +361,6 @@ def plan_sites(
         )
     services = catalogue[has_distance_standard(catalogue) & catalogue["usulan_lokasi"]]
     covered_before = gaps.set_index(["layanan", "kode_kec"])["penduduk_terlayani"].astype(float)
-    deadline = time.monotonic() + settings.time_budget_s
 
     def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
         code = service["layanan"]
@@ -392,7 +388,6 @@ def plan_sites(
                     before,
                     settings,
                     catalogue,
-                    deadline,
                 )
             )
         return results
