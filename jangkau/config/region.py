@@ -46,6 +46,13 @@ from typing import Any
 
 import pyogrio
 
+from jangkau.config.catalogue import KindTable, load_kind_table
+from jangkau.config.columns_by_content import (
+    guess_asset_columns,
+    has_location,
+    kind_values,
+    region_bounds,
+)
 from jangkau.config.detect import (
     asset_columns,
     boundary_columns,
@@ -54,9 +61,18 @@ from jangkau.config.detect import (
     population_columns,
 )
 from jangkau.errors import InputError
-from jangkau.io.read import is_supported, is_vector, list_columns, read_records
+from jangkau.io.read import (
+    is_supported,
+    is_vector,
+    json_table_key,
+    list_columns,
+    read_records,
+)
 
 READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
+ROSTER_REASON = "daftar fasilitas tanpa koordinat (dihitung pada tahap berikut)"
+# One row per column role that was guessed: berkas, peran, kolom, alasan.
+Guesses = list[dict[str, str]]
 
 
 @dataclass
@@ -96,6 +112,8 @@ class Region:
     usulan_kandidat: FileSpec | None = None
     riwayat_n: int = 10
     ignored: dict[str, str] = field(default_factory=dict)
+    daftar: list[FileSpec] = field(default_factory=list)
+    tebakan_kolom: Guesses = field(default_factory=list)
 
     def to_json(self) -> str:
         """Serialise for handing between flow tasks as a small value."""
@@ -114,6 +132,7 @@ class Region:
         data["penduduk"] = spec(data["penduduk"])
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        data["daftar"] = [FileSpec(**item) for item in data.get("daftar", [])]
         data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
 
@@ -200,18 +219,37 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
     explicit_paths = {Path(s.path).resolve() for s in [*named.values(), *assets]}
+    stated_columns = {s.path: dict(s.columns) for s in [*named.values(), *assets]}
     if "kandidat" in settings.get("usulan", {}):
         # Land offered for new facilities: read by the proposals, never as an asset list.
         explicit_paths.add((data_dir / settings["usulan"]["kandidat"]).resolve())
 
+    kinds = load_kind_table(settings.get("jenis"))
+    files = sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p))
+    files = [p for p in files if p.resolve() not in explicit_paths]
+    # Vector files first: the desa layer's outline tells which numeric columns
+    # of a table are coordinates inside the region.
+    reasons: dict[Path, str] = {}
+    recognised = {
+        p: _recognise(p, kinds=kinds, bounds=None, reasons=reasons) for p in files if is_vector(p)
+    }
+    outline = named.get("desa") or next(
+        (spec for role, spec, _ in recognised.values() if role == "desa"), None
+    )
+    bounds = _outline_bounds(outline)
+    for path in files:
+        if path not in recognised:
+            recognised[path] = _recognise(path, kinds=kinds, bounds=bounds, reasons=reasons)
+
     population_candidates: list[FileSpec] = []
+    rosters: list[FileSpec] = []
     ignored: dict[str, str] = {}
-    for path in sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p)):
-        if path.resolve() in explicit_paths:
-            continue
-        # An unrecognised file stops the run: silently leaving out a whole
-        # asset list would show planners gaps that are not there.
-        role, spec = _recognise(path)
+    guesses: Guesses = []
+    for path in files:
+        # An unrecognised file has stopped the run in _recognise: silently leaving
+        # out a whole asset list would show planners gaps that are not there.
+        role, spec, file_guesses = recognised[path]
+        guesses += file_guesses
         if role in ("desa", "kecamatan") and role in named:
             ignored[path.name] = f"lapisan {role} lain; yang dipakai: {named[role].name}"
         elif role in ("desa", "kecamatan"):
@@ -224,6 +262,11 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"permukaan penduduk lain; yang dipakai: {named[role].name}"
         elif role == "penduduk_rinci":
             named[role] = spec
+        elif role == "daftar":
+            rosters.append(spec)
+            ignored[path.name] = ROSTER_REASON
+        elif role == "tanpa_jenis":
+            ignored[path.name] = reasons[path]
         elif "aset" in settings:
             ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
@@ -240,9 +283,23 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     for extra in population_candidates:
         ignored[extra.name] = "tabel penduduk lain; yang dipakai: " + named["penduduk"].name
     for role, spec in named.items():
-        _complete_columns(spec, role)
+        guesses += _complete_columns(spec, role, kinds=kinds, bounds=bounds)
     for spec in assets:
-        _complete_columns(spec, "aset")
+        guesses += _complete_columns(spec, "aset", kinds=kinds, bounds=bounds)
+    # Every role not stated in the region file and not read from the values
+    # was taken from the column's name: a guess too, listed with the others.
+    by_content = {(row["berkas"], row["peran"]) for row in guesses}
+    for spec in [*named.values(), *assets]:
+        stated = stated_columns.get(spec.path, {})
+        guesses += _guess_rows(
+            spec.name,
+            {
+                role: column
+                for role, column in spec.columns.items()
+                if stated.get(role) != column and (spec.name, role) not in by_content
+            },
+            "nama kolom",
+        )
     kecamatan_settings = settings.get("kecamatan", {})
     proposals = settings.get("usulan", {})
     return Region(
@@ -267,12 +324,42 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         ),
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
+        daftar=rosters,
+        tebakan_kolom=_unique_guesses(guesses),
     )
 
 
-def _complete_columns(spec: FileSpec, role: str) -> None:
-    """Fill in the column roles (and level) a region file did not state; stated ones win."""
+def _outline_bounds(spec: FileSpec | None) -> tuple[float, float, float, float] | None:
+    """Return the desa layer's extent in degrees (None without a layer or a declared CRS)."""
+    if spec is None:
+        return None
+    return region_bounds(read_records(spec.path, **spec.options, allow_missing_crs=True))
+
+
+def _guess_rows(name: str, roles: dict[str, str], reason: str) -> Guesses:
+    return [
+        {"berkas": name, "peran": role, "kolom": str(column), "alasan": reason}
+        for role, column in roles.items()
+    ]
+
+
+def _unique_guesses(guesses: Guesses) -> Guesses:
+    # A file recognised by content is completed once more; keep the first reason.
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for row in guesses:
+        seen.setdefault((row["berkas"], row["peran"], row["kolom"]), row)
+    return list(seen.values())
+
+
+def _complete_columns(
+    spec: FileSpec, role: str, *, kinds: KindTable, bounds: tuple | None
+) -> Guesses:
+    """Fill in the column roles (and level) a region file did not state; stated ones win.
+
+    Returns the guesses made from the values, one row per role, for the quality report.
+    """
     path = Path(spec.path)
+    content: Guesses = []
     if role in ("desa", "kecamatan"):
         spec.level = role
         # Only attributes matter here; a missing CRS is inferred when the stage reads the file.
@@ -290,10 +377,39 @@ def _complete_columns(spec: FileSpec, role: str) -> None:
             guessed["jumlah"] = value
     else:
         guessed = asset_columns(list_columns(path))
+        known = {**guessed, **spec.columns}
+        vector = is_vector(path)
+        if (
+            not has_location(known, has_geometry=vector)
+            or "nama" not in known
+            or ("jenis" not in known and spec.jenis is None)
+        ):
+            frame = read_records(path, **spec.options, allow_missing_crs=True)
+            completed, found = guess_asset_columns(
+                frame,
+                named=known,
+                kinds=kinds,
+                bounds=bounds,
+                has_geometry=vector,
+                need_kind=spec.jenis is None,
+                source=spec.name,
+            )
+            guessed.update({k: v for k, v in completed.items() if k not in spec.columns})
+            content = [
+                {"berkas": spec.name, "peran": g.role, "kolom": g.column, "alasan": g.reason}
+                for g in found
+            ]
     spec.columns = {**guessed, **spec.columns}
+    return content
 
 
-def _recognise(path: Path) -> tuple[str, FileSpec]:
+def _recognise(
+    path: Path, *, kinds: KindTable, bounds: tuple | None, reasons: dict[Path, str]
+) -> tuple[str, FileSpec, Guesses]:
+    """Return a file's role, its spec and the guesses that decided it.
+
+    A file found not to be usable gets its reason in ``reasons``.
+    """
     if is_vector(path):
         geometry = _geometry_kind(path, {})
         if geometry == "polygon":
@@ -302,9 +418,9 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
             if level in ("desa", "kecamatan"):
                 spec = FileSpec(path=str(path), level=level)
                 spec.columns = boundary_columns(frame, level)
-                return level, spec
+                return level, spec, []
             if level == "kabupaten":
-                return "kabupaten", FileSpec(path=str(path), level=level)
+                return "kabupaten", FileSpec(path=str(path), level=level), []
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         columns = list_columns(path)
         if (
@@ -312,24 +428,113 @@ def _recognise(path: Path) -> tuple[str, FileSpec]:
             and population_columns(columns)
             and not looks_like_assets(columns, has_points=True)
         ):
-            return "penduduk_rinci", FileSpec(path=str(path), level="titik")
+            return "penduduk_rinci", FileSpec(path=str(path), level="titik"), []
         if looks_like_assets(columns, has_points=geometry == "point"):
-            return "aset", FileSpec(path=str(path), columns=asset_columns(columns))
+            return _asset_or_unknown_kind(path, asset_columns(columns), kinds, bounds, reasons)
+        if geometry == "point":
+            role, spec, guesses = _by_content(
+                path, columns, kinds, bounds, reasons, has_geometry=True
+            )
+            if role is not None:
+                return role, spec, guesses
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
     columns = list_columns(path)
     population = population_columns(columns)
     asset_roles = asset_columns(columns)
+    guesses: Guesses = []
+    if path.suffix.lower() == ".json":
+        # Not vector, so a table of records rather than GeoJSON.
+        key = json_table_key(path)
+        guesses.append(
+            {
+                "berkas": path.name,
+                "peran": "bentuk berkas",
+                "kolom": key or "",
+                "alasan": "JSON berisi daftar rekaman: dibaca sebagai tabel"
+                + (f" (daftar di bawah kunci '{key}')" if key else ""),
+            }
+        )
     if population and not looks_like_assets(columns, has_points=False):
         level = population.pop("level")
-        return "penduduk", FileSpec(path=str(path), columns=population, level=level)
+        return "penduduk", FileSpec(path=str(path), columns=population, level=level), guesses
     if looks_like_assets(columns, has_points=False):
-        return "aset", FileSpec(path=str(path), columns=asset_roles)
+        role, spec, found = _asset_or_unknown_kind(path, asset_roles, kinds, bounds, reasons)
+        return role, spec, guesses + found
+    role, spec, found = _by_content(path, columns, kinds, bounds, reasons, has_geometry=False)
+    if role is not None:
+        return role, spec, guesses + found
     if "nama" in asset_roles or "jenis" in asset_roles:
         raise InputError(path, "kolom koordinat tidak ditemukan (lintang/bujur atau Koordinat)")
     raise InputError(
         path,
         "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset; sebutkan perannya di berkas wilayah",
     )
+
+
+def _asset_or_unknown_kind(
+    path: Path,
+    roles: dict[str, str],
+    kinds: KindTable,
+    bounds: tuple | None,
+    reasons: dict[Path, str],
+) -> tuple[str, FileSpec, Guesses]:
+    """Return an asset list, or a file to list as unused when no column holds a known kind."""
+    spec = FileSpec(path=str(path), columns=roles)
+    if "jenis" in roles:
+        return "aset", spec, []
+    guesses = _complete_columns(spec, "aset", kinds=kinds, bounds=bounds)
+    if "jenis" in spec.columns:
+        return "aset", spec, guesses
+    frame = read_records(path, allow_missing_crs=True)
+    # Show the values of the column most like a kind: words, repeated over rows.
+    others = [
+        c
+        for c in frame.columns
+        if c not in ("baris", "geometry", *spec.columns.values())
+        and frame[c].astype("string").str.contains(r"[A-Za-z]+ [A-Za-z]+", regex=True).any()
+    ]
+    repeated = min(others, key=lambda c: frame[c].nunique(), default=None)
+    example = f" (mis. {repeated}: {kind_values(frame, repeated)})" if repeated else ""
+    reasons[path] = (
+        f"jenis aset tidak dikenal: tidak ada kolom yang nilainya ada di tabel jenis aset{example}; "
+        "tambahkan aliasnya di [jenis] berkas wilayah untuk memakainya"
+    )
+    return "tanpa_jenis", spec, guesses
+
+
+def _by_content(
+    path: Path,
+    columns: list[str],
+    kinds: KindTable,
+    bounds: tuple | None,
+    reasons: dict[Path, str],
+    *,
+    has_geometry: bool,
+) -> tuple[str | None, FileSpec, Guesses]:
+    """Recognise an asset list or a roster from its values; role None when neither fits."""
+    frame = read_records(path, allow_missing_crs=True)
+    found, content = guess_asset_columns(
+        frame,
+        named=asset_columns(columns),
+        kinds=kinds,
+        bounds=bounds,
+        has_geometry=has_geometry,
+        source=path.name,
+    )
+    spec = FileSpec(path=str(path), columns=found)
+    rows = [
+        {"berkas": path.name, "peran": g.role, "kolom": g.column, "alasan": g.reason}
+        for g in content
+    ]
+    located = has_location(found, has_geometry=has_geometry)
+    if located and "jenis" in found:
+        return "aset", spec, rows
+    if located and "nama" in found:
+        return _asset_or_unknown_kind(path, found, kinds, bounds, reasons)
+    if not located and "jenis" in found and "nama" in found:
+        # Names and codes of facilities without a place: an official roster.
+        return "daftar", spec, rows
+    return None, spec, rows
 
 
 def region_from_folder(data_dir: str | Path, name: str) -> Region:

@@ -10,8 +10,10 @@ interpreted here: parsing and repair belong to :mod:`jangkau.clean`.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,8 +35,8 @@ def is_supported(path: Path) -> bool:
 
 
 def is_vector(path: Path) -> bool:
-    """Return True when ``path`` is read as a vector file."""
-    return path.suffix.lower() in VECTOR_SUFFIXES
+    """Return True when ``path`` is read as a vector file (a JSON table is not)."""
+    return path.suffix.lower() in VECTOR_SUFFIXES and not is_json_table(path)
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:
@@ -259,6 +261,8 @@ def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoD
     path = Path(path)
     if not is_supported(path):
         raise InputError(path, f"jenis berkas '{path.suffix}' tidak didukung")
+    if is_json_table(path):
+        return read_json_table(path)
     if is_vector(path):
         keys = {"layer", "crs", "allow_missing_crs"}
         return read_vector(path, **{k: v for k, v in options.items() if k in keys})
@@ -273,6 +277,8 @@ HEAD_ROWS = 60
 def list_columns(path: str | Path) -> list[str]:
     """Return a file's column names without reading every record."""
     path = Path(path)
+    if is_json_table(path):
+        return [c for c in read_json_table(path).columns if c != "baris"]
     if is_vector(path):
         info = pyogrio.read_info(path)
         return list(info["fields"])
@@ -299,3 +305,98 @@ def records_as_text(frame: pd.DataFrame) -> list[str]:
         json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
         for row in zip(*texts, strict=True)
     ]
+
+
+def _json_records(data: object, path: Path) -> tuple[list[dict], str | None] | None:
+    """Return the records of a JSON table and the key holding them, or None when not a table.
+
+    A table is an array of objects, or an object holding exactly one such
+    array (``{"190100": [ ... ]}``); GeoJSON is never a table.
+    """
+
+    def is_record_list(value: object) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+    if is_record_list(data):
+        return data, None
+    if not isinstance(data, dict) or data.get("type") in GEOJSON_TYPES:
+        return None
+    keys = [key for key, value in data.items() if is_record_list(value)]
+    if len(keys) > 1:
+        raise InputError(
+            path,
+            "JSON memuat lebih dari satu daftar rekaman ("
+            + ", ".join(f"'{k}'" for k in keys)
+            + "); pisahkan ke berkas sendiri-sendiri",
+        )
+    return (data[keys[0]], keys[0]) if keys else None
+
+
+GEOJSON_TYPES = {"FeatureCollection", "Feature", "GeometryCollection", "Point", "MultiPoint"}
+
+
+@functools.lru_cache(maxsize=64)
+def _load_json_table(path: str, stamp: tuple[int, int]) -> tuple[list[dict], str | None] | None:
+    # ``stamp`` (mtime, size) makes a changed file read again.
+    raw = Path(path).read_bytes()
+    head = raw[:4096].lstrip()
+    if not head.startswith((b"[", b"{")) or re.search(rb'"type"\s*:\s*"Feature', head):
+        return None
+    try:
+        data = json.loads(_decode(raw, None))
+    except json.JSONDecodeError as error:
+        raise InputError(path, f"bukan JSON yang sah: {error}") from error
+    return _json_records(data, Path(path))
+
+
+def _json_table_of(path: Path) -> tuple[list[dict], str | None] | None:
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    status = path.stat()
+    return _load_json_table(str(path), (status.st_mtime_ns, status.st_size))
+
+
+def is_json_table(path: str | Path) -> bool:
+    """Return True for a ``.json`` file that is a table of records rather than GeoJSON."""
+    return _json_table_of(Path(path)) is not None
+
+
+def json_table_key(path: str | Path) -> str | None:
+    """Return the key of the object holding a JSON table's records (None for a bare array)."""
+    found = _json_table_of(Path(path))
+    return found[1] if found else None
+
+
+def read_json_table(path: str | Path) -> pd.DataFrame:
+    """Read a JSON table (array of records, or an object holding one) as text, like a CSV.
+
+    Columns are the union of the records' keys in order of first appearance;
+    nested values are kept as their JSON text.
+
+    Raises
+    ------
+    InputError
+        When the file is not a JSON table.
+    """
+    path = Path(path)
+    found = _json_table_of(path)
+    if found is None:
+        raise InputError(path, "bukan tabel JSON (daftar rekaman)")
+    records, _ = found
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(map(str, record)))
+
+    def cell(value: object) -> str | None:
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, ensure_ascii=False)
+        text = _cell_text(value)
+        return text or None
+
+    body = pd.DataFrame(
+        [[cell(record.get(column)) for column in columns] for record in records],
+        columns=_unique(list(columns)),
+        dtype=object,
+    )
+    body.insert(0, "baris", range(1, len(body) + 1))
+    return body
