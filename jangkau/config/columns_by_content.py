@@ -50,7 +50,9 @@ SAMPLE_ROWS = 5000
 NPSN = re.compile(r"\d{8}")
 KEMENKES = re.compile(r"P\d{10}")
 GUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
-DIGITS = re.compile(r"\d+|\d+(\.\d+)+")
+# Plain digits, or Kemendagri's dotted form (73.09, 73.09.01, 73.09.01.2003);
+# "119.63" is a longitude, not a code.
+DIGITS = re.compile(r"\d+|\d{2}\.\d{2}(\.\d{2}(\.\d{4})?)?")
 ADDRESS_NAME = re.compile(r"(^|_)(alamat|address|jalan|jl|lokasi)(_|$)")
 ADDRESS_TEXT = re.compile(r"^(jl|jln|jalan|ds|dsn|dusun|kel|kp|kampung|lr|lorong|no)\b\.?", re.I)
 
@@ -145,24 +147,25 @@ def _guess_kind(
                 fits[column] = (share, distinct)
     if not fits:
         return None
+
     # A kind column repeats a few values; a column of names that merely start
     # with a kind ("SDN 13 Manarang") is the fallback.
-    categorical = {c: f for c, f in fits.items() if f[1] <= 0.5}
-    pool = categorical or fits
-    ranked = sorted(pool, key=lambda c: (-round(pool[c][0], 3), pool[c][1]))
+    def rank(column: str) -> tuple[bool, float, float]:
+        share, distinct = fits[column]
+        return distinct >= NAME_DISTINCT, -round(share, 3), round(distinct, 3)
+
+    ranked = sorted(fits, key=rank)
     best = ranked[0]
-    if len(ranked) > 1 and round(pool[ranked[1]][0], 3) == round(pool[best][0], 3):
-        if categorical or pool[ranked[1]][1] == pool[best][1]:
-            raise _ambiguous(
-                source,
-                "jenis",
-                best,
-                ranked[1],
-                f"{pool[best][0]:.0%} nilainya ada di tabel jenis aset",
-            )
-    share = pool[best][0]
-    reason = f"{share:.0%} nilainya ada di tabel jenis aset"
-    if not categorical:
+    if len(ranked) > 1 and rank(ranked[1]) == rank(best):
+        raise _ambiguous(
+            source,
+            "jenis",
+            best,
+            ranked[1],
+            f"{fits[best][0]:.0%} nilainya ada di tabel jenis aset",
+        )
+    reason = f"{fits[best][0]:.0%} nilainya ada di tabel jenis aset"
+    if rank(best)[0]:
         reason += " (nama yang diawali jenis; tidak ada kolom jenis tersendiri)"
     return ColumnGuess("jenis", best, reason)
 
@@ -337,6 +340,22 @@ def guess_asset_columns(
 def has_location(columns: dict[str, str], *, has_geometry: bool) -> bool:
     """Return True when the roles locate each record (geometry, one cell, or both degrees)."""
     return has_geometry or "koordinat" in columns or {"lintang", "bujur"} <= set(columns)
+
+
+def is_roster(frame: pd.DataFrame, columns: dict[str, str], *, has_geometry: bool) -> bool:
+    """Return True for an official roster: facility names of known kinds, codes, no place.
+
+    A list that gives a desa, kecamatan or address but no coordinates is an
+    asset list that lost its coordinates, not a roster: it must stop the run.
+    """
+    placed = {"desa", "kecamatan"} & set(columns) or any(
+        ADDRESS_NAME.search(column_key(c)) for c in frame.columns
+    )
+    return (
+        not has_location(columns, has_geometry=has_geometry)
+        and {"nama", "jenis"} <= set(columns)
+        and not placed
+    )
 
 
 def kind_values(frame: pd.DataFrame, column: str, *, limit: int = 3) -> str:
