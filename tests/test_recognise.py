@@ -12,7 +12,7 @@ from conftest import SHARED
 
 from flows.cli import main
 from jangkau.config.catalogue import load_kind_table
-from jangkau.config.columns_by_content import guess_asset_columns
+from jangkau.config.columns_by_content import guess_asset_columns, is_roster
 from jangkau.config.detect import asset_columns
 from jangkau.errors import InputError
 from jangkau.io.read import is_vector, read_records
@@ -240,3 +240,19 @@ def test_json_object_with_two_tables_stops_naming_both(tmp_path):
     path.write_text(json.dumps({"sd": [{"a": 1}], "smp": [{"a": 2}]}), encoding="utf-8")
     with pytest.raises(InputError, match="dua.json.*'sd', 'smp'"):
         read_records(path)
+
+
+def test_names_of_known_kinds_without_place_are_a_roster_with_place_a_broken_list():
+    roster = pd.DataFrame(
+        {
+            "kode_kab": ["7309", "7309", "7309"],
+            "unit_kerja": ["PUSKESMAS MANDAI", "PUSKESMAS TURIKALE", "PUSKESMAS LAU"],
+        }
+    )
+    found, _ = guess(roster)
+    assert (found["nama"], found["jenis"]) == ("unit_kerja", "unit_kerja")
+    assert is_roster(roster, found, has_geometry=False)
+    # The same names with their kecamatan: an asset list that lost its coordinates.
+    listed = roster.assign(kecamatan=["Mandai", "Turikale", "Lau"])
+    found, _ = guess(listed)
+    assert not is_roster(listed, found, has_geometry=False)

@@ -307,6 +307,10 @@ def records_as_text(frame: pd.DataFrame) -> list[str]:
     ]
 
 
+# Members that make a JSON object GeoJSON (RFC 7946) rather than a table holder.
+GEOJSON_MEMBERS = ("features", "geometry", "coordinates", "geometries")
+
+
 def _json_records(data: object, path: Path) -> tuple[list[dict], str | None] | None:
     """Return the records of a JSON table and the key holding them, or None when not a table.
 
@@ -319,7 +323,7 @@ def _json_records(data: object, path: Path) -> tuple[list[dict], str | None] | N
 
     if is_record_list(data):
         return data, None
-    if not isinstance(data, dict) or data.get("type") in GEOJSON_TYPES:
+    if not isinstance(data, dict) or ("type" in data and any(m in data for m in GEOJSON_MEMBERS)):
         return None
     keys = [key for key, value in data.items() if is_record_list(value)]
     if len(keys) > 1:
@@ -330,9 +334,6 @@ def _json_records(data: object, path: Path) -> tuple[list[dict], str | None] | N
             + "); pisahkan ke berkas sendiri-sendiri",
         )
     return (data[keys[0]], keys[0]) if keys else None
-
-
-GEOJSON_TYPES = {"FeatureCollection", "Feature", "GeometryCollection", "Point", "MultiPoint"}
 
 
 @functools.lru_cache(maxsize=64)
