@@ -27,6 +27,10 @@ import scipy.sparse
 
 # Relative tolerance under which a solution counts as proven optimal.
 OPTIMALITY_TOLERANCE = 1e-6
+# Largest problem (nonzeros of the reach matrix, after merging equal demand rows) given
+# to HiGHS: beyond it even the root linear programme can take minutes on two cores,
+# and a node limit does not bound that. A size, not a time, so answers repeat.
+MAX_EXACT_NONZEROS = 200_000
 
 
 @dataclass(frozen=True)
@@ -323,7 +327,7 @@ def solve_max_cover(
         swapped = greedy_with_swaps(reach, weight, p, group=group, group_budget=group_budget)
         candidates.append((covered_weight(reach, weight, swapped), swapped, "greedy+tukar"))
     if bound is None:
-        bound = relaxation_bound(reach, weight, p, group=group, group_budget=group_budget)
+        bound = singleton_bound(reach, weight, p, group=group, group_budget=group_budget)
     covered, picked, method = max(candidates, key=lambda item: item[0])
     bound = max(bound, covered)
     proven = result.status == 0 or bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
@@ -364,7 +368,8 @@ def solve_grouped(
     total = int(group_budget.sum()) if total is None else int(total)
     if total <= 0 or reach.shape[0] == 0 or reach.shape[1] == 0:
         return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
-    if node_limit > 0:
+    exact_tried = node_limit > 0 and reach.nnz <= MAX_EXACT_NONZEROS
+    if exact_tried:
         exact = solve_max_cover(
             reach, weight, total, group=group, group_budget=group_budget, node_limit=node_limit
         )
@@ -374,7 +379,7 @@ def solve_grouped(
     covered = covered_weight(reach, weight, heuristic)
     chosen, method = heuristic, "greedy+tukar"
     bound = singleton_bound(reach, weight, total, group=group, group_budget=group_budget)
-    if node_limit > 0:
+    if exact_tried:
         bound = min(bound, exact.upper_bound)
         if exact.covered > covered:
             chosen, covered, method = exact.chosen, exact.covered, exact.method

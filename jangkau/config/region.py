@@ -60,35 +60,20 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyogrio
-
-from jangkau.config.detect import (
-    asset_columns,
-    boundary_columns,
-    boundary_level,
-    looks_like_assets,
-    population_columns,
+from jangkau.config.catalogue import load_kind_table
+from jangkau.config.recognise import (
+    ROSTER_REASON,
+    FileSpec,
+    Guesses,
+    complete_columns,
+    guess_rows,
+    outline_bounds,
+    recognise_file,
 )
 from jangkau.errors import InputError
-from jangkau.io.read import is_supported, is_vector, list_columns, read_records
+from jangkau.io.read import is_supported, is_vector
 
 READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
-
-
-@dataclass
-class FileSpec:
-    """One input file, the role of each column that matters, and how to read it."""
-
-    path: str
-    columns: dict[str, str] = field(default_factory=dict)
-    options: dict[str, Any] = field(default_factory=dict)
-    level: str | None = None
-    jenis: str | None = None
-
-    @property
-    def name(self) -> str:
-        """Return the file name, which outputs use as ``sumber``."""
-        return Path(self.path).name
 
 
 @dataclass
@@ -114,6 +99,8 @@ class Region:
     usulan_kandidat: FileSpec | None = None
     riwayat_n: int = 10
     ignored: dict[str, str] = field(default_factory=dict)
+    daftar: list[FileSpec] = field(default_factory=list)
+    tebakan_kolom: Guesses = field(default_factory=list)
 
     def to_json(self) -> str:
         """Serialise for handing between flow tasks as a small value."""
@@ -133,6 +120,7 @@ class Region:
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["jalan"] = spec(data.get("jalan"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        data["daftar"] = [FileSpec(**item) for item in data.get("daftar", [])]
         data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
 
@@ -170,41 +158,20 @@ def _spec(data_dir: Path, section: dict[str, Any]) -> FileSpec:
     )
 
 
-def _geometry_kind(path: Path, options: dict[str, Any]) -> str:
-    try:
-        info = pyogrio.read_info(path, layer=options.get("layer"))
-    except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
-        raise InputError(path, f"tidak dapat dibaca sebagai data spasial ({error})") from error
-    geometry = (info.get("geometry_type") or "").lower()
-    if "polygon" in geometry:
-        return "polygon"
-    if "point" in geometry:
-        return "point"
-    if geometry in ("unknown", "geometry", "geometrycollection", ""):
-        # GeoJSON with mixed single/multi parts declares no single type.
-        types = (
-            read_records(path, **options, allow_missing_crs=True)
-            .geometry.dropna()
-            .geom_type.str.lower()
-        )
-        if types.str.contains("polygon").any():
-            return "polygon"
-        if types.str.contains("point").any():
-            return "point"
-        if types.str.contains("linestring").any():
-            return "linestring"
-    return geometry or "none"
-
-
 def resolve_region(settings: dict[str, Any]) -> Region:
     """Decide the role of every file in the region's folder.
 
     Files named in the settings keep the role given there; the others are
-    recognised by geometry and column names: polygons with desa codes are the
-    desa layer, polygons with kecamatan codes the kecamatan layer, tables with
-    a population column the population, lines the road file (travel time),
-    and points or tables with coordinate columns asset lists. Unrecognised files are listed in ``ignored`` with the
-    reason, never silently skipped.
+    recognised by geometry, column names and values
+    (:mod:`jangkau.config.recognise`): polygons with desa codes are the desa
+    layer, polygons with kecamatan codes the kecamatan layer, tables with a
+    population column the population, lines the road file (travel time),
+    points or tables with coordinates
+    (named, or numbers that fall inside the desa layer's extent) asset lists,
+    and names of known kinds without coordinates or place rosters. Files not
+    used (rosters, a kabupaten outline, points of no known kind) are listed
+    in ``ignored`` with the reason, never silently skipped; every column
+    role not stated in the settings is listed in ``tebakan_kolom``.
 
     Raises
     ------
@@ -224,18 +191,39 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     explicit_paths = {
         Path(s.path).resolve() for s in [*named.values(), *assets, roads] if s is not None
     }
+    stated_columns = {s.path: dict(s.columns) for s in [*named.values(), *assets]}
     if "kandidat" in settings.get("usulan", {}):
         # Land offered for new facilities: read by the proposals, never as an asset list.
         explicit_paths.add((data_dir / settings["usulan"]["kandidat"]).resolve())
 
+    kinds = load_kind_table(settings.get("jenis"))
+    files = sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p))
+    files = [p for p in files if p.resolve() not in explicit_paths]
+    # Vector files first: the desa layer's outline tells which numeric columns
+    # of a table are coordinates inside the region.
+    reasons: dict[Path, str] = {}
+    recognised = {
+        p: recognise_file(p, kinds=kinds, bounds=None, reasons=reasons)
+        for p in files
+        if is_vector(p)
+    }
+    outline = named.get("desa") or next(
+        (spec for role, spec, _ in recognised.values() if role == "desa"), None
+    )
+    bounds = outline_bounds(outline)
+    for path in files:
+        if path not in recognised:
+            recognised[path] = recognise_file(path, kinds=kinds, bounds=bounds, reasons=reasons)
+
     population_candidates: list[FileSpec] = []
+    rosters: list[FileSpec] = []
     ignored: dict[str, str] = {}
-    for path in sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p)):
-        if path.resolve() in explicit_paths:
-            continue
-        # An unrecognised file stops the run: silently leaving out a whole
-        # asset list would show planners gaps that are not there.
-        role, spec = _recognise(path)
+    guesses: Guesses = []
+    for path in files:
+        # An unrecognised file has stopped the run in _recognise: silently leaving
+        # out a whole asset list would show planners gaps that are not there.
+        role, spec, file_guesses = recognised[path]
+        guesses += file_guesses
         if role in ("desa", "kecamatan") and role in named:
             ignored[path.name] = f"lapisan {role} lain; yang dipakai: {named[role].name}"
         elif role in ("desa", "kecamatan"):
@@ -252,6 +240,11 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"berkas jalan lain; yang dipakai: {roads.name}"
         elif role == "jalan":
             roads = spec
+        elif role == "daftar":
+            rosters.append(spec)
+            ignored[path.name] = ROSTER_REASON
+        elif role == "tanpa_jenis":
+            ignored[path.name] = reasons[path]
         elif "aset" in settings:
             ignored[path.name] = "daftar aset yang tidak disebut di berkas wilayah"
         else:
@@ -268,9 +261,23 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     for extra in population_candidates:
         ignored[extra.name] = "tabel penduduk lain; yang dipakai: " + named["penduduk"].name
     for role, spec in named.items():
-        _complete_columns(spec, role)
+        guesses += complete_columns(spec, role, kinds=kinds, bounds=bounds)
     for spec in assets:
-        _complete_columns(spec, "aset")
+        guesses += complete_columns(spec, "aset", kinds=kinds, bounds=bounds)
+    # Every role not stated in the region file and not read from the values
+    # was taken from the column's name: a guess too, listed with the others.
+    by_content = {(row["berkas"], row["peran"]) for row in guesses}
+    for spec in [*named.values(), *assets]:
+        stated = stated_columns.get(spec.path, {})
+        guesses += guess_rows(
+            spec.name,
+            {
+                role: column
+                for role, column in spec.columns.items()
+                if stated.get(role) != column and (spec.name, role) not in by_content
+            },
+            "nama kolom",
+        )
     kecamatan_settings = settings.get("kecamatan", {})
     proposals = settings.get("usulan", {})
     return Region(
@@ -297,6 +304,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         ),
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
         ignored=ignored,
+        daftar=rosters,
+        tebakan_kolom=_unique_guesses(guesses),
     )
 
 
@@ -337,68 +346,12 @@ def _road_settings(section: dict[str, Any] | None) -> dict[str, Any]:
     return settings
 
 
-def _complete_columns(spec: FileSpec, role: str) -> None:
-    """Fill in the column roles (and level) a region file did not state; stated ones win."""
-    path = Path(spec.path)
-    if role in ("desa", "kecamatan"):
-        spec.level = role
-        # Only attributes matter here; a missing CRS is inferred when the stage reads the file.
-        frame = read_records(path, **spec.options, allow_missing_crs=True)
-        guessed = boundary_columns(frame, role)
-    elif role == "penduduk":
-        guessed = population_columns(list_columns(path))
-        level = guessed.pop("level", None)
-        spec.level = spec.level or level
-    elif role == "penduduk_rinci":
-        columns = list_columns(path)
-        guessed = {k: v for k, v in asset_columns(columns).items() if k in ("lintang", "bujur")}
-        value = population_columns(columns).get("value")
-        if value:
-            guessed["jumlah"] = value
-    else:
-        guessed = asset_columns(list_columns(path))
-    spec.columns = {**guessed, **spec.columns}
-
-
-def _recognise(path: Path) -> tuple[str, FileSpec]:
-    if is_vector(path):
-        geometry = _geometry_kind(path, {})
-        if geometry == "polygon":
-            frame = read_records(path, allow_missing_crs=True)
-            level = boundary_level(frame)
-            if level in ("desa", "kecamatan"):
-                spec = FileSpec(path=str(path), level=level)
-                spec.columns = boundary_columns(frame, level)
-                return level, spec
-            if level == "kabupaten":
-                return "kabupaten", FileSpec(path=str(path), level=level)
-            raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
-        if "linestring" in geometry:
-            return "jalan", FileSpec(path=str(path))
-        columns = list_columns(path)
-        if (
-            geometry == "point"
-            and population_columns(columns)
-            and not looks_like_assets(columns, has_points=True)
-        ):
-            return "penduduk_rinci", FileSpec(path=str(path), level="titik")
-        if looks_like_assets(columns, has_points=geometry == "point"):
-            return "aset", FileSpec(path=str(path), columns=asset_columns(columns))
-        raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
-    columns = list_columns(path)
-    population = population_columns(columns)
-    asset_roles = asset_columns(columns)
-    if population and not looks_like_assets(columns, has_points=False):
-        level = population.pop("level")
-        return "penduduk", FileSpec(path=str(path), columns=population, level=level)
-    if looks_like_assets(columns, has_points=False):
-        return "aset", FileSpec(path=str(path), columns=asset_roles)
-    if "nama" in asset_roles or "jenis" in asset_roles:
-        raise InputError(path, "kolom koordinat tidak ditemukan (lintang/bujur atau Koordinat)")
-    raise InputError(
-        path,
-        "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset; sebutkan perannya di berkas wilayah",
-    )
+def _unique_guesses(guesses: Guesses) -> Guesses:
+    # A file recognised by content is completed once more; keep the first reason.
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for row in guesses:
+        seen.setdefault((row["berkas"], row["peran"], row["kolom"]), row)
+    return list(seen.values())
 
 
 def region_from_folder(data_dir: str | Path, name: str) -> Region:

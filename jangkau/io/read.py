@@ -10,8 +10,10 @@ interpreted here: parsing and repair belong to :mod:`jangkau.clean`.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
+import re
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,45 +35,8 @@ def is_supported(path: Path) -> bool:
 
 
 def is_vector(path: Path) -> bool:
-    """Return True when ``path`` is read as a vector file (a ``.json`` only when it is GeoJSON)."""
-    path = Path(path)
-    if path.suffix.lower() == ".json" and path.exists():
-        return not _is_record_json(path)
-    return path.suffix.lower() in VECTOR_SUFFIXES
-
-
-def _is_record_json(path: Path) -> bool:
-    """Return True for a JSON list of records, or an object of such lists (not GeoJSON)."""
-    with open(path, "rb") as handle:
-        head = handle.read(4096).decode("utf-8", errors="replace").lstrip("\ufeff \r\n\t")
-    if head.startswith("["):
-        return True
-    opening = head.split("[", 1)[0]
-    return head.startswith("{") and not any(
-        key in opening for key in ('"type"', '"features"', '"geometry"')
-    )
-
-
-def _read_record_json(path: Path) -> pd.DataFrame:
-    """Read a JSON list of records (or an object whose values are such lists) as a text table.
-
-    School lists from the Kemdikbud reference data come as ``{"196000": [ {...}, ... ]}``.
-    """
-    try:
-        data = json.loads(_decode(path.read_bytes(), None))
-    except ValueError as error:
-        raise InputError(path, f"bukan JSON yang sah ({error})") from error
-    groups = data.values() if isinstance(data, dict) else [data]
-    records = []
-    for group in groups:
-        if not isinstance(group, list) or not all(isinstance(r, dict) for r in group):
-            raise InputError(path, "JSON bukan daftar rekaman (daftar objek)")
-        records.extend(group)
-    if not records:
-        raise InputError(path, "berkas kosong: tidak ada baris data")
-    frame = pd.DataFrame.from_records(records).astype(object).map(_cell_text)
-    frame.insert(0, "baris", range(1, len(frame) + 1))
-    return frame
+    """Return True when ``path`` is read as a vector file (a JSON table is not)."""
+    return path.suffix.lower() in VECTOR_SUFFIXES and not is_json_table(path)
 
 
 def _decode(raw: bytes, encoding: str | None) -> str:
@@ -186,8 +151,8 @@ def read_table(
     if not path.exists():
         raise InputError(path, "berkas tidak ditemukan")
     suffix = path.suffix.lower()
-    if suffix == ".json":
-        records = _read_record_json(path)
+    if is_json_table(path):
+        records = read_json_table(path)
         return records.head(max_rows) if max_rows is not None else records
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
@@ -299,6 +264,8 @@ def read_records(path: str | Path, **options: object) -> pd.DataFrame | gpd.GeoD
     path = Path(path)
     if not is_supported(path):
         raise InputError(path, f"jenis berkas '{path.suffix}' tidak didukung")
+    if is_json_table(path):
+        return read_json_table(path)
     if is_vector(path):
         keys = {"layer", "crs", "allow_missing_crs"}
         return read_vector(path, **{k: v for k, v in options.items() if k in keys})
@@ -313,6 +280,8 @@ HEAD_ROWS = 60
 def list_columns(path: str | Path) -> list[str]:
     """Return a file's column names without reading every record."""
     path = Path(path)
+    if is_json_table(path):
+        return [c for c in read_json_table(path).columns if c != "baris"]
     if is_vector(path):
         info = pyogrio.read_info(path)
         return list(info["fields"])
@@ -339,3 +308,99 @@ def records_as_text(frame: pd.DataFrame) -> list[str]:
         json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
         for row in zip(*texts, strict=True)
     ]
+
+
+# Members that make a JSON object GeoJSON (RFC 7946) rather than a table holder.
+GEOJSON_MEMBERS = ("features", "geometry", "coordinates", "geometries")
+
+
+def _json_records(data: object, path: Path) -> tuple[list[dict], str | None] | None:
+    """Return the records of a JSON table and the key holding them, or None when not a table.
+
+    A table is an array of objects, or an object holding exactly one such
+    array (``{"190100": [ ... ]}``); GeoJSON is never a table.
+    """
+
+    def is_record_list(value: object) -> bool:
+        return isinstance(value, list) and bool(value) and all(isinstance(v, dict) for v in value)
+
+    if is_record_list(data):
+        return data, None
+    if not isinstance(data, dict) or ("type" in data and any(m in data for m in GEOJSON_MEMBERS)):
+        return None
+    keys = [key for key, value in data.items() if is_record_list(value)]
+    if len(keys) > 1:
+        raise InputError(
+            path,
+            "JSON memuat lebih dari satu daftar rekaman ("
+            + ", ".join(f"'{k}'" for k in keys)
+            + "); pisahkan ke berkas sendiri-sendiri",
+        )
+    return (data[keys[0]], keys[0]) if keys else None
+
+
+@functools.lru_cache(maxsize=64)
+def _load_json_table(path: str, stamp: tuple[int, int]) -> tuple[list[dict], str | None] | None:
+    # ``stamp`` (mtime, size) makes a changed file read again.
+    raw = Path(path).read_bytes()
+    head = raw[:4096].lstrip()
+    if not head.startswith((b"[", b"{")) or re.search(rb'"type"\s*:\s*"Feature', head):
+        return None
+    try:
+        data = json.loads(_decode(raw, None))
+    except json.JSONDecodeError as error:
+        raise InputError(path, f"bukan JSON yang sah: {error}") from error
+    return _json_records(data, Path(path))
+
+
+def _json_table_of(path: Path) -> tuple[list[dict], str | None] | None:
+    if path.suffix.lower() != ".json" or not path.is_file():
+        return None
+    status = path.stat()
+    return _load_json_table(str(path), (status.st_mtime_ns, status.st_size))
+
+
+def is_json_table(path: str | Path) -> bool:
+    """Return True for a ``.json`` file that is a table of records rather than GeoJSON."""
+    return _json_table_of(Path(path)) is not None
+
+
+def json_table_key(path: str | Path) -> str | None:
+    """Return the key of the object holding a JSON table's records (None for a bare array)."""
+    found = _json_table_of(Path(path))
+    return found[1] if found else None
+
+
+def read_json_table(path: str | Path) -> pd.DataFrame:
+    """Read a JSON table (array of records, or an object holding one) as text, like a CSV.
+
+    Columns are the union of the records' keys in order of first appearance;
+    nested values are kept as their JSON text.
+
+    Raises
+    ------
+    InputError
+        When the file is not a JSON table.
+    """
+    path = Path(path)
+    found = _json_table_of(path)
+    if found is None:
+        raise InputError(path, "bukan tabel JSON (daftar rekaman)")
+    records, _ = found
+    columns: dict[str, None] = {}
+    for record in records:
+        columns.update(dict.fromkeys(map(str, record)))
+
+    def cell(value: object) -> str | None:
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, ensure_ascii=False)
+        text = _cell_text(value)
+        return text or None
+
+    body = pd.DataFrame(
+        [[cell(record.get(column)) for column in columns] for record in records],
+        columns=_unique(list(columns)),
+        dtype=object,
+    )
+    body.insert(0, "baris", range(1, len(body) + 1))
+    return body

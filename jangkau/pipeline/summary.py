@@ -50,6 +50,7 @@ def run_quality_sections(work: Path, region: Region) -> list:
         ignored=region.ignored,
         surface_report=_optional(work / "permukaan_laporan.parquet"),
         crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
+        column_guesses=region.tebakan_kolom,
     )
     return [*asset_sections, *network_quality_sections(work)]
 

@@ -104,8 +104,13 @@ def quality_sections(
     ignored: dict[str, str],
     surface_report: pd.DataFrame | None = None,
     crs_inferences: pd.DataFrame | None = None,
+    column_guesses: list[dict[str, str]] | None = None,
 ) -> list[tuple[str, str, pd.DataFrame]]:
-    """Return the report's sections as (heading, explanation, table) in reading order."""
+    """Return the report's sections as (heading, explanation, table) in reading order.
+
+    ``column_guesses`` lists, per input file, each column role that no region
+    file stated (``berkas``, ``peran``, ``kolom``, ``alasan``).
+    """
     spelled = placed.dropna(subset=["kecamatan_tertulis"])
     spelled = spelled[
         (spelled["kecamatan_tertulis"] != spelled["kecamatan"])
@@ -175,6 +180,13 @@ def quality_sections(
             crs_inferences
             if crs_inferences is not None
             else pd.DataFrame({"berkas": [], "crs": [], "catatan": []}),
+        ),
+        (
+            "Kolom yang ditebak",
+            "Peran kolom yang tidak disebut di berkas wilayah: dari nama kolom, atau dari isinya "
+            "(jenis yang ada di tabel jenis aset, nama yang berbeda-beda, angka yang jatuh di "
+            "dalam wilayah, pola kode). Bila tebakan salah, sebutkan kolomnya di berkas wilayah.",
+            pd.DataFrame(column_guesses or [], columns=["berkas", "peran", "kolom", "alasan"]),
         ),
         (
             "Berkas yang tidak dipakai",
