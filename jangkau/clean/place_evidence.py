@@ -327,7 +327,10 @@ def doubted_locations(
 
 
 def _doubt_row(measured: list[tuple[Claim, float, str]], row: pd.Series) -> list:
-    """Return the output row for a doubted point: flag, note, named codes, distance."""
+    """Return the output row for a doubted point: flag, note, named codes, distance.
+
+    The note holds no ``"; "``: ``catatan`` joins notes with it, and readers split on it.
+    """
     by_place: dict[str, list] = {}
     for claim, gap, nearest in measured:
         sources, gaps, named = by_place.setdefault(claim.place, [[], [], set()])
@@ -335,13 +338,13 @@ def _doubt_row(measured: list[tuple[Claim, float, str]], row: pd.Series) -> list
         gaps.append((gap, nearest))
         named |= claim.named
     said = ", ".join(f"{place} ({', '.join(s)})" for place, (s, _, _) in by_place.items())
-    how_far = "; ".join(
+    how_far = " dan ".join(
         f"{_km(gap)} dari batas {nearest}"
         for gap, nearest in (min(g) for _, g, _ in by_place.values())
     )
     named_codes = sorted({c for _, _, n in by_place.values() for c in n})
     note = (
         f"lokasi diragukan: teks menyebut {said}, titik di Ds. {row['desa']}, "
-        f"Kec. {row['kecamatan']} ({how_far}); titik dipakai di tempatnya"
+        f"Kec. {row['kecamatan']} ({how_far}), titik tetap dihitung di tempatnya"
     )
     return [True, note, ",".join(named_codes), min(gap for _, gap, _ in measured)]

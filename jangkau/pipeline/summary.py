@@ -9,7 +9,12 @@ import pandas as pd
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
-from jangkau.publish.quality import quality_markdown, quality_sections, source_summary
+from jangkau.publish.quality import (
+    doubted_table,
+    quality_markdown,
+    quality_sections,
+    source_summary,
+)
 
 PLACED_FOR_REPORT = [
     "sumber",
@@ -49,6 +54,12 @@ def run_quality_sections(work: Path, region: Region) -> list:
         ignored=region.ignored,
         surface_report=_optional(work / "permukaan_laporan.parquet"),
         crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
+        doubted=doubted_table(
+            pd.read_parquet(
+                work / "aset.parquet",
+                columns=[*PLACED_FOR_REPORT, "desa", "lokasi_diragukan", "jarak_tempat_tertulis_m"],
+            )
+        ),
     )
 
 
