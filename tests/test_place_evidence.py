@@ -11,6 +11,7 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
+from conftest import open_page
 
 from jangkau import pipeline
 from jangkau.clean.assets import place_assets, standardise_assets
@@ -235,3 +236,19 @@ def test_maros_puskesmas_camba_is_doubted_everywhere(maros_puskesmas_run):
         f for f in data["kecamatan"]["features"] if f["properties"]["kecamatan"] == "Camba"
     )
     assert "CAMBA" in camba["properties"]["layanan"]["puskesmas"]["catatan"]
+
+
+def test_map_page_marks_the_doubted_marker(maros_puskesmas_run, browser):
+    page = maros_puskesmas_run / "maps" / "ragu" / "index.html"
+    errors = open_page(browser, page.resolve())
+    assert errors == []
+    browser.execute_script("window.jangkauPeta.pilihLayanan('puskesmas')")
+    marked = browser.execute_script(
+        "return window.jangkauPeta.aset.getLayers()"
+        ".filter(function (m) { return m.options.icon.options.className.indexOf('diragukan') >= 0; })"
+        ".map(function (m) { return m.getTooltip().getContent(); })"
+    )
+    assert len(marked) == 1
+    assert "<b>CAMBA</b>" in marked[0] and "lokasi diragukan: teks menyebut Kec. Camba" in marked[0]
+    legend = browser.find_element("id", "legenda").text
+    assert "Aset berlokasi diragukan" in legend
