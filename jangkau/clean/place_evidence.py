@@ -86,6 +86,7 @@ class Gazetteer:
     def __init__(self, desa: pd.DataFrame) -> None:
         kecamatan = desa.groupby("kode_kec")["kecamatan"].first()
         self.kecamatan_name = kecamatan.to_dict()
+        self._read: dict[tuple, Claim | None] = {}
         # key -> [(code, why)]; why "" (current/other spelling), "nama lama", "sebelum pemekaran"
         self.kecamatan_keys: dict[str, list[tuple[str, str]]] = {}
         for code, name in kecamatan.items():
@@ -109,6 +110,20 @@ class Gazetteer:
 
     def kecamatan_claim(self, text: object, *, source: str, strong: bool = True) -> Claim | None:
         """Read a written kecamatan (``Kec. Maros Utara / Bontoa``) as a claim, or None."""
+        # Files repeat a handful of kecamatan texts thousands of times: read each once.
+        key = ("kecamatan", None if text is None or pd.isna(text) else str(text), source, strong)
+        if key not in self._read:
+            self._read[key] = self._kecamatan_claim(text, source=source, strong=strong)
+        return self._read[key]
+
+    def desa_claim(self, text: object, *, source: str, strong: bool = True) -> Claim | None:
+        """Read a written desa/kelurahan name as a claim (every desa of that name), or None."""
+        key = ("desa", None if text is None or pd.isna(text) else str(text), source, strong)
+        if key not in self._read:
+            self._read[key] = self._desa_claim(text, source=source, strong=strong)
+        return self._read[key]
+
+    def _kecamatan_claim(self, text: object, *, source: str, strong: bool) -> Claim | None:
         if text is None or pd.isna(text) or not name_key(text):
             return None
         parts = {name_key(text), *(name_key(p) for p in _ALTERNATIVES.split(str(text)))} - {""}
@@ -126,8 +141,7 @@ class Gazetteer:
             source, f"Kec. {label}", frozenset(named), kecamatan=frozenset(accepted), strong=strong
         )
 
-    def desa_claim(self, text: object, *, source: str, strong: bool = True) -> Claim | None:
-        """Read a written desa/kelurahan name as a claim (every desa of that name), or None."""
+    def _desa_claim(self, text: object, *, source: str, strong: bool) -> Claim | None:
         key = name_key(text) if text is not None and not pd.isna(text) else ""
         if not key:
             return None
@@ -299,20 +313,32 @@ def doubted_locations(
         return out
     gazetteer = Gazetteer(desa)
     doubted: dict[object, list] = {}
-    text = placed.reindex(columns=TEXT_COLUMNS)
-    points = placed.geometry.to_crs(desa.crs)
-    for index, record, kode_kec, kode_desa in zip(
-        placed.index,
-        text.to_dict(orient="records"),
-        placed["kode_kec"],
-        placed["kode_desa"],
-        strict=True,
-    ):
+    text = placed.reindex(columns=TEXT_COLUMNS).astype(object)
+    # Only Kemenkes-like codes carry a place; dropping the rest (NPSN, …) lets
+    # records with the same texts and desa be judged once.
+    code = text["id_aset"].astype("string").str.strip()
+    text["id_aset"] = code.where(code.str.match(_KEMENKES_CODE.pattern, case=False, na=False))
+    keys = text.drop(columns="nama").assign(
+        kode_kec=placed["kode_kec"], kode_desa=placed["kode_desa"]
+    )
+    keys = keys.astype(object).where(keys.notna(), None)
+    rows = list(keys.itertuples(index=False, name=None))
+    settled = {}
+    for row in set(rows):
+        record = dict(zip(keys.columns, row, strict=True))
         strong = record_claims(record, gazetteer, with_name=False)
         # Most points agree with some strong claim: settled without distances or names.
-        if not strong or any(_holds(c, kode_kec, kode_desa) for c in strong):
+        settled[row] = not strong or any(
+            _holds(c, record["kode_kec"], record["kode_desa"]) for c in strong
+        )
+    points = placed.geometry.to_crs(desa.crs)
+    for index, row, name in zip(placed.index, rows, text["nama"], strict=True):
+        if settled[row]:
             continue
-        claims = strong + gazetteer.name_claims(record.get("nama"))
+        record = dict(zip(keys.columns, row, strict=True))
+        kode_kec, kode_desa = record["kode_kec"], record["kode_desa"]
+        strong = record_claims(record, gazetteer, with_name=False)
+        claims = strong + gazetteer.name_claims(name)
         if any(_holds(c, kode_kec, kode_desa) for c in claims):
             continue
         measured = [(c, *_distance(c, points[index], desa)) for c in claims]
