@@ -15,6 +15,10 @@ index weights):
   + w_k × kekurangan / kebutuhan), or the one term that applies alone.
 - ``peringkat`` of ``jumlah_peringkat``: 1 = most urgent kecamatan for that
   service (highest index; ties broken by more people out of reach).
+- ``catatan``: facilities whose location is doubted (``lokasi_diragukan``,
+  :mod:`jangkau.clean.place_evidence`): they count where their point lies,
+  and both that kecamatan's row and the row of the kecamatan their text
+  names say so, so that no coverage figure is read without the warning.
 - ``tingkat``: the service's planning level. Services planned per kabupaten
   (``tingkat_perencanaan = "kabupaten"``) show their coverage per kecamatan
   but are judged in :func:`jangkau.analysis.urgency.kabupaten_table`: their
@@ -45,6 +49,7 @@ GAP_COLUMNS = [
     "peringkat",
     "jumlah_peringkat",
     "tingkat",
+    "catatan",
 ]
 
 
@@ -136,6 +141,7 @@ def gap_table(
         table.loc[by_kabupaten, column] = pd.NA
     table.loc[by_kabupaten, "memenuhi_minimum"] = pd.NA
     table.loc[by_kabupaten, "indeks_kesenjangan"] = np.nan
+    table["catatan"] = doubt_notes(table, facilities)
     table["peringkat"] = rank_within_service(table)
     table["jumlah_peringkat"] = (
         table.groupby("layanan")["peringkat"]
@@ -144,6 +150,46 @@ def gap_table(
         .where(table["peringkat"].notna())
     )
     return table[GAP_COLUMNS]
+
+
+def doubt_notes(table: pd.DataFrame, facilities: pd.DataFrame) -> pd.Series:
+    """Return per kecamatan × service row the warning about doubted facilities (``""`` when none).
+
+    ``facilities`` may carry ``lokasi_diragukan`` and ``tempat_tertulis`` (the
+    kecamatan codes the text names, ``,``-joined); without them no row gets a note.
+    """
+    notes = pd.Series("", index=table.index, dtype=object)
+    if "lokasi_diragukan" not in facilities or "tempat_tertulis" not in facilities:
+        return notes
+    doubted = facilities[facilities["lokasi_diragukan"].fillna(False).astype(bool)]
+    names = table.groupby("kode_kec")["kecamatan"].first()
+    here: dict[tuple[str, str], list[str]] = {}
+    named_here: dict[tuple[str, str], list[str]] = {}
+    for row in doubted.itertuples(index=False):
+        named = [c for c in str(row.tempat_tertulis or "").split(",") if c and c != row.kode_kec]
+        said = ", ".join(f"Kec. {names.get(c, c)}" for c in named) or "tempat lain"
+        here.setdefault((row.kode_kec, row.layanan), []).append(
+            f"{row.nama} (teks menyebut {said})"
+        )
+        for code in named:
+            named_here.setdefault((code, row.layanan), []).append(
+                f"{row.nama} (titik di Kec. {names.get(row.kode_kec, row.kode_kec)})"
+            )
+    for position, key in enumerate(zip(table["kode_kec"], table["layanan"], strict=True)):
+        parts = []
+        if key in named_here:
+            listed = named_here[key]
+            parts.append(
+                f"{len(listed)} fasilitas yang teksnya menyebut kecamatan ini berlokasi diragukan "
+                f"dan tidak dihitung di sini: {', '.join(listed)}"
+            )
+        if key in here:
+            listed = here[key]
+            parts.append(
+                f"termasuk {len(listed)} fasilitas berlokasi diragukan: {', '.join(listed)}"
+            )
+        notes.iloc[position] = "; ".join(parts)
+    return notes
 
 
 def _required_counts(

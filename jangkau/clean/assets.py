@@ -18,6 +18,7 @@ from jangkau.analysis.crs import require_metric
 from jangkau.clean.coords import parse_coordinate, parse_pair
 from jangkau.clean.locate import find_written_locations, locate_records, reread_metre_pairs
 from jangkau.clean.names import name_key, stated_kecamatan_agrees
+from jangkau.clean.place_evidence import doubted_locations
 from jangkau.config.catalogue import KindTable
 from jangkau.errors import InputError
 from jangkau.io.read import records_as_text
@@ -30,6 +31,7 @@ STANDARD_COLUMNS = [
     "id_aset",
     "desa_tertulis",
     "kecamatan_tertulis",
+    "alamat_tertulis",
     "lintang_terbaca",
     "bujur_terbaca",
     "koordinat_tertulis",
@@ -49,8 +51,11 @@ PLACED_COLUMNS = [
     "perbaikan",
     "catatan",
     "id_aset",
+    "lokasi_diragukan",
     "kecamatan_tertulis",
 ]
+# Not in the aset layer: what the quality report and the gap table need of doubted points.
+DOUBT_DETAIL_COLUMNS = ["tempat_tertulis", "jarak_tempat_tertulis_m"]
 REJECTED_COLUMNS = ["sumber", "baris", "alasan", "data_asli"]
 
 
@@ -73,7 +78,7 @@ def standardise_assets(
     columns
         Original column for each role: ``lintang``, ``bujur`` or
         ``koordinat`` (unless the file has geometry), ``nama``, ``jenis``,
-        ``id``, ``desa``, ``kecamatan``.
+        ``id``, ``desa``, ``kecamatan``, ``alamat``.
     source
         File name, recorded as ``sumber``.
     default_jenis
@@ -110,6 +115,7 @@ def standardise_assets(
     out["id_aset"] = column("id")
     out["desa_tertulis"] = column("desa")
     out["kecamatan_tertulis"] = column("kecamatan")
+    out["alamat_tertulis"] = column("alamat")
     if has_geometry:
         geometry = raw.geometry.to_crs(4326) if raw.crs is not None else raw.geometry
         values = geometry.to_numpy()
@@ -205,7 +211,9 @@ def place_assets(
     Returns
     -------
     (GeoDataFrame, DataFrame)
-        Placed facilities (``PLACED_COLUMNS``, points in EPSG:4326) and
+        Placed facilities (``PLACED_COLUMNS`` and ``DOUBT_DETAIL_COLUMNS``,
+        points in EPSG:4326; ``lokasi_diragukan`` from
+        :func:`jangkau.clean.place_evidence.doubted_locations`) and
         rejected records (``REJECTED_COLUMNS``), together exactly the input records.
     """
     require_metric(desa, "desa")
@@ -275,6 +283,8 @@ def place_assets(
             ],
             "id_aset": records["id_aset"].to_numpy()[placed_rows],
             "kecamatan_tertulis": records["kecamatan_tertulis"].to_numpy()[placed_rows],
+            "desa_tertulis": _optional_column(records, "desa_tertulis")[placed_rows],
+            "alamat_tertulis": _optional_column(records, "alamat_tertulis")[placed_rows],
             "_input": placed_rows,
         }
     )
@@ -283,7 +293,12 @@ def place_assets(
         geometry=gpd.points_from_xy(point_x[placed_rows], point_y[placed_rows]),
         crs=4326,
     )
-    placed["catatan"] = _join_notes(placed["catatan"], _place_name_notes(placed))
+    doubts = doubted_locations(placed, desa=desa)
+    placed[DOUBT_DETAIL_COLUMNS] = doubts[DOUBT_DETAIL_COLUMNS]
+    placed["lokasi_diragukan"] = doubts["lokasi_diragukan"].astype(bool)
+    placed["catatan"] = _join_notes(
+        placed["catatan"], _place_name_notes(placed), doubts["catatan_lokasi"]
+    )
 
     placed, duplicates = mark_duplicates(
         placed, metric_crs=desa.crs, distance_m=duplicate_distance_m
@@ -301,7 +316,14 @@ def place_assets(
         columns=REJECTED_COLUMNS,
     )
     placed = placed.drop(columns="_input").reset_index(drop=True)
-    return placed[[*PLACED_COLUMNS, "geometry"]], rejected
+    return placed[[*PLACED_COLUMNS, *DOUBT_DETAIL_COLUMNS, "geometry"]], rejected
+
+
+def _optional_column(records: pd.DataFrame, column: str) -> np.ndarray:
+    """Return a column of the records, or an empty one where an older frame lacks it."""
+    if column in records:
+        return records[column].to_numpy(dtype=object)
+    return np.full(len(records), None, dtype=object)
 
 
 def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
@@ -310,9 +332,9 @@ def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
     A former name, another spelling, or the kecamatan a place belonged to
     before a split (``riwayat_kecamatan.toml``) agrees: those are not errors.
     """
-    triples = list(
-        zip(placed["kecamatan_tertulis"], placed["kode_kec"], placed["kecamatan"], strict=True)
-    )
+    # A file without a kecamatan column gives NA, which states nothing.
+    stated = placed["kecamatan_tertulis"].astype(object).where(placed["kecamatan_tertulis"].notna())
+    triples = list(zip(stated, placed["kode_kec"], placed["kecamatan"], strict=True))
     # Few distinct (written, located) pairs even in a province: judge each once.
     agrees = {t: stated_kecamatan_agrees(*t) for t in set(triples)}
     differs = pd.Series([not agrees[t] for t in triples], index=placed.index, dtype=bool)

@@ -9,7 +9,12 @@ import pandas as pd
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
-from jangkau.publish.quality import quality_markdown, quality_sections, source_summary
+from jangkau.publish.quality import (
+    doubted_table,
+    quality_markdown,
+    quality_sections,
+    source_summary,
+)
 from jangkau.publish.travel_layers import network_quality_sections
 
 PLACED_FOR_REPORT = [
@@ -51,6 +56,12 @@ def run_quality_sections(work: Path, region: Region) -> list:
         surface_report=_optional(work / "permukaan_laporan.parquet"),
         crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
         column_guesses=region.tebakan_kolom,
+        doubted=doubted_table(
+            pd.read_parquet(
+                work / "aset.parquet",
+                columns=[*PLACED_FOR_REPORT, "desa", "lokasi_diragukan", "jarak_tempat_tertulis_m"],
+            )
+        ),
     )
     return [*asset_sections, *network_quality_sections(work)]
 

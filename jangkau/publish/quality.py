@@ -11,6 +11,7 @@ import re
 import pandas as pd
 
 from jangkau.clean.names import name_key
+from jangkau.clean.place_evidence import evidence_settings
 from jangkau.publish.templating import render
 
 _DUPLICATE = re.compile(r"^duplikat\b")
@@ -93,6 +94,44 @@ def _markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+DOUBT_NOTE = "lokasi diragukan: "
+
+
+def _doubt_km() -> str:
+    metres = float(evidence_settings()["jarak_diragukan_m"])
+    return f"{metres / 1000:g} km".replace(".", ",")
+
+
+def doubted_table(placed: pd.DataFrame) -> pd.DataFrame:
+    """Return the points whose text names a place far away: file, row, name, where, how far, why.
+
+    Parameters
+    ----------
+    placed
+        The ``aset`` table with ``lokasi_diragukan``, ``desa``, ``kecamatan``,
+        ``jarak_tempat_tertulis_m`` and ``catatan`` (holding the doubt note).
+    """
+    columns = ["sumber", "baris", "nama", "lokasi_titik", "jarak_km", "keterangan"]
+    if "lokasi_diragukan" not in placed:
+        return pd.DataFrame(columns=columns)
+    doubted = placed[placed["lokasi_diragukan"].fillna(False).astype(bool)]
+    notes = doubted["catatan"].fillna("").str.split("; ")
+    return pd.DataFrame(
+        {
+            "sumber": doubted["sumber"],
+            "baris": doubted["baris"],
+            "nama": doubted["nama"],
+            "lokasi_titik": "Ds. " + doubted["desa"].astype(str) + ", Kec. " + doubted["kecamatan"],
+            "jarak_km": (doubted["jarak_tempat_tertulis_m"].astype(float) / 1000).round(1),
+            "keterangan": [
+                next((n[len(DOUBT_NOTE) :] for n in parts if n.startswith(DOUBT_NOTE)), "")
+                for parts in notes
+            ],
+        },
+        columns=columns,
+    )
+
+
 def quality_sections(
     *,
     read_counts: pd.Series,
@@ -105,11 +144,14 @@ def quality_sections(
     surface_report: pd.DataFrame | None = None,
     crs_inferences: pd.DataFrame | None = None,
     column_guesses: list[dict[str, str]] | None = None,
+    doubted: pd.DataFrame | None = None,
 ) -> list[tuple[str, str, pd.DataFrame]]:
     """Return the report's sections as (heading, explanation, table) in reading order.
 
     ``column_guesses`` lists, per input file, each column role that no region
-    file stated (``berkas``, ``peran``, ``kolom``, ``alasan``).
+    file stated (``berkas``, ``peran``, ``kolom``, ``alasan``). ``doubted`` is
+    :func:`doubted_table` of the run (points far from the place their text
+    names); the section is shown empty when it is None.
     """
     spelled = placed.dropna(subset=["kecamatan_tertulis"])
     spelled = spelled[
@@ -148,6 +190,19 @@ def quality_sections(
             "Catatan lokasi dan nama",
             "Titik di luar poligon desa, dan kecamatan tertulis yang berbeda.",
             notes,
+        ),
+        (
+            "Lokasi diragukan",
+            f"Titik yang jauh (lebih dari {_doubt_km()}) dari setiap tempat yang disebut teksnya: alamat "
+            "(Kec./Ds.), kode fasilitas, kolom kecamatan/desa, nama fasilitas. Nama lama dan "
+            "kecamatan induk sebelum pemekaran dianggap benar. Titik tetap dihitung di tempatnya "
+            "(data berkata demikian); baris kecamatan yang disebut teks di tabel kesenjangan "
+            "diberi catatan. Periksa koordinatnya di berkas sumber.",
+            doubted
+            if doubted is not None
+            else pd.DataFrame(
+                columns=["sumber", "baris", "nama", "lokasi_titik", "jarak_km", "keterangan"]
+            ),
         ),
         ("Perbaikan batas wilayah", "Poligon yang tidak sah dan diperbaiki.", boundary_repairs),
         (

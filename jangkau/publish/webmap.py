@@ -69,6 +69,24 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     return plain.to_dict(orient="records")
 
 
+def _doubt_notes(assets: pd.DataFrame) -> list[str | None]:
+    """Return per asset its ``lokasi diragukan: …`` note, None when its location is not doubted."""
+    if "lokasi_diragukan" not in assets:
+        return [None] * len(assets)
+    flags = assets["lokasi_diragukan"].fillna(False).astype(bool).to_numpy()
+    notes = assets["catatan"].fillna("").astype(str) if "catatan" in assets else None
+    result: list[str | None] = []
+    for position, flag in enumerate(flags):
+        if not flag:
+            result.append(None)
+            continue
+        parts = [] if notes is None else notes.iloc[position].split("; ")
+        result.append(
+            next((p for p in parts if p.startswith("lokasi diragukan")), "lokasi diragukan")
+        )
+    return result
+
+
 def page_data(
     kecamatan: gpd.GeoDataFrame,
     desa: gpd.GeoDataFrame,
@@ -91,7 +109,9 @@ def page_data(
         EPSG:4326 polygons with names, ``penduduk`` and ``cakupan_<layanan>``;
         desa also with ``tipe``.
     assets
-        EPSG:4326 points with ``layanan``, ``jenis``, ``nama``, ``desa``, ``kode_desa``.
+        EPSG:4326 points with ``layanan``, ``jenis``, ``nama``, ``desa``, ``kode_desa``;
+        with ``lokasi_diragukan`` and ``catatan``, doubted points carry their note
+        (``diragukan``) and the page marks them.
     gaps
         The ``kesenjangan`` table (per kecamatan × layanan).
     catalogue
@@ -135,9 +155,10 @@ def page_data(
     ]
     by_kecamatan: dict[str, dict[str, dict]] = {}
     for row in _records(gaps[gaps["layanan"].isin(services)]):
-        by_kecamatan.setdefault(row["kode_kec"], {})[row["layanan"]] = {
-            f: _number(row[f]) for f in gap_fields
-        }
+        fields = {f: _number(row[f]) for f in gap_fields}
+        # The gap table's warning (doubted facility locations) travels with the figures.
+        fields["catatan"] = _text(row.get("catatan"))
+        by_kecamatan.setdefault(row["kode_kec"], {})[row["layanan"]] = fields
 
     def coverage_of(row: pd.Series) -> dict:
         return {s: _number(row[f"cakupan_{s}"]) for s in services if f"cakupan_{s}" in row}
@@ -168,6 +189,7 @@ def page_data(
             "geometry": geometry,
             "properties": {
                 "desa": _text(row["desa"]),
+                "kode_kec": _text(row.get("kode_kec")),
                 "kecamatan": _text(row["kecamatan"]),
                 "penduduk": _number(row["penduduk"], 0),
                 "cakupan": coverage_of(row),
@@ -185,24 +207,27 @@ def page_data(
         mine = (assets["layanan"] == service).to_numpy()
         reach[mine] = service_radius(catalogue, service, is_kelurahan[mine].to_numpy())
     asset_rows = []
-    for row, point, radius_m in zip(
+    doubted = _doubt_notes(assets)
+    for row, point, radius_m, doubt in zip(
         assets[["layanan", "jenis", "nama", "desa", "kode_desa"]].itertuples(index=False),
         assets.geometry,
         reach.to_numpy(),
+        doubted,
         strict=True,
     ):
         radius = _number(radius_m, 0)
-        asset_rows.append(
-            {
-                "layanan": _text(row.layanan),
-                "jenis": _text(row.jenis),
-                "nama": _text(row.nama),
-                "desa": _text(row.desa),
-                "x": round(point.x, 6),
-                "y": round(point.y, 6),
-                "radius": radius,
-            }
-        )
+        asset_row = {
+            "layanan": _text(row.layanan),
+            "jenis": _text(row.jenis),
+            "nama": _text(row.nama),
+            "desa": _text(row.desa),
+            "x": round(point.x, 6),
+            "y": round(point.y, 6),
+            "radius": radius,
+        }
+        if doubt is not None:
+            asset_row["diragukan"] = _text(doubt)
+        asset_rows.append(asset_row)
     names = kecamatan.set_index("kode_kec")["kecamatan"]
     proposal_rows = []
     if proposals is not None and len(proposals):

@@ -44,16 +44,26 @@
       return "<tr><td>" + l.nama + "</td><td>" + persen(g.cakupan) + "</td><td>" + angka(g.jumlah_fasilitas) +
         "</td><td>" + angka(g.kekurangan) + "</td><td>" + (g.peringkat === undefined || g.peringkat === null ? "–" : g.peringkat) + "</td></tr>";
     }).join("");
+    var peringatan = DATA.layanan.filter(function (l) { return p.layanan[l.kode] && p.layanan[l.kode].catatan; })
+      .map(function (l) { return "<div class='peringatan'>&#9888; " + l.nama + ": " + p.layanan[l.kode].catatan + "</div>"; }).join("");
     return "<b>" + W.kecamatan + " " + p.kecamatan + "</b><br>" + W.penduduk + ": " + angka(p.penduduk) +
       "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.jumlah_fasilitas +
-      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>";
+      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + peringatan;
+  }
+
+  // Warnings of the gap table (facilities whose location is doubted) per kecamatan and service.
+  var catatanKecamatan = {};
+  DATA.kecamatan.features.forEach(function (f) { catatanKecamatan[f.properties.kode_kec] = f.properties.layanan; });
+  function catatanLayanan(kodeKec) {
+    var g = (catatanKecamatan[kodeKec] || {})[aktif];
+    return g && g.catatan ? "<div class='peringatan'>&#9888; " + g.catatan + "</div>" : "";
   }
 
   function tooltip(p, jenis) {
     var nama = jenis === "desa" ? p.desa + " (" + p.kecamatan + ")" : p.kecamatan;
     var l = kodeLayanan[aktif];
     return "<b>" + nama + "</b><br>" + W.penduduk + ": " + angka(p.penduduk) +
-      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + persen(p.cakupan[aktif]) : "");
+      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + persen(p.cakupan[aktif]) + catatanLayanan(p.kode_kec) : "");
   }
 
   var lapisKecamatan = L.geoJSON(DATA.kecamatan, {
@@ -77,11 +87,20 @@
   var ikonLayanan = {};
   DATA.layanan.forEach(function (l) { ikonLayanan[l.kode] = ikon(l); });
   var ikonLain = ikon({ warna: "#555", singkatan: "•" });
+  // A doubted location: dashed outline, yellow halo and a "?" badge, so it stands out in any colour.
+  function ikonRagu(l) {
+    return L.divIcon({ className: "aset-ikon diragukan", iconSize: [20, 20], iconAnchor: [10, 10],
+      html: "<span style='background:" + l.warna + ";position:relative'>" + l.singkatan + "<b>?</b></span>" });
+  }
 
   function penanda(a) {
     var l = kodeLayanan[a.layanan];
-    var m = L.marker([a.y, a.x], { icon: l ? ikonLayanan[a.layanan] : ikonLain });
-    m.bindTooltip("<b>" + a.nama + "</b><br>" + a.jenis + "<br>" + W.desa + ": " + a.desa);
+    var ikonnya = a.diragukan ? ikonRagu(l || { warna: "#555", singkatan: "•" }) : (l ? ikonLayanan[a.layanan] : ikonLain);
+    var m = L.marker([a.y, a.x], { icon: ikonnya, zIndexOffset: a.diragukan ? 1000 : 0 });
+    var teks = "<b>" + a.nama + "</b><br>" + a.jenis + "<br>" + W.desa + ": " + a.desa +
+      (a.diragukan ? "<div class='peringatan'>&#9888; " + a.diragukan + "</div>" : "");
+    m.bindTooltip(teks);
+    if (a.diragukan) { m.bindPopup(teks, { maxWidth: 420 }); }
     return m;
   }
   function ikonKelompok(kelompok) {
@@ -194,6 +213,10 @@
         " (" + W.radius + " " + angka(l.radius_kelurahan) + " m " + W.kelurahan + ", " + angka(l.radius_desa) + " m " + W.desa_kata + ")</div>";
     }
     teks += "<div><i class='titik' style='background:#555'></i>" + W.aset_lain + "</div>";
+    if (DATA.aset.some(function (a) { return a.diragukan; })) {
+      teks += "<div><i class='titik' style='background:#fff;border:2px dashed #000;box-shadow:0 0 0 2px #ff0'></i>" +
+        W.aset_diragukan + "</div>";
+    }
     teks += "<div><i style='background:#6a00a8;transform:rotate(45deg);width:10px;height:10px;margin:0 8px 0 3px'></i>" +
       W.usulan + "</div>";
     legenda.innerHTML = teks;
