@@ -51,7 +51,8 @@ PLACED_COLUMNS = [
     "id_aset",
     "kecamatan_tertulis",
 ]
-REJECTED_COLUMNS = ["sumber", "baris", "alasan", "data_asli"]
+# ``nama`` and ``id_aset`` (as read) let whoever fixes the source file find the record.
+REJECTED_COLUMNS = ["sumber", "baris", "nama", "id_aset", "alasan", "data_asli"]
 
 
 def standardise_assets(
@@ -205,7 +206,8 @@ def place_assets(
     Returns
     -------
     (GeoDataFrame, DataFrame)
-        Placed facilities (``PLACED_COLUMNS``, points in EPSG:4326) and
+        Placed facilities (``PLACED_COLUMNS`` and ``koordinat_tertulis``, points
+        in EPSG:4326) and
         rejected records (``REJECTED_COLUMNS``), together exactly the input records.
     """
     require_metric(desa, "desa")
@@ -275,6 +277,7 @@ def place_assets(
             ],
             "id_aset": records["id_aset"].to_numpy()[placed_rows],
             "kecamatan_tertulis": records["kecamatan_tertulis"].to_numpy()[placed_rows],
+            "koordinat_tertulis": records["koordinat_tertulis"].to_numpy()[placed_rows],
             "_input": placed_rows,
         }
     )
@@ -295,13 +298,16 @@ def place_assets(
         {
             "sumber": records["sumber"].to_numpy()[rejected_rows],
             "baris": records["baris"].to_numpy()[rejected_rows],
+            "nama": records["nama"].to_numpy()[rejected_rows],
+            "id_aset": records["id_aset"].to_numpy()[rejected_rows],
             "alasan": reason.to_numpy()[rejected_rows],
             "data_asli": records["data_asli"].to_numpy()[rejected_rows],
         },
         columns=REJECTED_COLUMNS,
     )
     placed = placed.drop(columns="_input").reset_index(drop=True)
-    return placed[[*PLACED_COLUMNS, "geometry"]], rejected
+    # The location as written stays beside the one used, for the quality report's repairs.
+    return placed[[*PLACED_COLUMNS, "koordinat_tertulis", "geometry"]], rejected
 
 
 def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
