@@ -293,7 +293,12 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     _add_help(parser)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="PERINTAH")
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="PERINTAH",
+        help="salah satu perintah berikut (bantuannya: jangkau PERINTAH --help)",
+    )
     run = _command(commands, "run", "hitung cakupan layanan untuk satu wilayah (atau semua)")
     run.add_argument(
         "region", nargs="?", help="nama wilayah (regions/NAMA.toml) atau jalur berkas .toml"
