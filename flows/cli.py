@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import logging
 import multiprocessing
 import os
-import socket
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from flows.prefect_setup import PrefectServerUnreachableError, prepare_prefect
 from jangkau.errors import InputError, NetworkError, RegionBusyError
 
 DESCRIPTION = """\
@@ -43,7 +42,6 @@ RUNNER_HELP = (
     "sementara; 'local' tanpa Prefect (paling cepat); 'dask' seperti 'prefect' tetapi tugas "
     "dijalankan di klaster Dask (lokal, atau --dask-address)"
 )
-PREFECT_DEFAULT_PORT = 4200
 
 
 class UserError(Exception):
@@ -110,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
             wait=not args.no_wait,
         )
     else:
-        _prepare_prefect(verbose=args.verbose)
+        prepare_prefect(verbose=args.verbose)
         from flows.coverage import coverage_flow, with_runner
 
         chosen = with_runner(coverage_flow, args.runner, args.dask_address, workers=args.workers)
@@ -130,57 +128,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _progress(stage: str) -> None:
     print(f"  … {stage}", flush=True)
-
-
-def _server_answers(host: str, port: int, *, timeout_s: float = 0.3) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout_s):
-            return True
-    except OSError:
-        return False
-
-
-def _prepare_prefect(*, verbose: bool) -> None:
-    """Quiet Prefect unless ``--verbose``, pick its API, and say which one is used.
-
-    Must run before Prefect is imported: its settings and logging read the
-    environment then. Without ``--verbose`` only Prefect's warnings reach the
-    terminal, and none of its errors: the command line reports a failure
-    itself, in one line (full logs stay with the flow run in the Prefect API).
-    """
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-        # The temporary API's own server logs (uvicorn, migrations).
-        os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
-    url = os.environ.get("PREFECT_API_URL")
-    if not url and _server_answers("127.0.0.1", PREFECT_DEFAULT_PORT):
-        url = f"http://127.0.0.1:{PREFECT_DEFAULT_PORT}/api"
-        os.environ["PREFECT_API_URL"] = url
-    if not url:
-        from prefect.settings import get_current_settings
-
-        url = get_current_settings().api.url  # a profile may name a server
-    if url:
-        print(f"jangkau: memakai server Prefect di {url}", flush=True)
-    else:
-        print(
-            "jangkau: menjalankan API Prefect sementara (tidak ada server Prefect: "
-            f"PREFECT_API_URL kosong dan port {PREFECT_DEFAULT_PORT} tidak menjawab)",
-            flush=True,
-        )
-    if not verbose:
-        import prefect.logging.configuration as prefect_logging
-
-        prefect_logging.setup_logging()
-        for handler in logging.getLogger().handlers:
-            handler.addFilter(_no_prefect_errors)
-
-
-def _no_prefect_errors(record: logging.LogRecord) -> bool:
-    """Drop Prefect's error records (with their tracebacks): the CLI prints its own line."""
-    return not (record.name.startswith("prefect") and record.levelno >= logging.ERROR)
 
 
 def _share_cores(processes: int) -> None:
@@ -219,7 +166,7 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
             # Regions finishing together may each have listed the index before the other.
             publish_index(out_root / "maps")
     else:
-        _prepare_prefect(verbose=args.verbose)
+        prepare_prefect(verbose=args.verbose)
         if args.runner == "dask" and not args.dask_address:
             _share_cores(args.workers or 2)
         from flows.coverage import all_regions_flow, with_runner
@@ -368,7 +315,7 @@ def _user_error(error: BaseException) -> tuple[str, int] | None:
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, UserError):
+        if isinstance(current, (UserError, PrefectServerUnreachableError)):
             return f"jangkau: {current}", 2
         if isinstance(current, InputError):
             return f"jangkau: data masukan bermasalah: {current}", 2

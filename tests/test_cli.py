@@ -3,6 +3,7 @@
 import argparse
 import os
 import shutil
+import socket
 import subprocess
 import sys
 
@@ -12,6 +13,7 @@ import pytest
 from conftest import PROJECT
 
 from flows.cli import build_parser, main
+from flows.prefect_setup import prepare_prefect
 from jangkau.sources.demo import write_demo
 
 
@@ -197,3 +199,36 @@ def test_help_has_examples_and_every_option_explained():
         for action in command._actions:
             assert action.help and action.help.strip(), (name, action.dest)
     assert "local" in commands.choices["run"].format_help().split("--runner")[1]
+
+
+def test_a_running_prefect_server_is_used_and_named(monkeypatch, capsys):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/api"
+        monkeypatch.setenv("PREFECT_API_URL", url)
+        prepare_prefect(verbose=True)
+    assert capsys.readouterr().out == f"jangkau: memakai server Prefect di {url}\n"
+
+
+def test_a_configured_server_that_does_not_answer_is_one_line(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "demo", "--out", str(tmp_path)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        f"jangkau: server Prefect di http://127.0.0.1:{port}/api tidak menjawab"
+    )
