@@ -1,28 +1,89 @@
-"""``jangkau`` command line.
+"""The ``jangkau`` command line: run a region, fetch boundaries, fetch OpenStreetMap facilities.
 
-Examples
---------
-``jangkau run maros`` runs ``regions/maros.toml``;
-``jangkau run --data-dir DIR --name NAME [--out ROOT]`` runs a folder of files.
+User errors (a wrong region name, a missing folder, a bad input file, no
+network, a region already being processed) end in one line on stderr and a
+non-zero exit code, never a traceback, under every runner. A wrong region
+name is caught before Prefect is imported.
 """
 
 from __future__ import annotations
 
 import argparse
+import difflib
 import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from flows.prefect_setup import PrefectServerUnreachableError, prepare_prefect
 from jangkau.errors import InputError, NetworkError, RegionBusyError
+
+DESCRIPTION = """\
+jangkau menghitung, per kecamatan dan desa/kelurahan, berapa persen penduduk yang
+tinggal dalam jarak standar dari fasilitas layanan publik (sekolah, puskesmas, ...),
+dari berkas batas wilayah, tabel penduduk dan daftar aset apa adanya.
+"""
+
+EXAMPLES = """\
+Contoh:
+  jangkau run demo                          wilayah contoh buatan (tanpa berkas lain)
+  jangkau run maros                         regions/maros.toml
+  jangkau run maros --runner local          tanpa Prefect (cepat, untuk pemeriksaan)
+  jangkau run --data-dir DATA --name NAMA   folder berkas tanpa berkas wilayah
+  jangkau run --all --runner dask           semua wilayah di regions/, dibagi ke pekerja Dask
+  jangkau boundaries 73.09                  batas desa dan kecamatan dari kode Kemendagri
+  jangkau osm maros --jalan                 fasilitas dan jalan dari OpenStreetMap
+"""
+
+RUNNER_HELP = (
+    "cara menjalankan tahap-tahap: 'prefect' (bawaan) sebagai flow Prefect, tercatat di server "
+    "Prefect bila ada (PREFECT_API_URL atau server di port 4200), selain itu di API Prefect "
+    "sementara; 'local' tanpa Prefect (paling cepat); 'dask' seperti 'prefect' tetapi tugas "
+    "dijalankan di klaster Dask (lokal, atau --dask-address)"
+)
+
+
+class UserError(Exception):
+    """A mistake in the command line the user can fix; printed as one line."""
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line, like every other user error."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: {message} (lihat: {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(2)
+
+
+def _known_regions(root: Path) -> list[str]:
+    return sorted(p.stem for p in (root / "regions").glob("*.toml"))
 
 
 def _region_file(region: str, root: Path) -> Path:
+    """Return the region file of a region name or path; a wrong name is a :class:`UserError`."""
     candidate = Path(region)
     if candidate.suffix == ".toml":
+        if not candidate.is_file():
+            raise UserError(f"berkas wilayah '{region}' tidak ada")
         return candidate
-    return root / "regions" / f"{region}.toml"
+    path = root / "regions" / f"{region}.toml"
+    if path.is_file():
+        return path
+    known = _known_regions(root)
+    listed = ", ".join(known) if known else f"(tidak ada berkas di {root / 'regions'})"
+    close = difflib.get_close_matches(region, known, n=1)
+    hint = f" (mungkin maksud Anda: {close[0]})" if close else ""
+    raise UserError(f"wilayah '{region}' tidak ada; wilayah yang dikenal: {listed}{hint}")
+
+
+def _data_dir(text: str | None) -> str | None:
+    if text is None:
+        return None
+    folder = Path(text).resolve()
+    if not folder.is_dir():
+        raise UserError(f"folder data '{text}' tidak ada")
+    return str(folder)
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -31,13 +92,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.all:
         return _run_all(args, root, out_root)
     if args.region is None and (args.data_dir is None or args.name is None):
-        print(
-            "jangkau run: beri REGION, atau --data-dir DIR dan --name NAMA, atau --all",
-            file=sys.stderr,
-        )
-        return 2
+        raise UserError("beri REGION, atau --data-dir DIR dan --name NAMA, atau --all")
+    # Checked before Prefect is imported: a typo costs nothing and says what exists.
     region_file = str(_region_file(args.region, root)) if args.region else None
-    data_dir = str(Path(args.data_dir).resolve()) if args.data_dir else None
+    data_dir = _data_dir(args.data_dir)
     print(f"jangkau: wilayah {args.region or args.name}, runner {args.runner}", flush=True)
     if args.runner == "local":
         from jangkau import pipeline
@@ -50,7 +108,7 @@ def _run(args: argparse.Namespace) -> int:
             wait=not args.no_wait,
         )
     else:
-        _quiet_prefect()
+        prepare_prefect(verbose=args.verbose)
         from flows.coverage import coverage_flow, with_runner
 
         chosen = with_runner(coverage_flow, args.runner, args.dask_address, workers=args.workers)
@@ -70,11 +128,6 @@ def _run(args: argparse.Namespace) -> int:
 
 def _progress(stage: str) -> None:
     print(f"  … {stage}", flush=True)
-
-
-def _quiet_prefect() -> None:
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
 def _share_cores(processes: int) -> None:
@@ -113,7 +166,7 @@ def _run_all(args: argparse.Namespace, root: Path, out_root: Path) -> int:
             # Regions finishing together may each have listed the index before the other.
             publish_index(out_root / "maps")
     else:
-        _quiet_prefect()
+        prepare_prefect(verbose=args.verbose)
         if args.runner == "dask" and not args.dask_address:
             _share_cores(args.workers or 2)
         from flows.coverage import all_regions_flow, with_runner
@@ -160,56 +213,120 @@ def _osm(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for ``jangkau``."""
-    parser = argparse.ArgumentParser(prog="jangkau", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    run = commands.add_parser("run", help="run the coverage pipeline for one region")
-    run.add_argument("region", nargs="?", help="region name (regions/NAME.toml) or a .toml path")
-    run.add_argument("--data-dir", help="folder of input files, when there is no region file")
-    run.add_argument("--name", help="region name for outputs (with --data-dir)")
-    run.add_argument("--out", help="put outputs under OUT/data/processed and OUT/maps")
-    run.add_argument("--root", default=".", help="project root holding regions/ (default: .)")
-    run.add_argument("--runner", choices=["local", "prefect", "dask"], default="prefect")
-    run.add_argument(
-        "--dask-address", help="existing Dask scheduler, tcp://HOST:PORT (with --runner dask)"
+def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
+    command = commands.add_parser(
+        name,
+        help=text,
+        add_help=False,
+        description=f"{text}.\n\n{DESCRIPTION}",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    run.add_argument("--all", action="store_true", help="run every region file in regions/")
+    _add_help(command)
+    return command
+
+
+def _add_help(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-h", "--help", action="help", help="tampilkan bantuan ini lalu keluar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for ``jangkau`` (help texts in Bahasa Indonesia)."""
+    parser = _OneLineParser(
+        prog="jangkau",
+        description=DESCRIPTION,
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+    )
+    _add_help(parser)
+    commands = parser.add_subparsers(
+        dest="command",
+        required=True,
+        metavar="PERINTAH",
+        help="salah satu perintah berikut (bantuannya: jangkau PERINTAH --help)",
+    )
+    run = _command(commands, "run", "hitung cakupan layanan untuk satu wilayah (atau semua)")
+    run.add_argument(
+        "region", nargs="?", help="nama wilayah (regions/NAMA.toml) atau jalur berkas .toml"
+    )
+    run.add_argument("--data-dir", help="folder berkas masukan, bila tidak ada berkas wilayah")
+    run.add_argument("--name", help="nama wilayah untuk keluaran (dengan --data-dir)")
+    run.add_argument("--out", help="tulis keluaran di OUT/data/processed dan OUT/maps")
+    run.add_argument("--root", default=".", help="folder proyek yang berisi regions/ (bawaan: .)")
+    run.add_argument(
+        "--runner", choices=["local", "prefect", "dask"], default="prefect", help=RUNNER_HELP
+    )
+    run.add_argument(
+        "--dask-address", help="scheduler Dask yang sudah berjalan, tcp://HOST:PORT (--runner dask)"
+    )
+    run.add_argument("--all", action="store_true", help="jalankan semua berkas wilayah di regions/")
     run.add_argument(
         "--workers",
         type=int,
-        help="regions run side by side with --all: processes (local, default 1) "
-        "or workers of the local Dask cluster (dask, default 2)",
+        help="wilayah yang dijalankan bersamaan dengan --all: jumlah proses (local, bawaan 1) "
+        "atau pekerja klaster Dask lokal (dask, bawaan 2)",
     )
     run.add_argument(
         "--tanpa-tunggu",
         "--no-wait",
         dest="no_wait",
         action="store_true",
-        help="if a run of the same region is under way, exit (code 4) instead of waiting for it",
+        help="bila wilayah yang sama sedang diproses, berhenti (kode 4) alih-alih menunggu",
+    )
+    run.add_argument(
+        "--verbose",
+        action="store_true",
+        help="tampilkan semua log Prefect (bawaan: hanya peringatan)",
     )
     run.set_defaults(handler=_run)
-    boundaries = commands.add_parser(
-        "boundaries", help="desa and kecamatan boundaries for a Kemendagri code"
+    boundaries = _command(
+        commands, "boundaries", "batas desa dan kecamatan untuk kode wilayah Kemendagri"
     )
-    boundaries.add_argument("kode", help="kabupaten/kota code, e.g. 73.09")
-    boundaries.add_argument("--source", help="folder of wilayah_boundaries dumps, or a base URL")
-    boundaries.add_argument("--out", help="folder to write (default data/raw/KODE)")
-    boundaries.add_argument("--root", default=".", help="project root (default: .)")
+    boundaries.add_argument("kode", help="kode kabupaten/kota, misalnya 73.09")
+    boundaries.add_argument("--source", help="folder dump wilayah_boundaries, atau URL dasarnya")
+    boundaries.add_argument("--out", help="folder tujuan (bawaan: data/raw/KODE)")
+    boundaries.add_argument("--root", default=".", help="folder proyek (bawaan: .)")
     boundaries.set_defaults(handler=_boundaries)
-    osm = commands.add_parser("osm", help="public facilities from OpenStreetMap as an asset file")
+    osm = _command(commands, "osm", "fasilitas publik dari OpenStreetMap sebagai berkas aset")
     osm.add_argument(
-        "target", help="kabupaten code (e.g. 73.09) or region name (regions/NAME.toml)"
+        "target", help="kode kabupaten (misalnya 73.09) atau nama wilayah (regions/NAMA.toml)"
     )
-    osm.add_argument("--source", help="folder of wilayah_boundaries dumps, for a code")
-    osm.add_argument("--out", help="folder to write aset_osm.geojson into")
-    osm.add_argument("--url", help="Overpass API endpoint")
+    osm.add_argument("--source", help="folder dump wilayah_boundaries, untuk sebuah kode")
+    osm.add_argument("--out", help="folder tujuan aset_osm.geojson")
+    osm.add_argument("--url", help="alamat Overpass API")
     osm.add_argument(
-        "--jalan", action="store_true", help="also write roads (jalan_osm.geojson) for travel time"
+        "--jalan",
+        action="store_true",
+        help="tulis juga jalan (jalan_osm.geojson) untuk waktu tempuh",
     )
-    osm.add_argument("--root", default=".", help="project root (default: .)")
+    osm.add_argument("--root", default=".", help="folder proyek (bawaan: .)")
     osm.set_defaults(handler=_osm)
     return parser
+
+
+def _user_error(error: BaseException) -> tuple[str, int] | None:
+    """Return the one line and exit code for an error the user can act on, else None.
+
+    Prefect re-raises a task's exception from the flow call, but may chain it
+    (``__cause__``) behind its own; the chain is searched.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (UserError, PrefectServerUnreachableError)):
+            return f"jangkau: {current}", 2
+        if isinstance(current, InputError):
+            return f"jangkau: data masukan bermasalah: {current}", 2
+        if isinstance(current, RegionBusyError):
+            return f"jangkau: {current}", 4
+        if isinstance(current, NetworkError):
+            return f"jangkau: tidak ada jaringan: {current}", 3
+        if isinstance(current, (FileNotFoundError, ValueError)):
+            return f"jangkau: {current}", 2
+        current = current.__cause__
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -217,18 +334,13 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except InputError as error:
-        print(f"jangkau: data masukan bermasalah: {error}", file=sys.stderr)
-        return 2
-    except RegionBusyError as error:
-        print(f"jangkau: {error}", file=sys.stderr)
-        return 4
-    except NetworkError as error:
-        print(f"jangkau: tidak ada jaringan: {error}", file=sys.stderr)
-        return 3
-    except (FileNotFoundError, ValueError) as error:
-        print(f"jangkau: {error}", file=sys.stderr)
-        return 2
+    except Exception as error:
+        known = _user_error(error)
+        if known is None:
+            raise
+        line, code = known
+        print(" ".join(line.split()), file=sys.stderr)
+        return code
 
 
 if __name__ == "__main__":

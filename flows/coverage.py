@@ -24,6 +24,11 @@ from jangkau.errors import InputError, RegionBusyError
 from jangkau.pipeline.lock import region_lock
 
 
+def _progress(region: Region, stage: str) -> None:
+    """Say in the terminal which stage starts: Prefect's own log lines are off unless --verbose."""
+    print(f"  … {region.name}: {stage}", flush=True)
+
+
 def _worth_retrying(_task: object, _task_run: object, state: object) -> bool:
     """Retry reading only where a retry can help: not for a file that is simply wrong."""
     try:
@@ -46,34 +51,34 @@ def resolve_region_task(region_file: str | None, data_dir: str | None, name: str
 )
 def boundaries_task(region_json: str, work: str, cache_dir: str) -> str:
     """Read and reconcile boundaries and population (reused when the inputs are unchanged)."""
-    return str(
-        pipeline.run_boundaries(
-            Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir)
-        )
-    )
+    region = Region.from_json(region_json)
+    _progress(region, "batas wilayah dan penduduk")
+    return str(pipeline.run_boundaries(region, Path(work), cache_dir=Path(cache_dir)))
 
 
 @task(name="aset", retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
 def assets_task(region_json: str, work: str, cache_dir: str) -> str:
     """Read, clean and place every asset record (reused when the inputs are unchanged)."""
-    return str(
-        pipeline.run_assets(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
-    )
+    region = Region.from_json(region_json)
+    _progress(region, f"aset ({len(region.aset)} berkas)")
+    return str(pipeline.run_assets(region, Path(work), cache_dir=Path(cache_dir)))
 
 
 @task(name="cakupan")
 def coverage_task(region_json: str, work: str, cache_dir: str) -> str:
     """Compute coverage, the gap table and proposed sites (reused when the inputs are unchanged)."""
-    return str(
-        pipeline.run_coverage(Region.from_json(region_json), Path(work), cache_dir=Path(cache_dir))
-    )
+    region = Region.from_json(region_json)
+    _progress(region, "cakupan, kesenjangan dan usulan lokasi")
+    return str(pipeline.run_coverage(region, Path(work), cache_dir=Path(cache_dir)))
 
 
 @task(name="terbitkan")
 def publish_task(region_json: str, work: str, processed: str, maps: str) -> dict[str, str]:
     """Write the GeoPackage, CSV and map page."""
     outputs = pipeline.OutputPaths(processed=Path(processed), maps=Path(maps))
-    return pipeline.run_publish(Region.from_json(region_json), Path(work), outputs)
+    region = Region.from_json(region_json)
+    _progress(region, "menerbitkan")
+    return pipeline.run_publish(region, Path(work), outputs)
 
 
 @flow(name="jangkau-cakupan")

@@ -1,13 +1,19 @@
-"""The command line with the local runner: folders without a region file, and bad input."""
+"""The command line: folders without a region file, bad input, wrong names, help."""
 
+import argparse
+import os
 import shutil
+import socket
+import subprocess
+import sys
 
 import geopandas as gpd
 import pandas as pd
 import pytest
 from conftest import PROJECT
 
-from flows.cli import main
+from flows.cli import build_parser, main
+from flows.prefect_setup import prepare_prefect
 from jangkau.sources.demo import write_demo
 
 
@@ -122,3 +128,107 @@ def test_all_regions_in_two_local_processes(tmp_path, capsys):
     for name in ("satu", "dua", "tiga"):
         assert outputs(tmp_path, name)[1].exists()
         assert f"href='{name}/index.html'" in index
+
+
+# --- User errors: one line on stderr, no traceback, under every runner.
+
+
+def _jangkau(*args, cwd=PROJECT, timeout=600):
+    """Run the command line as a user does, in a process of its own."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT)}
+    env.pop("PREFECT_API_URL", None)
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+@pytest.mark.parametrize("runner", [[], ["--runner", "local"], ["--runner", "dask"]])
+def test_a_wrong_region_name_lists_the_known_regions_in_one_line(runner):
+    done = _jangkau("run", "maro", *runner)
+    known = ", ".join(sorted(p.stem for p in (PROJECT / "regions").glob("*.toml")))
+    assert done.returncode == 2
+    assert done.stderr == (
+        f"jangkau: wilayah 'maro' tidak ada; wilayah yang dikenal: {known} "
+        "(mungkin maksud Anda: maros)\n"
+    )
+    # Stopped before Prefect was started.
+    assert "Prefect" not in done.stdout and "Traceback" not in done.stderr
+
+
+def test_a_name_like_no_region_gets_no_suggestion():
+    done = _jangkau("run", "zzzz", "--runner", "local")
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert "wilayah yang dikenal: " in done.stderr and "mungkin" not in done.stderr
+
+
+def test_a_missing_data_folder_and_bad_arguments_are_one_line(tmp_path):
+    missing = _jangkau("run", "--data-dir", str(tmp_path / "tidak-ada"), "--name", "x")
+    assert missing.returncode == 2
+    assert missing.stderr == f"jangkau: folder data '{tmp_path / 'tidak-ada'}' tidak ada\n"
+    wrong = _jangkau("run", "demo", "--runner", "cepat")
+    assert wrong.returncode == 2 and wrong.stderr.count("\n") == 1
+    assert "'cepat'" in wrong.stderr and "--help" in wrong.stderr
+
+
+def test_bad_input_under_the_prefect_runner_is_one_line(demo_files, tmp_path):
+    folder = tmp_path / "raw"
+    shutil.copytree(demo_files, folder)
+    schools = pd.read_csv(folder / "sekolah.csv", sep=";", dtype=str)
+    schools.drop(columns=["lintang", "bujur"]).to_csv(folder / "sekolah.csv", sep=";", index=False)
+    done = _jangkau("run", "--data-dir", str(folder), "--name", "x", "--out", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+    assert done.stderr.startswith("jangkau: data masukan bermasalah: sekolah.csv: kolom koordinat")
+    # The one line saying which Prefect API is used (no server runs in tests).
+    assert "jangkau: menjalankan API Prefect sementara" in done.stdout
+
+
+def test_help_has_examples_and_every_option_explained():
+    parser = build_parser()
+    assert "Contoh" in parser.format_help()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(commands.choices) == {"run", "boundaries", "osm"}
+    assert all(action.help for action in parser._actions)
+    for name, command in commands.choices.items():
+        assert "Contoh" in command.format_help(), name
+        for action in command._actions:
+            assert action.help and action.help.strip(), (name, action.dest)
+    assert "local" in commands.choices["run"].format_help().split("--runner")[1]
+
+
+def test_a_running_prefect_server_is_used_and_named(monkeypatch, capsys):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        url = f"http://127.0.0.1:{server.getsockname()[1]}/api"
+        monkeypatch.setenv("PREFECT_API_URL", url)
+        prepare_prefect(verbose=True)
+    assert capsys.readouterr().out == f"jangkau: memakai server Prefect di {url}\n"
+
+
+def test_a_configured_server_that_does_not_answer_is_one_line(tmp_path):
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "PREFECT_API_URL": f"http://127.0.0.1:{port}/api",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "demo", "--out", str(tmp_path)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and done.stderr.count("\n") == 1
+    assert done.stderr.startswith(
+        f"jangkau: server Prefect di http://127.0.0.1:{port}/api tidak menjawab"
+    )

@@ -56,7 +56,8 @@ PLACED_COLUMNS = [
 ]
 # Not in the aset layer: what the quality report and the gap table need of doubted points.
 DOUBT_DETAIL_COLUMNS = ["tempat_tertulis", "jarak_tempat_tertulis_m"]
-REJECTED_COLUMNS = ["sumber", "baris", "alasan", "data_asli"]
+# ``nama`` and ``id_aset`` (as read) let whoever fixes the source file find the record.
+REJECTED_COLUMNS = ["sumber", "baris", "nama", "id_aset", "alasan", "data_asli"]
 
 
 def standardise_assets(
@@ -211,8 +212,8 @@ def place_assets(
     Returns
     -------
     (GeoDataFrame, DataFrame)
-        Placed facilities (``PLACED_COLUMNS`` and ``DOUBT_DETAIL_COLUMNS``,
-        points in EPSG:4326; ``lokasi_diragukan`` from
+        Placed facilities (``PLACED_COLUMNS``, ``DOUBT_DETAIL_COLUMNS`` and
+        ``koordinat_tertulis``, points in EPSG:4326; ``lokasi_diragukan`` from
         :func:`jangkau.clean.place_evidence.doubted_locations`) and
         rejected records (``REJECTED_COLUMNS``), together exactly the input records.
     """
@@ -285,6 +286,7 @@ def place_assets(
             "kecamatan_tertulis": records["kecamatan_tertulis"].to_numpy()[placed_rows],
             "desa_tertulis": _optional_column(records, "desa_tertulis")[placed_rows],
             "alamat_tertulis": _optional_column(records, "alamat_tertulis")[placed_rows],
+            "koordinat_tertulis": records["koordinat_tertulis"].to_numpy()[placed_rows],
             "_input": placed_rows,
         }
     )
@@ -310,13 +312,18 @@ def place_assets(
         {
             "sumber": records["sumber"].to_numpy()[rejected_rows],
             "baris": records["baris"].to_numpy()[rejected_rows],
+            "nama": records["nama"].to_numpy()[rejected_rows],
+            "id_aset": records["id_aset"].to_numpy()[rejected_rows],
             "alasan": reason.to_numpy()[rejected_rows],
             "data_asli": records["data_asli"].to_numpy()[rejected_rows],
         },
         columns=REJECTED_COLUMNS,
     )
     placed = placed.drop(columns="_input").reset_index(drop=True)
-    return placed[[*PLACED_COLUMNS, *DOUBT_DETAIL_COLUMNS, "geometry"]], rejected
+    # The location as written stays beside the one used, for the quality report's repairs.
+    return placed[
+        [*PLACED_COLUMNS, *DOUBT_DETAIL_COLUMNS, "koordinat_tertulis", "geometry"]
+    ], rejected
 
 
 def _optional_column(records: pd.DataFrame, column: str) -> np.ndarray:

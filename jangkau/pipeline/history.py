@@ -54,6 +54,7 @@ PUBLISHED = [
     ("kesenjangan_desa_csv", "kesenjangan_desa.csv", "processed"),
     ("perubahan", "perubahan.csv", "processed"),
     ("kualitas_data", "kualitas_data.html", "processed"),
+    ("baris_ditolak", "baris_ditolak.csv", "processed"),
     ("peta", "index.html", "maps"),
     ("info_peta", "info.json", "maps"),
 ]

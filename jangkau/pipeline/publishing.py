@@ -43,7 +43,7 @@ from jangkau.publish.layers import (
 )
 from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
-from jangkau.publish.quality import quality_html
+from jangkau.publish.quality import quality_html, rejected_for_agency
 from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
 from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
@@ -134,6 +134,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
     )
     write_csv(run_dir / "perubahan.csv", changes)
+    write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
     data = page_data(
         kecamatan_layer_frame,
         desa_layer_frame,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import geopandas as gpd
 import pandas as pd
 
 from jangkau.config.region import Region
@@ -25,7 +26,18 @@ PLACED_FOR_REPORT = [
     "catatan",
     "kecamatan",
     "kecamatan_tertulis",
+    "id_aset",
+    "koordinat_tertulis",
 ]
+
+
+def _placed_for_report(work: Path) -> pd.DataFrame:
+    """Return the placed records the report shows, with the point used as degrees."""
+    placed = gpd.read_parquet(work / "aset.parquet", columns=[*PLACED_FOR_REPORT, "geometry"])
+    points = placed.geometry.to_crs(4326)
+    return pd.DataFrame(placed.drop(columns="geometry")).assign(
+        lintang_dipakai=points.y.to_numpy(), bujur_dipakai=points.x.to_numpy()
+    )
 
 
 def _optional(path: Path) -> pd.DataFrame | None:
@@ -47,7 +59,7 @@ def run_quality_sections(work: Path, region: Region) -> list:
     ]
     asset_sections = quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
-        placed=pd.read_parquet(work / "aset.parquet", columns=PLACED_FOR_REPORT),
+        placed=_placed_for_report(work),
         rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
         boundary_repairs=pd.read_parquet(work / "perbaikan_batas.parquet"),
         boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),

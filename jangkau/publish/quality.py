@@ -12,9 +12,12 @@ import pandas as pd
 
 from jangkau.clean.names import name_key
 from jangkau.clean.place_evidence import evidence_settings
+from jangkau.config.labels import labels
 from jangkau.publish.templating import render
 
 _DUPLICATE = re.compile(r"^duplikat\b")
+# What the agency that sent a file gets back: each rejected record, why, and as it was written.
+REJECTED_FOR_AGENCY = ["sumber", "baris", "nama", "id_aset", "alasan", "data_asli"]
 
 
 def reason_category(reason: str) -> str:
@@ -67,6 +70,73 @@ def breakdown(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     return kinds.groupby(["sumber", label]).size().rename("jumlah").reset_index()
 
 
+def _written(values: pd.Series) -> pd.Series:
+    """Return text as written, blank where the file had nothing."""
+    return values.astype(object).where(values.notna(), "").astype(str)
+
+
+def rejected_details(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Return every rejected record with its name and identifier, for whoever fixes the file.
+
+    Parameters
+    ----------
+    rejected
+        The ``aset_ditolak`` table (``sumber``, ``baris``, ``nama``,
+        ``id_aset``, ``alasan``).
+    """
+    table = rejected[["sumber", "baris", "nama", "id_aset", "alasan"]].copy()
+    for column in ("nama", "id_aset"):
+        table[column] = _written(table[column])
+    return table.reset_index(drop=True)
+
+
+def rejected_for_agency(rejected: pd.DataFrame) -> pd.DataFrame:
+    """Return the rejected records to send back to the agency (``baris_ditolak.csv``)."""
+    table = rejected[REJECTED_FOR_AGENCY].copy()
+    for column in ("nama", "id_aset", "data_asli"):
+        table[column] = _written(table[column])
+    return table.reset_index(drop=True)
+
+
+def repair_details(placed: pd.DataFrame) -> pd.DataFrame:
+    """Return every repaired record: the repair, the location as written and the one used.
+
+    Parameters
+    ----------
+    placed
+        The ``aset`` table with ``perbaikan``, ``koordinat_tertulis`` and the
+        placed point as ``lintang_dipakai`` / ``bujur_dipakai`` (degrees).
+    """
+    repaired = placed[placed["perbaikan"].fillna("") != ""]
+    return pd.DataFrame(
+        {
+            "sumber": repaired["sumber"],
+            "baris": repaired["baris"],
+            "nama": _written(repaired["nama"]),
+            "id_aset": _written(repaired["id_aset"]),
+            "perbaikan": repaired["perbaikan"],
+            "koordinat_tertulis": _written(repaired["koordinat_tertulis"]),
+            # Six decimals (about 0.1 m): the report's one-decimal number format would hide the move.
+            "lintang_dipakai": [f"{v:.6f}" for v in repaired["lintang_dipakai"]],
+            "bujur_dipakai": [f"{v:.6f}" for v in repaired["bujur_dipakai"]],
+        }
+    ).reset_index(drop=True)
+
+
+def _heading(column: object) -> str:
+    """Return a column's heading in Bahasa Indonesia (``[kolom]`` of label.toml), else its name."""
+    return str(labels()["kolom"].get(str(column), column))
+
+
+def _anchor(heading: str, taken: set[str]) -> str:
+    base = re.sub(r"[^a-z0-9]+", "-", heading.lower()).strip("-") or "bagian"
+    anchor, number = base, 2
+    while anchor in taken:
+        anchor, number = f"{base}-{number}", number + 1
+    taken.add(anchor)
+    return anchor
+
+
 def _cell_text(value: object) -> str:
     """Write one table cell as the report shows it: decimals with one digit, yes/no in Bahasa."""
     if isinstance(value, float):
@@ -80,7 +150,7 @@ def _table_for_page(frame: pd.DataFrame) -> dict[str, list]:
     """Return a table as plain text for the report template: column names and rows of cells."""
     return {
         "kosong": frame.empty,
-        "kolom": [str(c) for c in frame.columns],
+        "kolom": [_heading(c) for c in frame.columns],
         "baris": [[_cell_text(v) for v in row] for row in frame.itertuples(index=False)],
     }
 
@@ -88,7 +158,10 @@ def _table_for_page(frame: pd.DataFrame) -> dict[str, list]:
 def _markdown_table(frame: pd.DataFrame) -> str:
     if frame.empty:
         return "_Tidak ada._"
-    lines = ["| " + " | ".join(map(str, frame.columns)) + " |", "|" + "---|" * len(frame.columns)]
+    lines = [
+        "| " + " | ".join(map(_heading, frame.columns)) + " |",
+        "|" + "---|" * len(frame.columns),
+    ]
     for row in frame.itertuples(index=False):
         lines.append("| " + " | ".join(str(v).replace("|", "/") for v in row) + " |")
     return "\n".join(lines)
@@ -164,7 +237,9 @@ def quality_sections(
         .rename("jumlah_baris")
         .reset_index()
     )
-    notes = placed.loc[placed["catatan"].fillna("") != "", ["sumber", "baris", "nama", "catatan"]]
+    notes = placed.loc[
+        placed["catatan"].fillna("") != "", ["sumber", "baris", "nama", "id_aset", "catatan"]
+    ]
     agreement = boundary_agreement.copy()
     for column in ("luas_dari_desa_km2", "luas_lapisan_kecamatan_km2", "selisih_luas_persen"):
         agreement[column] = agreement[column].astype(float).round(2)
@@ -180,11 +255,19 @@ def quality_sections(
             "Perbaikan yang diterapkan, per jenis.",
             breakdown(placed, "perbaikan", "perbaikan"),
         ),
+        (
+            "Rincian perbaikan koordinat",
+            "Setiap baris yang diperbaiki: koordinat seperti tertulis di berkas dan lokasi yang "
+            "dipakai (derajat, WGS 84). Periksa, lalu perbaiki di berkas sumber.",
+            repair_details(placed),
+        ),
         ("Penolakan", "Baris yang ditolak, per alasan.", breakdown(rejected, "alasan", "alasan")),
         (
             "Baris yang ditolak",
-            "Rincian setiap baris yang ditolak; perbaiki di berkas sumber lalu jalankan ulang.",
-            rejected[["sumber", "baris", "alasan"]],
+            "Rincian setiap baris yang ditolak, dengan nama dan ID-nya; perbaiki di berkas "
+            "sumber lalu jalankan ulang. Daftar yang sama, dengan data asli, ada di "
+            "baris_ditolak.csv untuk dikirim kembali ke dinas pengirim.",
+            rejected_details(rejected),
         ),
         (
             "Catatan lokasi dan nama",
@@ -253,11 +336,17 @@ def quality_sections(
 
 def quality_html(title: str, sections: list[tuple[str, str, pd.DataFrame]]) -> str:
     """Render the report as one self-contained HTML page (every text escaped by the template)."""
+    taken: set[str] = set()
     return render(
         "kualitas_data.html",
         judul=title,
         bagian=[
-            {"judul": heading, "penjelasan": explanation, "tabel": _table_for_page(table)}
+            {
+                "judul": heading,
+                "jangkar": _anchor(heading, taken),
+                "penjelasan": explanation,
+                "tabel": _table_for_page(table),
+            }
             for heading, explanation, table in sections
         ],
     )
