@@ -122,11 +122,13 @@ result["project"] = {
 }
 
 # Render the visible layers over the whole kabupaten and ask the engine which labels it placed.
+# A small map (400 px square, an overview) makes kecamatan names collide: QGIS then drops
+# some unless the labelling keeps them all.
 kecamatan = project.mapLayersByName("kecamatan")[0]
 settings = QgsMapSettings()
 settings.setLayers([layer for layer in root.layerOrder() if root.findLayer(layer).isVisible()])
 settings.setDestinationCrs(project.crs())
-settings.setOutputSize(QSize(1200, 1200))
+settings.setOutputSize(QSize(400, 400))
 settings.setExtent(kecamatan.extent())
 job = QgsMapRendererSequentialJob(settings)
 job.start()
