@@ -9,11 +9,15 @@ import tomllib
 from contextlib import closing
 from pathlib import Path
 
+import geopandas as gpd
 import openpyxl
 import pytest
+import shapely
 from conftest import PROJECT
 
 from jangkau import pipeline
+from jangkau.config.catalogue import distance_services, load_catalogue
+from jangkau.publish.layers import field_aliases, qgis_project
 
 HERE = Path(__file__).parent
 SYSTEM_PYTHON = "/usr/bin/python3"
@@ -186,11 +190,11 @@ def test_project_opens_on_one_service(qgis_report, maros_outputs, distance_servi
 
 
 def test_every_kecamatan_is_labelled(qgis_report, expected_counts):
+    # The labelling engine, drawing the whole kabupaten small, places a name on every kecamatan.
+    assert qgis_report["labels_placed"]["kecamatan"] == expected_counts["kecamatan"] == 14
     kecamatan = qgis_report["project"]["kecamatan"]
     assert kecamatan["labels_enabled"] and kecamatan["label_field"] == "kecamatan"
     assert kecamatan["label_display_all"] is True
-    # The labelling engine, drawing the whole kabupaten, places a name on every kecamatan.
-    assert qgis_report["labels_placed"]["kecamatan"] == expected_counts["kecamatan"] == 14
 
 
 def test_kecamatan_and_desa_fields_have_indonesian_aliases(qgis_report):
@@ -222,3 +226,27 @@ def test_every_service_style_is_in_the_style_menu(qgis_report, distance_service_
     assert switched["attribute"] == "cakupan_pemadam"
     assert switched["aliases"] == project["kecamatan"]["aliases"]
     assert switched["labels_enabled"] and switched["label_display_all"]
+
+
+def test_travel_time_columns_get_aliases_too():
+    """Maros has no road file; the travel-time columns of a region with one are named too."""
+    columns = ["fid", "cakupan_sd", "cakupan_waktu_sd", "waktu_median_sd", "waktu_p90_sd", "lain"]
+    assert field_aliases(columns, {"sd": "Sekolah Dasar"}) == {
+        "cakupan_sd": "Cakupan Sekolah Dasar (bagian penduduk, 0–1)",
+        "cakupan_waktu_sd": "Cakupan waktu tempuh Sekolah Dasar (bagian penduduk, 0–1)",
+        "waktu_median_sd": "Waktu tempuh median Sekolah Dasar (menit)",
+        "waktu_p90_sd": "Waktu tempuh 90 % penduduk Sekolah Dasar (menit)",
+    }
+
+
+def test_project_refuses_a_layer_not_in_epsg_4326():
+    catalogue = load_catalogue()
+    layer = gpd.GeoDataFrame({"kecamatan": ["A"]}, geometry=[shapely.Point(0, 0)], crs=32750)
+    with pytest.raises(ValueError, match="EPSG:4326"):
+        qgis_project(
+            {"kecamatan": layer},
+            catalogue,
+            distance_services(catalogue),
+            title="uji",
+            gpkg_name="coverage.gpkg",
+        )
