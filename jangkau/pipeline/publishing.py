@@ -35,13 +35,12 @@ from jangkau.pipeline.history import (
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
-    QGIS_LAYERS,
     catalogue_table,
     desa_layer,
     kecamatan_layer,
+    qgis_project,
     qgis_styles,
 )
-from jangkau.publish.qgis import project_xml
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html, rejected_for_agency
 from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
@@ -105,16 +104,17 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         else None
     )
     changes = compare_runs(previous_gaps, gaps, previous_run=previous.name if previous else None)
-    styles = qgis_styles(catalogue, services)
+    styles = qgis_styles(catalogue, services, columns=layers)
     gpkg = write_geopackage(run_dir / "coverage.gpkg", layers, styles=styles)
     _stamp_run_id(gpkg, run_id(run_dir))
     write_qgis_project(
         run_dir / "coverage.qgz",
-        project_xml(
+        qgis_project(
+            layers,
+            catalogue,
+            services,
             title=f"{region.title}: cakupan layanan",
             gpkg_name=gpkg.name,
-            layers=[(name, kind, wkb) for name, kind, wkb in QGIS_LAYERS if name in layers],
-            styles={layer: qml for layer, _, qml, default in styles if default},
         ),
     )
     write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)

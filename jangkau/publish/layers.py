@@ -1,13 +1,22 @@
-"""The published layers assembled from a run's results, and their QGIS styles."""
+"""The published layers assembled from a run's results, their QGIS styles and the QGIS project."""
 
 from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
 
 from jangkau.analysis.coverage import wide_coverage
 from jangkau.config.catalogue import CATALOGUE_COLUMNS
-from jangkau.publish.qgis import asset_style, coverage_style, proposal_style
+from jangkau.config.labels import labels
+from jangkau.publish.qgis import (
+    ProjectLayer,
+    asset_style,
+    coverage_style,
+    project_xml,
+    proposal_style,
+)
 
 
 def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
@@ -17,34 +26,142 @@ def catalogue_table(catalogue: pd.DataFrame) -> pd.DataFrame:
     return table[CATALOGUE_COLUMNS]
 
 
-# Layers in the QGIS project, top to bottom: (name, geometry kind, QGIS wkb type).
+# Layers in the QGIS project, top to bottom: (name, geometry kind, QGIS wkb type, shown on
+# open). The shown ones are one service's map; the rest wait, unticked, in a collapsed group.
 QGIS_LAYERS = [
-    ("usulan_lokasi", "Point", "Point"),
-    ("aset", "Point", "Point"),
-    ("jalan", "Line", "LineString"),
-    ("desa", "Polygon", "MultiPolygon"),
-    ("kecamatan", "Polygon", "MultiPolygon"),
-    ("kesenjangan", "No geometry", "NoGeometry"),
-    ("kesenjangan_desa", "No geometry", "NoGeometry"),
-    ("kesenjangan_kabupaten", "No geometry", "NoGeometry"),
-    ("usulan_laporan", "No geometry", "NoGeometry"),
-    ("kepekaan_bobot", "No geometry", "NoGeometry"),
-    ("aset_ditolak", "No geometry", "NoGeometry"),
-    ("layanan", "No geometry", "NoGeometry"),
+    ("usulan_lokasi", "Point", "Point", True),
+    ("aset", "Point", "Point", True),
+    ("jalan", "Line", "LineString", False),
+    ("desa", "Polygon", "MultiPolygon", False),
+    ("kesenjangan", "No geometry", "NoGeometry", False),
+    ("kesenjangan_desa", "No geometry", "NoGeometry", False),
+    ("kesenjangan_kabupaten", "No geometry", "NoGeometry", False),
+    ("usulan_laporan", "No geometry", "NoGeometry", False),
+    ("kepekaan_bobot", "No geometry", "NoGeometry", False),
+    ("aset_ditolak", "No geometry", "NoGeometry", False),
+    ("layanan", "No geometry", "NoGeometry", False),
+    ("crs_metrik", "No geometry", "NoGeometry", False),
+    ("kecepatan_jalan", "No geometry", "NoGeometry", False),
+    ("kecamatan", "Polygon", "MultiPolygon", True),
 ]
 
+# Per-service columns: prefix to the alias entry in label.toml (longest prefix first).
+_SERVICE_COLUMNS = ("cakupan_waktu", "waktu_median", "waktu_p90", "cakupan")
 
-def qgis_styles(catalogue: pd.DataFrame, services: list[str]) -> list[tuple[str, str, str, bool]]:
-    """Return the QML styles to store: one per coverage service for kecamatan and desa, one for points."""
+
+def field_aliases(columns: list[str], names: dict[str, str]) -> dict[str, str]:
+    """Return the Bahasa Indonesia alias of each column that has one (``label.toml``, ``alias_qgis``).
+
+    Parameters
+    ----------
+    columns
+        The layer's columns.
+    names
+        Service code to its name (``layanan`` to ``nama`` of the catalogue).
+    """
+    words = labels()["alias_qgis"]
+    aliases = {}
+    for column in columns:
+        if column in words and column not in _SERVICE_COLUMNS:
+            aliases[column] = words[column]
+            continue
+        for prefix in _SERVICE_COLUMNS:
+            service = column.removeprefix(f"{prefix}_")
+            if column.startswith(f"{prefix}_") and service in names:
+                aliases[column] = words[prefix].format(layanan=names[service])
+                break
+    return aliases
+
+
+def _service_styles(
+    catalogue: pd.DataFrame, services: list[str], columns: dict[str, list[str]]
+) -> dict[str, list[tuple[str, str]]]:
+    """Return ``(style name, QML)`` per layer, the first distance service's style first."""
     names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
-    styles = []
-    for layer, name_field in (("kecamatan", "kecamatan"), ("desa", "desa")):
-        for index, service in enumerate(services):
-            qml = coverage_style(f"cakupan_{service}", name_field)
-            styles.append((layer, f"cakupan {names[service]}", qml, index == 0))
-    styles.append(("aset", "aset per layanan", asset_style(list(names.items())), True))
-    styles.append(("usulan_lokasi", "usulan lokasi", proposal_style(), True))
+    words = labels()["proyek_qgis"]
+    styles: dict[str, list[tuple[str, str]]] = {}
+    for layer in ("kecamatan", "desa"):  # each labelled by its own name column
+        aliases = field_aliases(list(columns.get(layer, [])), names)
+        styles[layer] = [
+            (
+                words["gaya_cakupan"].format(layanan=names[service]),
+                coverage_style(f"cakupan_{service}", layer, aliases=aliases),
+            )
+            for service in services
+        ]
+    for layer, style in (("aset", asset_style), ("usulan_lokasi", proposal_style)):
+        styles[layer] = [
+            (names[service], style(list(names.items()), shown={service})) for service in services
+        ]
+        styles[layer].append((words["gaya_semua"], style(list(names.items()))))
     return styles
+
+
+def qgis_styles(
+    catalogue: pd.DataFrame, services: list[str], *, columns: Mapping[str, Iterable[str]]
+) -> list[tuple[str, str, str, bool]]:
+    """Return the QML styles to store in the GeoPackage.
+
+    One per distance service for kecamatan and desa (the first the default),
+    one for ``aset`` and one for ``usulan_lokasi`` drawing every service, so
+    a layer dragged into QGIS shows all its features.
+
+    Parameters
+    ----------
+    catalogue
+        Standards, one row per service.
+    services
+        Distance services, in catalogue order.
+    columns
+        Each layer's columns (a frame iterates over its columns), for the aliases.
+    """
+    per_layer = _service_styles(catalogue, services, {k: list(v) for k, v in columns.items()})
+    styles = [
+        (layer, name, qml, index == 0)
+        for layer in ("kecamatan", "desa")
+        for index, (name, qml) in enumerate(per_layer[layer])
+    ]
+    styles.append(("aset", "aset per layanan", per_layer["aset"][-1][1], True))
+    styles.append(("usulan_lokasi", "usulan lokasi", per_layer["usulan_lokasi"][-1][1], True))
+    return styles
+
+
+def qgis_project(
+    layers: Mapping[str, pd.DataFrame],
+    catalogue: pd.DataFrame,
+    services: list[str],
+    *,
+    title: str,
+    gpkg_name: str,
+) -> str:
+    """Return the project XML: the first distance service's map shown, the rest one click away.
+
+    Shown on open: ``kecamatan`` shaded by the first service's coverage and
+    labelled, with that service's assets and proposals. The other services
+    are the layers' other styles (*Layer → Styles*) and unticked classes of
+    the ``aset`` and ``usulan_lokasi`` legends; every other layer waits,
+    unticked, in a collapsed group.
+
+    Raises
+    ------
+    ValueError
+        When a map layer is not in EPSG:4326, the CRS the project declares.
+    """
+    for name, frame in layers.items():
+        if isinstance(frame, gpd.GeoDataFrame) and frame.crs.to_epsg() != 4326:
+            raise ValueError(f"layer {name} is in {frame.crs}, the QGIS project declares EPSG:4326")
+    per_layer = _service_styles(catalogue, services, {k: list(v) for k, v in layers.items()})
+    project_layers = [
+        ProjectLayer(name, geometry, wkb, tuple(per_layer.get(name, ())), shown)
+        for name, geometry, wkb, shown in QGIS_LAYERS
+        if name in layers
+    ]
+    return project_xml(
+        title=title,
+        gpkg_name=gpkg_name,
+        layers=project_layers,
+        group=labels()["proyek_qgis"]["grup_lain"],
+    )
 
 
 DESA_LAYER_COLUMNS = [
