@@ -48,6 +48,7 @@ def _run(args: argparse.Namespace) -> int:
             pipeline.OutputPaths.under(out_root, region.name),
             progress=_progress,
             wait=not args.no_wait,
+            accept_drop=args.accept_drop,
         )
     else:
         _quiet_prefect()
@@ -60,6 +61,7 @@ def _run(args: argparse.Namespace) -> int:
             name=args.name,
             out_root=str(out_root),
             wait=not args.no_wait,
+            accept_drop=args.accept_drop,
         )
     print(result["ringkasan"]["teks"])
     print("Keluaran:")
@@ -182,6 +184,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="no_wait",
         action="store_true",
         help="if a run of the same region is under way, exit (code 4) instead of waiting for it",
+    )
+    run.add_argument(
+        "--terima-penurunan",
+        "--accept-drop",
+        dest="accept_drop",
+        action="store_true",
+        help="publish even when an input file has far fewer records than in the previous run",
     )
     run.set_defaults(handler=_run)
     boundaries = commands.add_parser(

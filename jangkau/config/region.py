@@ -28,6 +28,9 @@ and overrides what is otherwise recognised from the files themselves::
     [layanan.sd]      # a local norm replacing the national figure
     radius_desa_m = 2500
 
+    [masukan]         # inputs
+    terima_penurunan = true           # a file with far fewer records than last run is expected
+
     [usulan]          # proposed sites
     maks_per_kecamatan = 3            # most per planning unit and service
     anggaran = { puskesmas = 2 }      # most per kabupaten for a service
@@ -54,6 +57,7 @@ from jangkau.config.detect import (
     population_columns,
 )
 from jangkau.errors import InputError
+from jangkau.io.integrity import check_file
 from jangkau.io.read import is_supported, is_vector, list_columns, read_records
 
 READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
@@ -95,6 +99,7 @@ class Region:
     usulan_anggaran: dict[str, int] = field(default_factory=dict)
     usulan_kandidat: FileSpec | None = None
     riwayat_n: int = 10
+    terima_penurunan: bool = False
     ignored: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> str:
@@ -211,6 +216,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             continue
         # An unrecognised file stops the run: silently leaving out a whole
         # asset list would show planners gaps that are not there.
+        check_file(path)  # a damaged file is named as such, not as unrecognised
         role, spec = _recognise(path)
         if role in ("desa", "kecamatan") and role in named:
             ignored[path.name] = f"lapisan {role} lain; yang dipakai: {named[role].name}"
@@ -266,8 +272,19 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             else None
         ),
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
+        terima_penurunan=_accept_drop(settings),
         ignored=ignored,
     )
+
+
+def _accept_drop(settings: dict[str, Any]) -> bool:
+    """Read ``[masukan] terima_penurunan``: a record-count drop is expected (see pipeline.counts)."""
+    value = settings.get("masukan", {}).get("terima_penurunan", False)
+    if not isinstance(value, bool):
+        raise InputError(
+            f"{settings['name']}.toml", "[masukan] terima_penurunan harus true atau false"
+        )
+    return value
 
 
 def _complete_columns(spec: FileSpec, role: str) -> None:

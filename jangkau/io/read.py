@@ -21,6 +21,7 @@ import pyogrio
 import shapely
 
 from jangkau.errors import InputError
+from jangkau.io.integrity import check_delimited, check_file, check_text_bytes
 
 VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".gml"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls"}
@@ -151,6 +152,7 @@ def read_table(
     suffix = path.suffix.lower()
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
+            check_file(path)
             grid = pd.read_excel(
                 path,
                 header=None,
@@ -160,7 +162,10 @@ def read_table(
                 engine="calamine",
             )
         else:
-            text = _decode(path.read_bytes(), encoding)
+            raw = path.read_bytes()
+            check_text_bytes(path, raw)
+            text = _decode(raw, encoding)
+            check_delimited(path, text, sep or _sniff_separator(text))
             if max_rows is not None:
                 text = "\n".join(text.splitlines()[:max_rows])
             delimiter = sep or _sniff_separator(text)
@@ -230,6 +235,7 @@ def read_vector(
     path = Path(path)
     if not path.exists():
         raise InputError(path, "berkas tidak ditemukan")
+    check_file(path)
     try:
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
@@ -274,6 +280,7 @@ def list_columns(path: str | Path) -> list[str]:
     """Return a file's column names without reading every record."""
     path = Path(path)
     if is_vector(path):
+        check_file(path)
         info = pyogrio.read_info(path)
         return list(info["fields"])
     return [c for c in read_table(path, max_rows=HEAD_ROWS).columns if c != "baris"]
