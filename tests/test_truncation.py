@@ -10,6 +10,8 @@ drop. Either way every published file stays byte-identical.
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import random
 import shutil
 import sqlite3
@@ -18,10 +20,12 @@ from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
 from flows.cli import main
+from jangkau.config.region import FileSpec, Region
 from jangkau.errors import InputError
 from jangkau.io.integrity import (
     check_delimited,
@@ -30,6 +34,8 @@ from jangkau.io.integrity import (
     check_text_bytes,
     check_workbook,
 )
+from jangkau.pipeline.context import OutputPaths, prepare_region
+from jangkau.pipeline.counts import COUNTS_FILE, check_record_counts
 from jangkau.sources.demo import write_demo
 
 DAMAGED = "berkas rusak atau terpotong"
@@ -159,43 +165,105 @@ def test_clean_cut_stops_on_count_drop_even_from_the_cache(published, capsys):
         (data / "sekolah.csv").write_bytes(original)
 
 
-def test_small_drop_publishes(tmp_path, published):
-    """One record of 19 fewer (5 %) is within what deliveries change by: no stop."""
-    region, data, out = published
-    copy = tmp_path / "out"
-    shutil.copytree(out, copy, symlinks=True)
-    original = cut_at_line_end(data / "sekolah.csv", 18)
-    try:
-        assert run(region, copy) == 0
-    finally:
-        (data / "sekolah.csv").write_bytes(original)
-
-
-@pytest.mark.parametrize("how", ["flag", "region file"])
-def test_expected_drop_is_published_and_recorded(tmp_path, published, how):
+def test_expected_drop_is_published_with_the_flag_and_recorded(tmp_path, published):
     region, data, out = published
     copy = tmp_path / "out"
     shutil.copytree(out, copy, symlinks=True)
     before = published_state(copy)
-    extra: list[str] = []
-    if how == "flag":
-        extra = ["--terima-penurunan"]
-    else:
-        accepting = tmp_path / "demo.toml"
-        accepting.write_text(
-            region.read_text(encoding="utf-8") + "\n[masukan]\nterima_penurunan = true\n",
-            encoding="utf-8",
-        )
-        region = accepting
-    original = cut_at_line_end(data / "sekolah.csv", 10)
+    original = cut_at_line_end(data / "sekolah.csv", 16)
     try:
-        assert run(region, copy, *extra) == 0
+        assert run(region, copy, "--terima-penurunan") == 0
     finally:
         (data / "sekolah.csv").write_bytes(original)
     after = published_state(copy)
     assert after["terkini ->"] != before["terkini ->"]
-    record = (copy / "data/processed/demo/terkini/jumlah_baris.json").read_text(encoding="utf-8")
-    assert '"berkas": "sekolah.csv",\n   "sebelumnya": 19,\n   "sekarang": 10' in record
+    record = json.loads((copy / "data/processed/demo/terkini/jumlah_baris.json").read_bytes())
+    assert record["berkas"]["sekolah.csv"] == {"peran": "aset", "baris": 16}
+    assert record["penurunan_diterima"] == [
+        {"berkas": "sekolah.csv", "sebelumnya": 19, "sekarang": 16}
+    ]
+
+
+def counts_setup(tmp_path, before: dict, now: dict[str, int], *, desa_now: str = "desa.shp"):
+    """A previous run that read ``before`` and a work folder that read ``now`` (asset lists)."""
+    outputs = OutputPaths(processed=tmp_path / "processed", maps=tmp_path / "maps")
+    previous = outputs.processed / "riwayat" / "20260101T000000-abcdef"
+    previous.mkdir(parents=True)
+    (previous / "info.json").write_text("{}", encoding="utf-8")
+    (previous / COUNTS_FILE).write_text(json.dumps({"berkas": before}), encoding="utf-8")
+    work = tmp_path / "kerja"
+    work.mkdir()
+    pd.DataFrame({"kode_desa": [str(i) for i in range(12)]}).to_parquet(work / "desa.parquet")
+    read = pd.DataFrame({"sumber": list(now), "dibaca": list(now.values())})
+    read.to_parquet(work / "aset_dibaca.parquet")
+    region = Region(
+        name="uji",
+        title="Uji",
+        data_dir=str(tmp_path),
+        desa=FileSpec(path=str(tmp_path / desa_now)),
+        aset=[FileSpec(path=str(tmp_path / name)) for name in now],
+    )
+    return region, work, outputs
+
+
+DESA_12 = {"desa.shp": {"peran": "desa", "baris": 12}}
+
+
+@pytest.mark.parametrize(
+    ("before", "now", "stop"),
+    [
+        ({"a.csv": 19}, {"a.csv": 18}, None),  # 1 of 19: 5.3 %
+        ({"a.csv": 10}, {"a.csv": 9}, None),  # exactly 10 %: not more than
+        ({"a.csv": 19}, {"a.csv": 17}, ("a.csv", 19, 17)),  # 10.5 %
+        (
+            {"a.csv": 5, "b.csv": 40},
+            {"a.csv": 5, "b.csv": 30},
+            ("b.csv", 40, 30),
+        ),
+        ({"a.csv": 5, "b.csv": 8}, {"a.csv": 5}, ("b.csv", 8, 0)),  # gone
+        ({"a.csv": 5}, {"a.csv": 50, "c.csv": 1}, None),  # more records, a new file
+    ],
+)
+def test_record_counts_against_the_previous_run(tmp_path, before, now, stop):
+    previous = {**DESA_12, **{k: {"peran": "aset", "baris": v} for k, v in before.items()}}
+    region, work, outputs = counts_setup(tmp_path, previous, now)
+    if stop is None:
+        check_record_counts(region, work, outputs)
+        return
+    name, old, new = stop
+    message = (
+        rf"{name}: jumlah baris turun dari {old} ke {new} \(lebih dari 10 %\); jika memang benar"
+    )
+    with pytest.raises(InputError, match=message):
+        check_record_counts(region, work, outputs)
+    accepted = dataclasses.replace(region, terima_penurunan=True)
+    check_record_counts(accepted, work, outputs)
+    check_record_counts(region, work, outputs, accept_drop=True)
+    record = json.loads((work / COUNTS_FILE).read_bytes())
+    assert record["penurunan_diterima"] == [{"berkas": name, "sebelumnya": old, "sekarang": new}]
+
+
+def test_desa_layer_is_compared_by_role_not_name(tmp_path):
+    previous = {
+        "batas_lama.geojson": {"peran": "desa", "baris": 20},
+        "a.csv": {"peran": "aset", "baris": 5},
+    }
+    region, work, outputs = counts_setup(
+        tmp_path, previous, {"a.csv": 5}, desa_now="batas_baru.shp"
+    )
+    with pytest.raises(InputError, match="batas_baru.shp: jumlah baris turun dari 20 ke 12"):
+        check_record_counts(region, work, outputs)
+
+
+def test_region_file_accepts_a_drop(tmp_path, published):
+    region, _, _ = published
+    accepting = tmp_path / "demo.toml"
+    accepting.write_text(
+        region.read_text(encoding="utf-8") + "\n[masukan]\nterima_penurunan = true\n",
+        encoding="utf-8",
+    )
+    assert prepare_region(region_file=accepting).terima_penurunan is True
+    assert prepare_region(region_file=region).terima_penurunan is False
 
 
 def test_region_file_value_must_be_true_or_false(tmp_path, published, capsys):
