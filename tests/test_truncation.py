@@ -40,7 +40,7 @@ from jangkau.sources.demo import write_demo
 
 DAMAGED = "berkas rusak atau terpotong"
 DROP = "jumlah baris turun dari"
-CUTS_PER_FILE = 3
+CUTS_PER_FILE = 6
 
 
 def run(region: Path, out: Path, *extra: str) -> int:
