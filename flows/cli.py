@@ -106,6 +106,7 @@ def _run(args: argparse.Namespace) -> int:
             pipeline.OutputPaths.under(out_root, region.name),
             progress=_progress,
             wait=not args.no_wait,
+            accept_drop=args.accept_drop,
         )
     else:
         prepare_prefect(verbose=args.verbose)
@@ -118,6 +119,7 @@ def _run(args: argparse.Namespace) -> int:
             name=args.name,
             out_root=str(out_root),
             wait=not args.no_wait,
+            accept_drop=args.accept_drop,
         )
     print(result["ringkasan"]["teks"])
     print("Keluaran:")
@@ -278,6 +280,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--verbose",
         action="store_true",
         help="tampilkan semua log Prefect (bawaan: hanya peringatan)",
+    )
+    run.add_argument(
+        "--terima-penurunan",
+        "--accept-drop",
+        dest="accept_drop",
+        action="store_true",
+        help="publish even when an input file has far fewer records than in the previous run",
     )
     run.set_defaults(handler=_run)
     boundaries = _command(

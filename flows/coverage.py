@@ -21,6 +21,7 @@ from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 from jangkau import pipeline
 from jangkau.config.region import Region
 from jangkau.errors import InputError, RegionBusyError
+from jangkau.pipeline.counts import check_record_counts
 from jangkau.pipeline.lock import region_lock
 
 
@@ -88,6 +89,7 @@ def coverage_flow(
     name: str | None = None,
     out_root: str = ".",
     wait: bool = True,
+    accept_drop: bool = False,
 ) -> dict[str, object]:
     """Run one region from raw files to published outputs.
 
@@ -106,6 +108,9 @@ def coverage_flow(
         Outputs go to ``out_root/data/processed/<name>`` and ``out_root/maps/<name>``.
     wait
         Wait for a running run of the same region (default); else stop at once.
+    accept_drop
+        Publish even when a file has far fewer records than in the previous
+        run (``--terima-penurunan``; see :mod:`jangkau.pipeline.counts`).
     """
     region_json = resolve_region_task(region_file, data_dir, name)
     region = Region.from_json(region_json)
@@ -116,7 +121,7 @@ def coverage_flow(
             outputs.processed, region=region.name, wait=wait, on_wait=get_run_logger().warning
         ),
     ):
-        written, summary = _run_region(region_json, region, outputs)
+        written, summary = _run_region(region_json, region, outputs, accept_drop=accept_drop)
     create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
     create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")
     create_link_artifact(
@@ -129,7 +134,7 @@ def coverage_flow(
 
 
 def _run_region(
-    region_json: str, region: Region, outputs: pipeline.OutputPaths
+    region_json: str, region: Region, outputs: pipeline.OutputPaths, *, accept_drop: bool
 ) -> tuple[dict[str, str], dict[str, object]]:
     """Run the stage tasks of one region, the caller holding its lock."""
     work = pipeline.new_work_dir(outputs)
@@ -138,6 +143,9 @@ def _run_region(
         cache = str(outputs.processed / ".cache")
         boundaries = boundaries_task.submit(region_json, str(work), cache)
         assets = assets_task.submit(region_json, str(work), cache, wait_for=[boundaries])
+        assets.result()
+        # In the flow, outside the cached task: a cache hit must not skip the comparison.
+        check_record_counts(region, work, outputs, accept_drop=accept_drop)
         covered = coverage_task.submit(region_json, str(work), cache, wait_for=[assets])
         written = publish_task.submit(
             region_json, str(work), str(outputs.processed), str(outputs.maps), wait_for=[covered]

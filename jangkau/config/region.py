@@ -44,6 +44,9 @@ and overrides what is otherwise recognised from the files themselves::
     [layanan.sd]      # a local norm replacing the national figure
     radius_desa_m = 2500
 
+    [masukan]         # inputs
+    terima_penurunan = true           # a file with far fewer records than last run is expected
+
     [usulan]          # proposed sites
     maks_per_kecamatan = 3            # most per planning unit and service
     anggaran = { puskesmas = 2 }      # most per kabupaten for a service
@@ -71,6 +74,7 @@ from jangkau.config.recognise import (
     recognise_file,
 )
 from jangkau.errors import InputError
+from jangkau.io.integrity import check_file
 from jangkau.io.read import is_supported, is_vector
 
 READ_OPTIONS = ("sep", "encoding", "sheet", "header_row", "layer", "crs")
@@ -98,6 +102,7 @@ class Region:
     usulan_anggaran: dict[str, int] = field(default_factory=dict)
     usulan_kandidat: FileSpec | None = None
     riwayat_n: int = 10
+    terima_penurunan: bool = False
     ignored: dict[str, str] = field(default_factory=dict)
     daftar: list[FileSpec] = field(default_factory=list)
     tebakan_kolom: Guesses = field(default_factory=list)
@@ -199,6 +204,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     kinds = load_kind_table(settings.get("jenis"))
     files = sorted(p for p in data_dir.iterdir() if p.is_file() and is_supported(p))
     files = [p for p in files if p.resolve() not in explicit_paths]
+    for path in files:
+        check_file(path)  # a damaged file is named as such, not as unrecognised
     # Vector files first: the desa layer's outline tells which numeric columns
     # of a table are coordinates inside the region.
     reasons: dict[Path, str] = {}
@@ -303,10 +310,21 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             else None
         ),
         riwayat_n=int(settings.get("riwayat", {}).get("simpan", 10)),
+        terima_penurunan=_accept_drop(settings),
         ignored=ignored,
         daftar=rosters,
         tebakan_kolom=_unique_guesses(guesses),
     )
+
+
+def _accept_drop(settings: dict[str, Any]) -> bool:
+    """Read ``[masukan] terima_penurunan``: a record-count drop is expected (see pipeline.counts)."""
+    value = settings.get("masukan", {}).get("terima_penurunan", False)
+    if not isinstance(value, bool):
+        raise InputError(
+            f"{settings['name']}.toml", "[masukan] terima_penurunan harus true atau false"
+        )
+    return value
 
 
 def _road_spec(data_dir: Path, section: dict[str, Any] | None) -> FileSpec | None:

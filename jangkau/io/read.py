@@ -23,6 +23,7 @@ import pyogrio
 import shapely
 
 from jangkau.errors import InputError
+from jangkau.io.integrity import check_delimited, check_file, check_text_bytes
 
 VECTOR_SUFFIXES = {".shp", ".geojson", ".json", ".gpkg", ".fgb", ".kml", ".gml"}
 TABLE_SUFFIXES = {".csv", ".tsv", ".xlsx", ".xlsm", ".xls"}
@@ -156,6 +157,7 @@ def read_table(
         return records.head(max_rows) if max_rows is not None else records
     try:
         if suffix in {".xlsx", ".xlsm", ".xls"}:
+            check_file(path)
             grid = pd.read_excel(
                 path,
                 header=None,
@@ -165,7 +167,10 @@ def read_table(
                 engine="calamine",
             )
         else:
-            text = _decode(path.read_bytes(), encoding)
+            raw = path.read_bytes()
+            check_text_bytes(path, raw)
+            text = _decode(raw, encoding)
+            check_delimited(path, text, sep or _sniff_separator(text))
             if max_rows is not None:
                 text = "\n".join(text.splitlines()[:max_rows])
             delimiter = sep or _sniff_separator(text)
@@ -235,6 +240,7 @@ def read_vector(
     path = Path(path)
     if not path.exists():
         raise InputError(path, "berkas tidak ditemukan")
+    check_file(path)
     try:
         frame = pyogrio.read_dataframe(path, layer=layer)
     except Exception as error:  # noqa: BLE001 - any driver failure is the file's problem
@@ -283,6 +289,7 @@ def list_columns(path: str | Path) -> list[str]:
     if is_json_table(path):
         return [c for c in read_json_table(path).columns if c != "baris"]
     if is_vector(path):
+        check_file(path)
         info = pyogrio.read_info(path)
         return list(info["fields"])
     return [c for c in read_table(path, max_rows=HEAD_ROWS).columns if c != "baris"]

@@ -23,6 +23,7 @@ from jangkau.config.catalogue import (
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
 from jangkau.pipeline.context import OutputPaths, RunContext
+from jangkau.pipeline.counts import keep_record_counts
 from jangkau.pipeline.history import (
     finish_run,
     new_run_dir,
@@ -159,6 +160,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "proses": run_id(run_dir),
     }
     write_text(run_dir / "info.json", json.dumps(info, ensure_ascii=False))
+    keep_record_counts(work, region, run_dir)
     # Everything is written: only now do the published files change, all in one rename.
     written = publish_run(finish_run(run_dir), outputs)
     publish_index(outputs.maps.parent)

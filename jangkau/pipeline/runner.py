@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from jangkau.config.region import Region
 from jangkau.pipeline.context import OutputPaths, new_work_dir
+from jangkau.pipeline.counts import check_record_counts
 from jangkau.pipeline.lock import region_lock
 from jangkau.pipeline.publishing import run_publish
 from jangkau.pipeline.stages import run_assets, run_boundaries, run_coverage
@@ -20,12 +21,15 @@ def run_all(
     keep_work: bool = False,
     progress: Callable[[str], None] | None = None,
     wait: bool = True,
+    accept_drop: bool = False,
 ) -> dict[str, object]:
     """Run every stage in order with no orchestration (the ``local`` runner).
 
     The region's lock is held throughout: a second run of the same region
     waits for this one (or, with ``wait=False``, raises
-    :class:`~jangkau.pipeline.lock.RegionBusyError`).
+    :class:`~jangkau.pipeline.lock.RegionBusyError`). After the asset stage,
+    each file's record count is compared with the previous run's
+    (:mod:`jangkau.pipeline.counts`); ``accept_drop`` lets a large drop through.
 
     Returns
     -------
@@ -33,7 +37,9 @@ def run_all(
         ``keluaran`` (paths written) and ``ringkasan`` (:func:`run_summary`).
     """
     with region_lock(outputs.processed, region=region.name, wait=wait):
-        return _run_stages(region, outputs, keep_work=keep_work, progress=progress)
+        return _run_stages(
+            region, outputs, keep_work=keep_work, progress=progress, accept_drop=accept_drop
+        )
 
 
 def _run_stages(
@@ -42,6 +48,7 @@ def _run_stages(
     *,
     keep_work: bool,
     progress: Callable[[str], None] | None,
+    accept_drop: bool,
 ) -> dict[str, object]:
     work = new_work_dir(outputs)
     try:
@@ -53,6 +60,9 @@ def _run_stages(
             if progress:
                 progress(f"{region.name}: {label}")
             stage(region, work, cache_dir=outputs.processed / ".cache")
+            if stage is run_assets:
+                # Outside the cached stage: a cache hit must not skip the comparison.
+                check_record_counts(region, work, outputs, accept_drop=accept_drop)
         if progress:
             progress(f"{region.name}: menerbitkan")
         written = run_publish(region, work, outputs)
