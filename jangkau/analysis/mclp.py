@@ -30,7 +30,7 @@ OPTIMALITY_TOLERANCE = 1e-6
 # Largest problem (nonzeros of the reach matrix, after merging equal demand rows) given
 # to HiGHS: beyond it even the root linear programme can take minutes on two cores,
 # and a node limit does not bound that. A size, not a time, so answers repeat.
-MAX_EXACT_NONZEROS = 200_000
+MAX_EXACT_NONZEROS = 60_000
 
 
 @dataclass(frozen=True)

@@ -108,7 +108,7 @@ class ProposalSettings:
     anggaran: dict[str, int] | None = None
     max_demand: int = 30000
     max_candidates: int = 3000
-    node_limit: int = 500
+    node_limit: int = 50
 
 
 def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
