@@ -90,7 +90,7 @@ def test_missing_unreadable_and_empty_files_name_the_file(tmp_path):
         read_records(empty)
     broken = tmp_path / "rusak.geojson"
     broken.write_text("{ not json")
-    with pytest.raises(InputError, match="rusak.geojson: tidak dapat dibaca"):
+    with pytest.raises(InputError, match="rusak.geojson: berkas rusak atau terpotong"):
         read_records(broken)
 
 

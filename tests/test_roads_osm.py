@@ -121,7 +121,7 @@ def test_published_travel_outputs_keep_the_contract(road_run):
 
 def test_published_kecamatan_figures_agree_with_independent_networkx(road_run):
     desa = gpd.read_file(road_run, layer="desa")
-    metric = metric_crs_for(desa)
+    metric = metric_crs_for(desa).crs
     desa = desa.to_crs(metric)
     assets = gpd.read_file(road_run, layer="aset").to_crs(metric)
     roads = gpd.read_file(road_run, layer="jalan").to_crs(metric)

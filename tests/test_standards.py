@@ -104,7 +104,9 @@ def test_count_only_and_distance_only_services(case):
     assert pd.isna(polsek_a["desa_tanpa_layanan"]) and pd.isna(polsek_a["cakupan"])
     hospital = gaps.loc[("99.01.01", "rumah_sakit")]
     assert pd.isna(hospital["kebutuhan"]) and pd.isna(hospital["memenuhi_minimum"])
-    assert hospital["indeks_kesenjangan"] == 100 and hospital["desa_tanpa_layanan"] == 2
+    # Hospitals are planned per kabupaten: judged in the kabupaten table, not here.
+    assert hospital["tingkat"] == "kabupaten" and pd.isna(hospital["indeks_kesenjangan"])
+    assert pd.isna(hospital["peringkat"]) and hospital["desa_tanpa_layanan"] == 2
     water = gaps.loc[("99.01.01", "air_minum")]
     assert pd.isna(water["indeks_kesenjangan"]) and pd.isna(water["peringkat"])
 
@@ -112,13 +114,13 @@ def test_count_only_and_distance_only_services(case):
 def test_overall_indices(case):
     desa, facilities, long, catalogue, gaps = case
     overall = overall_index(gaps.reset_index())
-    # Of the 14 services, air_minum has no standard. In 99.01.01 polsek scores 0, SD its own
-    # index, and the 11 others (no facility, no coverage) 100; in 99.01.02, with one SD and
-    # no polsek, polsek scores 100 too.
+    # Of the 14 services, air_minum, rumah_sakit and pemadam are judged per kabupaten (no
+    # kecamatan index). In 99.01.01 polsek scores 0, SD its own index, and the 9 others (no
+    # facility, no coverage) 100; in 99.01.02, with one SD and no polsek, polsek scores 100 too.
     sd_a = 100 * (0.5 * (1 - 2000 * math.pi * 1000**2 / SIDE**2 / 4000) + 0.5 * 2 / 3)
     sd_b = 100 * 0.5 * (1 - math.pi * 3000**2 / SIDE**2)
-    assert overall["99.01.01"] == pytest.approx((sd_a + 0 + 11 * 100) / 13, abs=0.01)
-    assert overall["99.01.02"] == pytest.approx((sd_b + 100 + 11 * 100) / 13, abs=0.01)
+    assert overall["99.01.01"] == pytest.approx((sd_a + 0 + 9 * 100) / 11, abs=0.01)
+    assert overall["99.01.02"] == pytest.approx((sd_b + 100 + 9 * 100) / 11, abs=0.01)
     per_desa = desa_index(desa, long, facilities, catalogue=catalogue, weights=index_weights())
     # Desa 2002 has no SD (per-desa minimum: shortfall 1) and no coverage of any distance service;
     # it has no kantor desa either: every index that applies to it is 100.

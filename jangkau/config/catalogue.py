@@ -49,6 +49,9 @@ _OVERRIDABLE = {
     "usulan_lokasi",
     "bobot_indeks",
     "sumber_bobot",
+    "waktu_kelurahan_menit",
+    "waktu_desa_menit",
+    "sumber_waktu",
 }
 
 
