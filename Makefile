@@ -57,6 +57,7 @@ serve: install
 # Speed and memory: Maros, Sulawesi Selatan, 1-2 workers, the national synthetic input
 # (about 40 minutes on 2 cores); writes benchmarks/results.md. bench-quick: the first two.
 bench: install
+	$(BIN)/python -m benchmarks.travel
 	$(BIN)/python -m benchmarks.run --scaling --national
 
 bench-quick: install

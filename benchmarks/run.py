@@ -400,7 +400,35 @@ def report(results: dict) -> str:
             *growth,
             "",
         ]
+    text += _travel_section()
     return "\n".join(text)
+
+
+def _travel_section() -> list[str]:
+    """Return the travel-time section from ``results_waktu.json`` (``python -m benchmarks.travel``)."""
+    path = ROOT / "benchmarks" / "results_waktu.json"
+    if not path.exists():
+        return []
+    kept = json.loads(path.read_text(encoding="utf-8"))
+    rows = [
+        f"| {name} | {r['ruas']:,} | {r['desa']:,} | {r['layanan']} | {r['jaringan_s']} | "
+        f"{r['waktu_tempuh_s']} | {r['total_tanpa_masukan_s']} | {r['puncak_memori_gb']} | "
+        f"{r['tanggal']} |"
+        for name, r in kept.items()
+    ]
+    return [
+        "## Travel time (`python -m benchmarks.travel`)",
+        "",
+        "Network building and travel-time coverage of every distance service, each in its own "
+        "process (targets: Makassar within 10 s on top of its run; a generated province of at "
+        "least one million road segments, 3,000 desa and 10 services within 120 s and 4 GB).",
+        "",
+        "| skenario | ruas jalan | desa | layanan | jaringan (s) | waktu tempuh (s) | "
+        "total (s) | memori puncak (GB) | diukur |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        *rows,
+        "",
+    ]
 
 
 def _growth(scenarios: dict, runs: list[dict]) -> list[str]:

@@ -10,7 +10,9 @@
   50 m), 3,000 desa, 10 services (target: 120 s, 4 GB).
 
 ``--scale F`` shrinks the generated province's sides by F (for a quick try).
-Results are printed as JSON; they are not added to ``results.json``.
+Results are printed as JSON and, for the full-size runs, kept in
+``benchmarks/results_waktu.json``, which ``benchmarks.run`` adds to
+``results.md`` as the section on travel time.
 """
 
 from __future__ import annotations
@@ -152,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         print(json.dumps(measure(args.child, args.scale)))
         return 0
+    kept_path = ROOT / "benchmarks" / "results_waktu.json"
+    kept = json.loads(kept_path.read_text(encoding="utf-8")) if kept_path.exists() else {}
     for name in [args.only] if args.only else ["makassar", "provinsi"]:
         output = subprocess.run(
             [
@@ -168,7 +172,12 @@ def main(argv: list[str] | None = None) -> int:
             text=True,
             cwd=ROOT,
         ).stdout
-        print(output.strip().splitlines()[-1])
+        line = output.strip().splitlines()[-1]
+        print(line)
+        if args.scale == 1.0:
+            kept[name] = {**json.loads(line), "tanggal": time.strftime("%Y-%m-%d")}
+    if args.scale == 1.0:
+        kept_path.write_text(json.dumps(kept, indent=1, ensure_ascii=False), encoding="utf-8")
     return 0
 
 
