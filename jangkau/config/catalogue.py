@@ -34,25 +34,8 @@ CATALOGUE_COLUMNS = [
 ]
 
 
-# Figures a region file may set under [layanan.<kode>] (see layanan.toml).
-_OVERRIDABLE = {
-    "nama",
-    "jenis_aset",
-    "radius_kelurahan_m",
-    "radius_desa_m",
-    "penduduk_per_fasilitas",
-    "minimum_per",
-    "target_cakupan",
-    "sumber_standar",
-    "sumber_target_cakupan",
-    "tingkat_perencanaan",
-    "usulan_lokasi",
-    "bobot_indeks",
-    "sumber_bobot",
-    "waktu_kelurahan_menit",
-    "waktu_desa_menit",
-    "sumber_waktu",
-}
+# Figures a region file may set under [layanan.<kode>] (see layanan.toml): all but the code.
+_OVERRIDABLE = frozenset(CATALOGUE_COLUMNS) - {"layanan"}
 
 
 LEVELS = ("desa", "kecamatan", "kabupaten")

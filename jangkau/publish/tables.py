@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jangkau.analysis.urgency import most_urgent_service, urgency_index
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
 from jangkau.publish.layers import coverage_columns
@@ -66,19 +67,17 @@ def kecamatan_summary(
     catalogue
         Services in column order, with their Indonesian names.
     urgency
-        Overall gap index per ``kode_kec``; by default the mean of the services' indices.
+        Overall gap index per ``kode_kec``; by default
+        :func:`jangkau.analysis.urgency.urgency_index` of ``gaps``.
     """
     words = labels()["kolom"]
     names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
-    summary = gaps.groupby(["kode_kec", "kecamatan"], sort=True).agg(
-        penduduk=("penduduk", "first"), indeks_kesenjangan=("indeks_kesenjangan", "mean")
-    )
-    if urgency is not None:
-        summary["indeks_kesenjangan"] = summary.index.get_level_values("kode_kec").map(urgency)
-    worst = gaps.dropna(subset=["indeks_kesenjangan"]).sort_values(
-        ["indeks_kesenjangan", "layanan"], ascending=[False, True], kind="stable"
-    )
-    summary["layanan_paling_mendesak"] = worst.groupby("kode_kec")["layanan"].first().map(names)
+    summary = gaps.groupby(["kode_kec", "kecamatan"], sort=True).agg(penduduk=("penduduk", "first"))
+    # The same weighted urgency and most urgent service as the kecamatan layer.
+    urgency = urgency_index(gaps, catalogue) if urgency is None else urgency
+    codes = summary.index.get_level_values("kode_kec")
+    summary["indeks_kesenjangan"] = codes.map(urgency)
+    summary["layanan_paling_mendesak"] = codes.map(most_urgent_service(gaps, catalogue)).map(names)
     coverage = coverage_columns(gaps, catalogue["layanan"].tolist())
     for service in catalogue["layanan"]:
         column = f"cakupan_{service}"
