@@ -18,10 +18,12 @@ PREFECT_PORT ?= 4200
 install: $(STAMP)
 
 # Every Python package at the exact version and hashes of the lock, so a release upstream
-# cannot change what a fresh clone installs; then the project itself, adding nothing.
+# cannot change what a fresh clone installs (the lock is complete, hence --no-deps: pip
+# resolves nothing; pip 23 otherwise re-resolved `httpx[http2]` past its pin), then the
+# project itself, adding nothing.
 $(STAMP): pyproject.toml $(LOCK) package.json package-lock.json
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -r $(LOCK)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps -e .
 	# Stops when pyproject.toml needs a package the lock lacks (run `make lock`).
 	$(BIN)/python -m pip check

@@ -415,3 +415,17 @@ def test_two_threads_of_one_process_exclude_each_other_too(tmp_path):
     assert answers[0].startswith("wilayah demo sedang diproses oleh proses lain (pid ")
     second_run()
     assert answers[1] == "masuk"
+
+
+def test_runs_finished_within_one_second_list_in_the_order_they_were_made(tmp_path):
+    from jangkau.pipeline.context import OutputPaths
+    from jangkau.pipeline.history import finish_run, new_run_dir
+
+    outputs = OutputPaths(processed=tmp_path / "demo", maps=tmp_path / "peta")
+    made = []
+    for _ in range(3):
+        folder = finish_run(new_run_dir(outputs))
+        (folder / "info.json").write_text("{}")
+        made.append(folder.name)
+    assert sorted(made) == made
+    assert len({name[:15] for name in made}) == 3

@@ -102,10 +102,26 @@ def new_run_dir(outputs: OutputPaths) -> Path:
     """Create this run's hidden folder ``riwayat/.baru-<run>``; its run id is the part after."""
     history = outputs.processed / HISTORY
     history.mkdir(parents=True, exist_ok=True)
-    stamp = dt.datetime.now().strftime("%Y%m%dT%H%M%S")
-    folder = history / f"{UNFINISHED}{stamp}-{uuid.uuid4().hex[:6]}"
+    folder = history / f"{UNFINISHED}{_stamp_after(_finished_runs(history))}-{uuid.uuid4().hex[:6]}"
     folder.mkdir()
     return folder
+
+
+def _stamp_after(finished: list[Path], *, longest_wait: float = 1.5) -> str:
+    """Return a second-resolution stamp later than the newest finished run's.
+
+    Run ids sort by name in history listings and in the fallback for a lost
+    pointer, so two runs published within one second (a cached rerun takes
+    less) must not be ordered by their random suffix. The wait is bounded: a
+    stamp from a clock set back is not waited out.
+    """
+    newest = finished[-1].name[:15] if finished else ""
+    deadline = time.monotonic() + longest_wait
+    while (stamp := dt.datetime.now().strftime("%Y%m%dT%H%M%S")) <= newest:
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    return stamp
 
 
 def run_id(folder: Path) -> str:
