@@ -62,6 +62,8 @@ STAGE_FILES = {
         "aset_ditolak.parquet",
         "aset_dibaca.parquet",
         "inferensi_crs.parquet",
+        "tanpa_koordinat.parquet",
+        "daftar_pencocokan.parquet",
     ],
     "cakupan": [
         "cakupan_desa.parquet",
@@ -144,7 +146,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     chained.update(json.dumps(library_versions(), sort_keys=True).encode())
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
-        "aset": region.aset,
+        "aset": [*region.aset, *region.daftar],
         "cakupan": [region.usulan_kandidat, region.jalan],
     }
     for stage, specs in parts.items():
