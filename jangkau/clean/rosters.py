@@ -1,35 +1,19 @@
-"""Facilities that exist without a usable location: counted once, never twice, never lost.
+"""Official rosters (names and codes, no coordinates): matched once, or counted without location.
 
-Two kinds of records name a facility but give no point to place it:
-
-- **Asset records rejected only for their location** (coordinates empty,
-  zero, unreadable, or outside the kabupaten). The facility still stands: it
-  counts for the kecamatan, and the desa when named, that its text names —
-  the written ``kecamatan``/``desa`` columns, the address (``Kec. X``,
-  ``Ds. Y``), a Kemenkes code — read against the region's names with former
-  names and splits (:class:`jangkau.clean.place_evidence.Gazetteer`). The
-  facility's name alone never places a record (``SDN 74 PATANYAMANG`` may
-  stand anywhere). A record whose text names no place of the region, or
-  places that contradict each other, is not counted, and says why. A point
-  outside the kabupaten counts under the same rule: only when its row still
-  names a kecamatan or desa of the region (its coordinates are then the
-  error, not the record).
-- **Roster rows** (official lists of names and codes without coordinates,
-  such as the Kemenkes ``*_daftar_*.csv``). Each row is matched to the
-  facilities already counted (placed, or counted above), one to one and in
-  passes: the same code; the same name once kind words are set aside
-  (``PUSKESMAS MANDAI`` = ``MANDAI``, ``L A U`` = ``LAU``); a name at least
-  90 % alike; finally the place its name gives (``PUSKESMAS BONTOA`` → Kec.
-  Bontoa) when exactly one facility of that service there is still
-  unmatched. A matched row adds nothing. An unmatched row counts without a
-  location: for the kecamatan its place columns name, else for the kabupaten
-  its code names (rosters give no kecamatan). A row that fits several
-  facilities equally, or names another kabupaten, is not counted, with the
-  reason. Every row ends in the ledger (``ROSTER_LEDGER_COLUMNS``) as
-  matched, counted without location, or not counted.
-
-Everything counted here appears in ``jumlah_fasilitas`` and ``tanpa_koordinat``
-of the gap tables; coverage uses placed points only.
+A roster row (the Kemenkes ``*_daftar_*.csv``: name, code, kabupaten) is
+matched to the facilities already counted (placed, or counted by
+:func:`jangkau.clean.unlocated.count_unlocated`), one to one and in passes
+over all rows: the same code; the same name once kind words are set aside
+(``PUSKESMAS MANDAI`` = ``MANDAI``, ``L A U`` = ``LAU``); a name at least
+90 % alike; finally the place its name gives (``PUSKESMAS BONTOA`` → Kec.
+Bontoa), where the facility's point or its own address lies, when exactly
+one facility of that service there is still unmatched. A matched row adds
+nothing. An unmatched row counts without a location: for the kecamatan its
+place columns name, else for the kabupaten its code names (rosters give no
+kecamatan). A row that fits several facilities equally, names another
+kabupaten, or repeats a counted row is not counted, with the reason. Every
+row ends in the ledger (``ROSTER_LEDGER_COLUMNS``): matched (and how, to
+which record), counted without location, or not counted.
 """
 
 from __future__ import annotations
@@ -40,8 +24,19 @@ import re
 import pandas as pd
 
 from jangkau.analysis.proposals import kabupaten_of
-from jangkau.clean.names import name_key
-from jangkau.clean.place_evidence import Gazetteer, evidence_settings, record_claims
+from jangkau.clean.place_evidence import Gazetteer, record_claims
+from jangkau.clean.unlocated import (
+    FROM_ROSTER,
+    GLOBAL_ID_LENGTH,
+    UNLOCATED_COLUMNS,
+    Names,
+    Seen,
+    describe,
+    id_code,
+    match_key,
+    new_entry,
+    place_from_text,
+)
 from jangkau.config.catalogue import KindTable
 from jangkau.config.detect import column_key
 from jangkau.errors import InputError
@@ -60,23 +55,6 @@ ROSTER_COLUMNS = [
     "data_asli",
 ]
 # One row per facility known without a usable point (counted or not, with why).
-UNLOCATED_COLUMNS = [
-    "asal",
-    "sumber",
-    "baris",
-    "nama",
-    "id_aset",
-    "layanan",
-    "jenis",
-    "kode_kab",
-    "kode_kec",
-    "kecamatan",
-    "kode_desa",
-    "desa",
-    "dihitung",
-    "keterangan",
-]
-# One row per roster row: what became of it.
 ROSTER_LEDGER_COLUMNS = [
     "sumber",
     "baris",
@@ -88,40 +66,10 @@ ROSTER_LEDGER_COLUMNS = [
     "cocok_dengan",
     "keterangan",
 ]
-FROM_REJECTED = "aset ditolak karena lokasi"
-FROM_ROSTER = "daftar tanpa koordinat"
 MATCHED, COUNTED, NOT_COUNTED = "cocok", "dihitung tanpa koordinat", "tidak dihitung"
 # Names at least this alike (difflib ratio of the match keys) denote one facility.
 NAME_SIMILARITY = 0.9
-# Ids shorter than this may be row numbers: they match only within one file.
-GLOBAL_ID_LENGTH = 6
 _KABUPATEN_COLUMN = re.compile(r"^(kode|kd|id)_?(kab|kabupaten|kabkota|kab_kota)$")
-_LOCATION_REASONS = ("koordinat", "di luar kabupaten")
-
-
-def is_location_reason(reason: object) -> bool:
-    """Return True for a rejection reason about the location only (the facility may exist)."""
-    return str(reason or "").startswith(_LOCATION_REASONS)
-
-
-def match_key(name: object) -> str:
-    """Return the part of a facility name that tells facilities apart: no kind words, numbers kept.
-
-    Examples
-    --------
-    >>> match_key("PUSKESMAS MANDAI"), match_key("L A U"), match_key("SDN 12 BONTOA")
-    ('mandai', 'lau', '12bontoa')
-    """
-    if name is None or pd.isna(name):
-        return ""
-    generic = set(evidence_settings()["kata_umum"])
-    words = re.findall(r"[a-z0-9]+", str(name).lower())
-    kept = "".join(w for w in words if w not in generic)
-    return kept or name_key(name)
-
-
-def _code(value: object) -> str:
-    return "" if value is None or pd.isna(value) else str(value).strip().upper()
 
 
 def standardise_roster(raw: pd.DataFrame, *, columns: dict[str, str], source: str) -> pd.DataFrame:
@@ -170,175 +118,6 @@ def standardise_roster(raw: pd.DataFrame, *, columns: dict[str, str], source: st
     return out[ROSTER_COLUMNS].reset_index(drop=True)
 
 
-def _place_from_text(record: dict, gazetteer: Gazetteer) -> tuple[str | None, str | None, str]:
-    """Return (kode_kec, kode_desa, why) from a record's place text; kode_kec None when unplaced.
-
-    Every strong claim (address, code, written columns) must hold: the
-    kecamatan is the one all claims share (a name written before a split
-    admits the new kecamatan too), the desa the one desa of a desa claim in it.
-    """
-    claims = [c for c in record_claims(record, gazetteer, with_name=False) if c.strong]
-    if not claims:
-        return None, None, "teks tidak menyebut kecamatan atau desa di wilayah ini"
-    said = ", ".join(f"{c.place} ({c.source})" for c in claims)
-    common: set[str] | None = None
-    for claim in claims:
-        area = set(claim.kecamatan) | {gazetteer.desa_kecamatan[d] for d in claim.desa}
-        common = area if common is None else common & area
-    if not common:
-        return None, None, f"teks menyebut tempat yang bertentangan: {said}"
-    desa = {d for c in claims for d in c.desa if gazetteer.desa_kecamatan[d] in common}
-    if len(desa) == 1:
-        (kode_desa,) = desa
-        return gazetteer.desa_kecamatan[kode_desa], kode_desa, f"menurut teks: {said}"
-    named = {k for c in claims if not c.desa for k in c.named} & common
-    kecamatan = named if len(named) == 1 else common
-    if len(kecamatan) != 1:
-        names = ", ".join(sorted(gazetteer.kecamatan_name[k] for k in kecamatan))
-        return None, None, f"teks menyebut lebih dari satu kecamatan yang mungkin ({names}): {said}"
-    (kode_kec,) = kecamatan
-    return kode_kec, None, f"menurut teks: {said}"
-
-
-def _describe(row: pd.Series | dict) -> str:
-    return f"{row['sumber']} baris {row['baris']} ({row['nama']})"
-
-
-def count_unlocated(
-    records: pd.DataFrame,
-    rejected: pd.DataFrame,
-    placed: pd.DataFrame,
-    *,
-    desa: pd.DataFrame,
-    kinds: KindTable,
-) -> pd.DataFrame:
-    """Return the records rejected only for their location, each counted or not, with why.
-
-    Parameters
-    ----------
-    records
-        Standardised asset records (:func:`jangkau.clean.assets.standardise_assets`).
-    rejected, placed
-        The two outputs of :func:`jangkau.clean.assets.place_assets`.
-    desa
-        ``kode_desa``, ``desa``, ``kode_kec``, ``kecamatan`` (and ``kode_bps``).
-    kinds
-        The kind table.
-
-    Returns
-    -------
-    DataFrame
-        ``UNLOCATED_COLUMNS``, ``asal`` = ``FROM_REJECTED``. A record that is
-        the same facility as a placed one (same id, or same service, name and
-        kecamatan) is not counted again.
-    """
-    wanted = rejected[rejected["alasan"].map(is_location_reason)][["sumber", "baris", "alasan"]]
-    rows = wanted.merge(records, on=["sumber", "baris"], how="left", validate="one_to_one")
-    gazetteer = Gazetteer(desa)
-    names = _Names(desa)
-    seen = _Seen(placed)
-    out = []
-    for row in rows.to_dict(orient="records"):
-        kind = kinds.classify(row.get("jenis_tertulis"))
-        entry = _entry(FROM_REJECTED, row, kind)
-        if kind is None or kind[1] == "lainnya":
-            entry["keterangan"] = "jenis tidak ada di katalog layanan: tidak dihitung"
-            out.append(entry)
-            continue
-        kode_kec, kode_desa, why = _place_from_text(row, gazetteer)
-        if kode_kec is None:
-            entry["keterangan"] = f"tidak dihitung: {why}"
-            out.append(entry)
-            continue
-        names.fill(entry, kode_kec, kode_desa)
-        twin = seen.twin(entry)
-        if twin is not None:
-            entry["keterangan"] = f"tidak dihitung lagi: sama dengan {twin}"
-        else:
-            entry["dihitung"] = True
-            entry["keterangan"] = f"{row['alasan']}; dihitung {why}"
-            seen.add(entry)
-        out.append(entry)
-    return pd.DataFrame(out, columns=UNLOCATED_COLUMNS)
-
-
-def _entry(origin: str, row: dict, kind: tuple[str, str] | None) -> dict:
-    return {
-        "asal": origin,
-        "sumber": row["sumber"],
-        "baris": int(row["baris"]),
-        "nama": row.get("nama"),
-        "id_aset": row.get("id_aset"),
-        "layanan": kind[1] if kind else None,
-        "jenis": kind[0] if kind else None,
-        "kode_kab": None,
-        "kode_kec": None,
-        "kecamatan": None,
-        "kode_desa": None,
-        "desa": None,
-        "dihitung": False,
-        "keterangan": "",
-    }
-
-
-class _Names:
-    """Kecamatan and desa names and kabupaten codes, to fill an entry from codes."""
-
-    def __init__(self, desa: pd.DataFrame) -> None:
-        self.kecamatan = desa.groupby("kode_kec")["kecamatan"].first().to_dict()
-        self.desa = dict(zip(desa["kode_desa"], desa["desa"], strict=True))
-        codes = pd.Series(list(self.kecamatan))
-        self.kabupaten = dict(zip(codes, kabupaten_of(codes), strict=True))
-
-    def fill(self, entry: dict, kode_kec: str, kode_desa: str | None) -> None:
-        entry.update(
-            kode_kab=self.kabupaten[kode_kec],
-            kode_kec=kode_kec,
-            kecamatan=self.kecamatan[kode_kec],
-            kode_desa=kode_desa,
-            desa=self.desa.get(kode_desa) if kode_desa else None,
-        )
-
-
-class _Seen:
-    """Facilities already counted, to find a record that is one of them again."""
-
-    def __init__(self, placed: pd.DataFrame) -> None:
-        self.by_id: dict[tuple, str] = {}
-        self.by_name: dict[tuple, str] = {}
-        for row in placed.to_dict(orient="records"):
-            self.add(row)
-
-    def _keys(self, row: dict) -> tuple[list[tuple], tuple | None]:
-        code = _code(row.get("id_aset"))
-        ids = []
-        if code:
-            ids.append(("berkas", row["sumber"], code))
-            if len(code) >= GLOBAL_ID_LENGTH:
-                ids.append(("layanan", row["layanan"], code))
-        key = match_key(row.get("nama"))
-        # Counted for the kabupaten only: names are told apart within the kabupaten.
-        where = row.get("kode_kec") or row.get("kode_kab")
-        name = (row["layanan"], where, key) if key else None
-        return ids, name
-
-    def add(self, row: dict) -> None:
-        ids, name = self._keys(row)
-        for key in ids:
-            self.by_id.setdefault(key, _describe(row))
-        if name is not None:
-            self.by_name.setdefault(name, _describe(row))
-
-    def twin(self, row: dict) -> str | None:
-        ids, name = self._keys(row)
-        for key in ids:
-            if key in self.by_id:
-                return f"{self.by_id[key]}, id sama"
-        if name is not None and name in self.by_name:
-            return f"{self.by_name[name]}, nama dan kecamatan sama"
-        return None
-
-
 def match_rosters(
     rosters: pd.DataFrame,
     *,
@@ -382,7 +161,7 @@ def match_rosters(
         ignore_index=True,
     )
     pool["_key"] = pool["nama"].map(match_key)
-    pool["_id"] = pool["id_aset"].map(_code)
+    pool["_id"] = pool["id_aset"].map(id_code)
     pool["_kab"] = kabupaten_of(pool["kode_kec"].astype(str)).where(pool["kode_kec"].notna())
     matcher = _Matcher(pool, desa, kinds)
     text = ["alamat_tertulis", "desa_tertulis", "kecamatan_tertulis"]
@@ -398,7 +177,7 @@ def match_rosters(
         for row in rows:
             if row["hasil"] is None:
                 step(row)
-    seen = _Seen(pd.DataFrame(columns=columns))
+    seen = Seen(pd.DataFrame(columns=columns))
     unmatched = []
     for row in rows:
         if row["hasil"] is None:
@@ -418,7 +197,7 @@ class _Matcher:
         self.taken: set[int] = set()
         self.kinds = kinds
         self.gazetteer = Gazetteer(desa)
-        self.names = _Names(desa)
+        self.names = Names(desa)
         self.region_kab = sorted(set(self.names.kabupaten.values()))
         self.by_digits = {re.sub(r"\D", "", k): k for k in self.region_kab}
 
@@ -435,11 +214,11 @@ class _Matcher:
         kind = self.kinds.classify(record.get("jenis_tertulis"))
         row["layanan"] = kind[1] if kind else None
         row["jenis"] = kind[0] if kind else None
-        row["_place"] = _place_from_text(record, self.gazetteer)
+        row["_place"] = place_from_text(record, self.gazetteer)
         row["_ambiguous"] = ""
         if kind is None or kind[1] == "lainnya":
             return self._refuse(row, "jenis tidak ada di katalog layanan")
-        written = _code(record.get("kode_kab_tertulis"))
+        written = id_code(record.get("kode_kab_tertulis"))
         placed_in = row["_place"][0]
         if placed_in is not None:
             row["_kab"] = self.names.kabupaten[placed_in]
@@ -474,13 +253,13 @@ class _Matcher:
         if len(found) == 1:
             index = int(found.index[0])
             self.taken.add(index)
-            row.update(hasil=MATCHED, cara=how, cocok_dengan=_describe(self.pool.loc[index]))
+            row.update(hasil=MATCHED, cara=how, cocok_dengan=describe(self.pool.loc[index]))
         elif len(found) > 1 and not row["_ambiguous"]:
-            listed = "; ".join(_describe(r) for _, r in found.head(5).iterrows())
+            listed = "; ".join(describe(r) for _, r in found.head(5).iterrows())
             row["_ambiguous"] = f"{how}: cocok dengan {len(found)} fasilitas ({listed})"
 
     def by_code(self, row: dict) -> None:
-        code = _code(row["id_aset"])
+        code = id_code(row["id_aset"])
         if len(code) >= GLOBAL_ID_LENGTH:
             found = self._candidates(row)
             self._decide(row, found[found["_id"] == code], f"kode sama ({code})")
@@ -527,9 +306,9 @@ class _Matcher:
             "yang belum dicocokkan)",
         )
 
-    def finish(self, row: dict, seen: _Seen) -> dict:
+    def finish(self, row: dict, seen: Seen) -> dict:
         """Count an unmatched roster row without location, or say why it is not counted."""
-        entry = _entry(FROM_ROSTER, row, (row["jenis"], row["layanan"]))
+        entry = new_entry(FROM_ROSTER, row, (row["jenis"], row["layanan"]))
         kode_kec, kode_desa, why = row["_place"]
         if row["_ambiguous"]:
             row.update(hasil=NOT_COUNTED, keterangan=row["_ambiguous"])

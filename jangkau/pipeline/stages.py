@@ -34,12 +34,8 @@ from jangkau.clean.boundaries import (
 )
 from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
-from jangkau.clean.rosters import (
-    ROSTER_COLUMNS,
-    count_unlocated,
-    match_rosters,
-    standardise_roster,
-)
+from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
+from jangkau.clean.unlocated import count_unlocated
 from jangkau.config.catalogue import (
     index_weights,
     load_catalogue,
