@@ -116,6 +116,30 @@ def _service_sheets(gaps: pd.DataFrame, catalogue: pd.DataFrame, taken: dict) ->
     return sheets
 
 
+def unlocated_sheet(unlocated: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Return the facilities counted without a location: where each counts, and why.
+
+    One row per counted row of the ``tanpa_koordinat`` table, by kecamatan;
+    those counted for the kabupaten only (rosters that name no kecamatan)
+    say so in ``kecamatan``.
+    """
+    counted = unlocated[unlocated["dihitung"].astype(bool)]
+    table = pd.DataFrame(
+        {
+            "kecamatan": counted["kecamatan"]
+            .astype(object)
+            .where(counted["kecamatan"].notna(), "(seluruh kabupaten " + counted["kode_kab"] + ")"),
+            "desa": counted["desa"].astype(object).where(counted["desa"].notna(), ""),
+            "layanan": counted["layanan"].map(lambda s: names.get(s, s)),
+            "nama": counted["nama"],
+            "sumber": counted["sumber"],
+            "baris": counted["baris"],
+            "keterangan": counted["keterangan"],
+        }
+    )
+    return table.sort_values(["kecamatan", "layanan", "nama"], kind="stable").reset_index(drop=True)
+
+
 def standards_table(catalogue: pd.DataFrame) -> pd.DataFrame:
     """Return the standards used, one row per service, headed for the title sheet."""
     table = catalogue[
@@ -141,6 +165,7 @@ def write_gap_workbook(
     context: WorkbookContext | None = None,
     desa_gaps: pd.DataFrame | None = None,
     urgency: pd.Series | None = None,
+    unlocated: pd.DataFrame | None = None,
 ) -> Path:
     """Write the planners' workbook (see the module docstring for its sheets).
 
@@ -158,6 +183,9 @@ def write_gap_workbook(
         The ``kesenjangan_desa`` table, for a sheet of its own.
     urgency
         Overall gap index per ``kode_kec`` for sorting the summary.
+    unlocated
+        The facilities counted without a location (:func:`unlocated_sheet`),
+        for a sheet of their own.
     """
     words = labels()["kolom"]
     sheets: dict[str, pd.DataFrame] = {}
@@ -165,6 +193,8 @@ def write_gap_workbook(
     sheets.update(_service_sheets(gaps, catalogue, sheets))
     if desa_gaps is not None:
         sheets[words["lembar_desa"]] = desa_gaps
+    if unlocated is not None:
+        sheets[words["lembar_tanpa_koordinat"]] = unlocated
     kecamatan_count = gaps["kode_kec"].nunique()
     with replacing(path) as temporary:
         _write_book(

@@ -151,7 +151,9 @@ def page_data(
         )
     tolerance = web_tolerance(kecamatan, metric_crs=metric_crs)
     gap_fields = [
-        c for c in ("cakupan", "jumlah_fasilitas", "kekurangan", "peringkat") if c in gaps.columns
+        c
+        for c in ("cakupan", "jumlah_fasilitas", "tanpa_koordinat", "kekurangan", "peringkat")
+        if c in gaps.columns
     ]
     by_kecamatan: dict[str, dict[str, dict]] = {}
     for row in _records(gaps[gaps["layanan"].isin(services)]):
@@ -180,6 +182,8 @@ def page_data(
                     "penduduk": _number(row["penduduk"], 0),
                     "cakupan": coverage_of(row),
                     "layanan": per_service,
+                    # Facilities counted without a location ("SMP 1, SD 2"; "" when none).
+                    "tanpa_koordinat": _text(row.get("tanpa_koordinat_rincian")),
                 },
             }
         )

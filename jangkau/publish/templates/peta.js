@@ -46,9 +46,10 @@
     }).join("");
     var peringatan = DATA.layanan.filter(function (l) { return p.layanan[l.kode] && p.layanan[l.kode].catatan; })
       .map(function (l) { return "<div class='peringatan'>&#9888; " + l.nama + ": " + p.layanan[l.kode].catatan + "</div>"; }).join("");
+    var tanpaKoordinat = p.tanpa_koordinat ? "<div class='tanpa-koordinat'>" + W.tanpa_koordinat + ": " + p.tanpa_koordinat + "</div>" : "";
     return "<b>" + W.kecamatan + " " + p.kecamatan + "</b><br>" + W.penduduk + ": " + angka(p.penduduk) +
       "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.jumlah_fasilitas +
-      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + peringatan;
+      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + tanpaKoordinat + peringatan;
   }
 
   // Warnings of the gap table (facilities whose location is doubted) per kecamatan and service.
