@@ -306,12 +306,26 @@ class _Matcher:
             "yang belum dicocokkan)",
         )
 
+    def _same_name(self, row: dict) -> str | None:
+        """Return a facility matched already that has this row's name (a repeated row), or None."""
+        key = match_key(row["nama"])
+        if not key:
+            return None
+        pool = self.pool
+        same = pool[(pool["layanan"] == row["layanan"]) & (pool["_key"] == key)]
+        if row["_kab"] is not None:
+            same = same[same["_kab"] == row["_kab"]]
+        return describe(same.iloc[0]) if len(same) else None
+
     def finish(self, row: dict, seen: Seen) -> dict:
         """Count an unmatched roster row without location, or say why it is not counted."""
         entry = new_entry(FROM_ROSTER, row, (row["jenis"], row["layanan"]))
         kode_kec, kode_desa, why = row["_place"]
+        same = self._same_name(row)
         if row["_ambiguous"]:
             row.update(hasil=NOT_COUNTED, keterangan=row["_ambiguous"])
+        elif same is not None:
+            row.update(hasil=NOT_COUNTED, keterangan=f"sama dengan {same}, yang sudah dihitung")
         elif row["_kab"] is None:
             row.update(hasil=NOT_COUNTED, keterangan="kabupaten tidak diketahui")
         else:
