@@ -143,7 +143,8 @@ def count_unlocated(
         the same facility as a placed one (same id, or same service, name and
         kecamatan) is not counted again.
     """
-    wanted = rejected[rejected["alasan"].map(is_location_reason)][["sumber", "baris", "alasan"]]
+    by_location = rejected["alasan"].map(is_location_reason).to_numpy(dtype=bool)
+    wanted = rejected.loc[by_location, ["sumber", "baris", "alasan"]]
     rows = wanted.merge(records, on=["sumber", "baris"], how="left", validate="one_to_one")
     gazetteer = Gazetteer(desa)
     names = Names(desa)

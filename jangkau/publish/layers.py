@@ -204,15 +204,13 @@ def unlocated_by_kecamatan(gaps: pd.DataFrame, names: dict[str, str]) -> pd.Data
             {"tanpa_koordinat": 0, "tanpa_koordinat_rincian": ""}, index=pd.Index(codes)
         )
     counted = gaps[gaps["tanpa_koordinat"] > 0]
-    text = counted.groupby("kode_kec", sort=False).apply(
-        lambda rows: ", ".join(
-            f"{names.get(s, s)} {n}"
-            for s, n in zip(rows["layanan"], rows["tanpa_koordinat"], strict=True)
-        ),
-        include_groups=False,
-    )
+    text: dict[str, list[str]] = {}
+    for code, service, number in zip(
+        counted["kode_kec"], counted["layanan"], counted["tanpa_koordinat"], strict=True
+    ):
+        text.setdefault(code, []).append(f"{names.get(service, service)} {number}")
     table = gaps.groupby("kode_kec")["tanpa_koordinat"].sum().astype("int64").to_frame()
-    table["tanpa_koordinat_rincian"] = table.index.map(text).fillna("")
+    table["tanpa_koordinat_rincian"] = [", ".join(text.get(c, [])) for c in table.index]
     return table
 
 
