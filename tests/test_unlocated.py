@@ -14,9 +14,11 @@ import pytest
 from conftest import PROJECT, SHARED
 
 from jangkau.analysis.urgency import kabupaten_table
-from jangkau.clean.rosters import match_rosters
+from jangkau.clean.rosters import match_rosters, standardise_roster
 from jangkau.clean.unlocated import UNLOCATED_COLUMNS, count_unlocated
 from jangkau.config.catalogue import load_catalogue, load_kind_table
+from jangkau.config.region import resolve_region
+from jangkau.io.read import read_records
 from jangkau.pipeline.context import OutputPaths, prepare_region
 from jangkau.pipeline.runner import run_all
 
@@ -117,6 +119,10 @@ def test_every_record_rejected_for_location_is_accounted_for(maros_run):
     )
     assert len(sheet) == int(unlocated["dihitung"].sum())
     assert "SMPN 97 PATANYAMANG" in set(sheet["Nama"])
+    # The map page gets the figure for the kecamatan popup line.
+    page = (processed.parents[2] / "maps" / "maros" / "index.html").read_text(encoding="utf-8")
+    assert "Termasuk fasilitas tanpa koordinat" in page
+    assert layer.loc[CAMBA, "tanpa_koordinat_rincian"] in page
 
 
 def _roster(name):
@@ -347,3 +353,23 @@ def test_unlocated_kinds_unknown_to_the_catalogue_are_not_counted():
     rejected = pd.DataFrame({"sumber": ["a.csv"], "baris": [1], "alasan": ["koordinat kosong"]})
     out = count_unlocated(records, rejected, _placed([]), desa=DESA, kinds=load_kind_table(None))
     assert not out["dihitung"].any() and "katalog" in out["keterangan"].iloc[0]
+
+
+def test_a_region_file_may_list_rosters_with_their_columns(tmp_path):
+    for path in [*MAROS.glob("batas_desa.*"), MAROS_REAL / "rumah_sakit_daftar_kemenkes.csv"]:
+        shutil.copy(path, tmp_path / path.name)
+    columns = {"nama": "unit_kerja", "jenis": "unit_kerja", "id": "kode_instansi"}
+    region = resolve_region(
+        {
+            "name": "uji",
+            "data_dir": str(tmp_path),
+            "daftar": [{"file": "rumah_sakit_daftar_kemenkes.csv", "columns": columns}],
+        }
+    )
+    ((spec,),) = [region.daftar]
+    assert spec.columns == columns and region.aset == [] and region.ignored == {}
+    rows = standardise_roster(read_records(spec.path), columns=spec.columns, source=spec.name)
+    # kode_kab is found by its name; every roster row is kept with its original text.
+    assert rows["kode_kab_tertulis"].tolist() == ["7309", "7309"]
+    assert rows["id_aset"].tolist() == ["7309016", "7309044"]
+    assert rows["data_asli"].str.contains("LA PALALOI").tolist() == [True, False]

@@ -155,15 +155,18 @@ def match_rosters(
         not in it), and the ledger of every roster row (``ROSTER_LEDGER_COLUMNS``).
     """
     columns = ["sumber", "baris", "nama", "id_aset", "layanan", "kode_kec", "kode_desa"]
+    matcher = _Matcher(desa, kinds)
+    rows = [matcher.start(row) for row in rosters.to_dict(orient="records")]
     counted = unlocated[unlocated["dihitung"].astype(bool)] if len(unlocated) else unlocated
     pool = pd.concat(
         [pd.DataFrame(placed)[columns], pd.DataFrame(counted).reindex(columns=columns)],
         ignore_index=True,
     )
+    # Only the services the rosters list take part (a province holds tens of thousands).
+    pool = pool[pool["layanan"].isin({row["layanan"] for row in rows})].copy()
     pool["_key"] = pool["nama"].map(match_key)
     pool["_id"] = pool["id_aset"].map(id_code)
     pool["_kab"] = kabupaten_of(pool["kode_kec"].astype(str)).where(pool["kode_kec"].notna())
-    matcher = _Matcher(pool, desa, kinds)
     text = ["alamat_tertulis", "desa_tertulis", "kecamatan_tertulis"]
     if records is not None and len(pool):
         written = pool[["sumber", "baris", "id_aset"]].merge(
@@ -172,7 +175,7 @@ def match_rosters(
         pool["_teks_kec"] = [matcher.named_kecamatan(r) for r in written.to_dict(orient="records")]
     else:
         pool["_teks_kec"] = [frozenset()] * len(pool)
-    rows = [matcher.start(row) for row in rosters.to_dict(orient="records")]
+    matcher.pool = pool
     for step in (matcher.by_code, matcher.by_name, matcher.by_similar_name, matcher.by_place):
         for row in rows:
             if row["hasil"] is None:
@@ -192,8 +195,9 @@ def match_rosters(
 class _Matcher:
     """The passes of :func:`match_rosters` over one pool of counted facilities."""
 
-    def __init__(self, pool: pd.DataFrame, desa: pd.DataFrame, kinds: KindTable) -> None:
-        self.pool = pool
+    def __init__(self, desa: pd.DataFrame, kinds: KindTable) -> None:
+        # The facilities to match against; set once the rosters' services are known.
+        self.pool = pd.DataFrame()
         self.taken: set[int] = set()
         self.kinds = kinds
         self.gazetteer = Gazetteer(desa)
