@@ -13,6 +13,7 @@ import pyogrio
 import pytest
 from conftest import PROJECT, SHARED
 
+from jangkau.analysis.gaps import gap_table
 from jangkau.analysis.urgency import kabupaten_table
 from jangkau.clean.rosters import match_rosters, standardise_roster
 from jangkau.clean.unlocated import UNLOCATED_COLUMNS, count_unlocated
@@ -373,3 +374,24 @@ def test_a_region_file_may_list_rosters_with_their_columns(tmp_path):
     assert rows["kode_kab_tertulis"].tolist() == ["7309", "7309"]
     assert rows["id_aset"].tolist() == ["7309016", "7309044"]
     assert rows["data_asli"].str.contains("LA PALALOI").tolist() == [True, False]
+
+
+def test_coverage_uses_placed_points_only(maros_run):
+    work, _ = maros_run
+    desa = pd.read_parquet(work / "desa.parquet")
+    kecamatan = pd.read_parquet(work / "kecamatan.parquet")
+    coverage = pd.read_parquet(work / "cakupan_desa.parquet")
+    placed = pd.read_parquet(work / "aset.parquet")
+    unlocated = pd.read_parquet(work / "tanpa_koordinat.parquet")
+    options = {
+        "catalogue": load_catalogue(),
+        "weights": {"bobot_tak_terjangkau": 1.0, "bobot_kekurangan": 1.0},
+    }
+    without = gap_table(kecamatan, desa, coverage, placed, **options)
+    counted = gap_table(kecamatan, desa, coverage, placed, unlocated=unlocated, **options)
+    pd.testing.assert_series_equal(without["cakupan"], counted["cakupan"])
+    pd.testing.assert_series_equal(without["penduduk_terlayani"], counted["penduduk_terlayani"])
+    added = counted["jumlah_fasilitas"] - without["jumlah_fasilitas"]
+    assert added.tolist() == counted["tanpa_koordinat"].tolist()
+    assert int(added.sum()) == int((unlocated["dihitung"] & unlocated["kode_kec"].notna()).sum())
+    assert (without["tanpa_koordinat"] == 0).all()
