@@ -148,7 +148,7 @@ def count_unlocated(
     rows = wanted.merge(records, on=["sumber", "baris"], how="left", validate="one_to_one")
     gazetteer = Gazetteer(desa)
     names = Names(desa)
-    seen = Seen(placed)
+    seen = Seen(pd.DataFrame(placed)[["sumber", "baris", "nama", "id_aset", "layanan", "kode_kec"]])
     out = []
     for row in rows.to_dict(orient="records"):
         kind = kinds.classify(row.get("jenis_tertulis"))
@@ -175,7 +175,6 @@ def count_unlocated(
 
 
 def new_entry(origin: str, row: dict, kind: tuple[str, str] | None) -> dict:
-    """Return an uncounted ``UNLOCATED_COLUMNS`` row for a record and its kind."""
     """Return an uncounted ``UNLOCATED_COLUMNS`` row for a record and its kind."""
     return {
         "asal": origin,
