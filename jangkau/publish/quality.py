@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
 
 from jangkau.clean.names import name_key
@@ -363,7 +364,10 @@ def unlocated_sections(
         .rename("jumlah")
         .reset_index()
     )
-    listed = unlocated.assign(kecamatan=where.where(counted, ""))[[*columns, "dihitung"]]
+    # "ya"/"tidak" as text: the report writes a false boolean as TIDAK, its alarm for sums.
+    listed = unlocated.assign(
+        kecamatan=where.where(counted, ""), dihitung=np.where(counted, "ya", "tidak")
+    )[[*columns, "dihitung"]]
     for column in ("nama", "desa"):
         listed[column] = _written(listed[column])
     ledger = (
