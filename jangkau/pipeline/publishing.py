@@ -34,6 +34,7 @@ from jangkau.pipeline.history import (
     run_id,
 )
 from jangkau.pipeline.summary import run_quality_sections
+from jangkau.publish.foliummap import render_page
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
     catalogue_table,
@@ -47,7 +48,7 @@ from jangkau.publish.quality import quality_html, rejected_for_agency
 from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
 from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
-from jangkau.publish.webmap import index_page, page_data, render_page
+from jangkau.publish.webmap import index_page, page_data
 
 
 def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
@@ -142,6 +143,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         assets,
         gaps,
         catalogue,
+        desa_gaps=desa_gaps,
         proposals=proposals,
         changes=changes,
         title=region.title,
