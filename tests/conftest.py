@@ -89,3 +89,14 @@ def open_page(driver, path, wait: float = 0.5):
         time.sleep(0.1)
     time.sleep(wait)
     return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+
+
+def set_screen(driver, width: int | None, height: int | None = None) -> None:
+    """Emulate a screen of ``width`` × ``height`` CSS pixels (a phone when narrow); None resets."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        return
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700},
+    )

@@ -360,7 +360,26 @@ def page_data(
         "desa_aset": places,
         "usulan": _proposal_rows(proposals, kecamatan.set_index("kode_kec")["kecamatan"]),
         "zoom_desa": zoom_desa,
+        "layanan_awal": _first_service(kecamatan, catalogue),
     }
+
+
+def _first_service(kecamatan: pd.DataFrame, catalogue: pd.DataFrame) -> str | None:
+    """Return the service the page opens on: the one most kecamatan find most urgent.
+
+    Ties go to the service listed first in the catalogue; without the
+    ``layanan_paling_mendesak`` column, the first service with a distance standard.
+    """
+    distance = catalogue.loc[has_distance_standard(catalogue).to_numpy(), "layanan"].tolist()
+    if not distance:
+        return None
+    if "layanan_paling_mendesak" in kecamatan:
+        counts = kecamatan["layanan_paling_mendesak"].value_counts()
+        counts = counts[counts.index.isin(distance)]
+        if len(counts):
+            best = counts[counts == counts.max()].index
+            return _text(next(s for s in distance if s in set(best)))
+    return _text(distance[0])
 
 
 def index_page(entries: list[dict[str, str]]) -> str:

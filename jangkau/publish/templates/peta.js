@@ -12,7 +12,7 @@
   var urutan = {};
   LAYANAN.forEach(function (l, i) { urutan[l.kode] = i; });
   var layananJarak = LAYANAN.filter(function (l) { return l.jarak; });
-  var aktif = layananJarak.length ? layananJarak[0].kode : null;
+  var aktif = DATA.layanan_awal || (layananJarak.length ? layananJarak[0].kode : null);
   var iAktif = aktif === null ? -1 : urutan[aktif];
   var SEMPIT = window.innerWidth < 700;
   var P = null;       // folium's layers, from mulai()
@@ -43,7 +43,7 @@
       (p.desa ? " (" + p.kecamatan + ")" : "");
   }
   function opsiPopup() {
-    return { maxWidth: Math.min(520, window.innerWidth - 50), minWidth: Math.min(240, window.innerWidth - 60),
+    return { maxWidth: Math.min(520, window.innerWidth - 90), minWidth: Math.min(240, window.innerWidth - 90),
       maxHeight: Math.max(200, window.innerHeight - 140), autoPanPadding: [12, 12] };
   }
 
@@ -343,6 +343,14 @@
     panel.addTo(P.peta);
     panelDiv = panel.getContainer();
     if (SEMPIT) { lipatPanel(true); }
+    // The panel sits below the layer list: it scrolls within what is left of the screen.
+    function aturTinggi() {
+      var isi = panelDiv.querySelector(".isi-panel");
+      isi.style.maxHeight = Math.max(120, window.innerHeight - panelDiv.getBoundingClientRect().top - 60) + "px";
+    }
+    aturTinggi();
+    window.addEventListener("resize", aturTinggi);
+    panelDiv.querySelector(".tombol-panel").addEventListener("click", aturTinggi);
   }
   function ringkasanPerubahan() {
     if (!DATA.proses_sebelumnya) { return "<div><small>" + W.proses_pertama + "</small></div>"; }
