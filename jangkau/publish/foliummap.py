@@ -20,7 +20,7 @@ from folium.template import Template
 from folium.utilities import JsCode
 
 from jangkau.config.labels import labels
-from jangkau.publish.offline import OfflineFigure, json_block
+from jangkau.publish.offline import OfflineFigure, json_block, json_text
 from jangkau.publish.webassets import WebAssets
 
 # Parts of page_data that folium layers carry; the rest goes into the page's data block.
@@ -44,15 +44,22 @@ class MulaiPeta(folium.MacroElement):
     _template = Template(
         """
         {% macro script(this, kwargs) %}
-        jangkauPlugin.mulai({{ this.layers|tojavascript }});
+        jangkauPlugin.mulai({{ this.layers|tojavascript }}, {{ this.clusters }});
         {% endmacro %}
         """
     )
 
-    def __init__(self, layers: dict) -> None:
+    def __init__(self, layers: dict, clusters: dict[str, FastMarkerCluster]) -> None:
         super().__init__()
         self._name = "MulaiPeta"
         self.layers = layers
+        # Written out here: tojavascript would camelize the service codes (rumah_sakit).
+        # The codes are escaped page data; json_text keeps them inside their string.
+        self.clusters = (
+            "{"
+            + ",".join(f"{json_text(code)}:{c.get_name()}" for code, c in clusters.items())
+            + "}"
+        )
 
 
 def _group(peta: folium.Map, name: str, *, show: bool, control: bool = True) -> folium.FeatureGroup:
@@ -124,12 +131,13 @@ def build_page(data: dict, assets: WebAssets) -> OfflineFigure:
     distance = {s["kode"] for s in data["layanan"] if s["jarak"]}
     clusters = {}
     other_rows = []
+    position = {s["kode"]: i for i, s in enumerate(data["layanan"])}
     for code, rows in data["aset"].items():
         if code not in distance:
             other_rows += rows
             continue
-        clusters[code] = _cluster(rows, store)
-    other = _cluster(other_rows, others)
+        clusters[code] = _cluster(rows, store, pane=f"aset-{position[code]}")
+    other = _cluster(other_rows, others, pane="aset-lain")
     reach = _group(peta, words["lapisan_jangkauan"], show=False)
     proposals = _group(peta, words["lapisan_usulan"], show=True)
     layers = {
@@ -137,8 +145,8 @@ def build_page(data: dict, assets: WebAssets) -> OfflineFigure:
         "kecamatan": kecamatan,
         "desa": desa,
         "cakupan": coverage,
-        "aset": clusters,
         "asetTampil": shown,
+        "gudang": store,
         "asetLain": other,
         "jangkauan": reach,
         "usulan": proposals,
@@ -165,17 +173,24 @@ def build_page(data: dict, assets: WebAssets) -> OfflineFigure:
     layers["kontrol"] = folium.LayerControl(
         position="topright", collapsed=JsCode("window.innerWidth < 700")
     ).add_to(peta)
-    MulaiPeta(layers).add_to(peta)
+    MulaiPeta(layers, clusters).add_to(peta)
     return figure
 
 
-def _cluster(rows: list[list], parent: folium.Element) -> FastMarkerCluster:
-    """Return a marker cluster of asset rows; it clusters only when its group is shown."""
+def _cluster(rows: list[list], parent: folium.Element, *, pane: str) -> FastMarkerCluster:
+    """Return a marker cluster of asset rows; it clusters only once added to the map.
+
+    Each service's clusters and markers live in a map pane of their own
+    (``peta.js`` shows the chosen service's pane), so a service clustered
+    once is switched to by showing its pane.
+    """
     return FastMarkerCluster(
         rows,
         callback="jangkauPlugin.penanda",
         control=False,
         chunked_loading=True,
+        chunk_interval=100,  # ms of clustering between frames: the page never freezes
+        cluster_pane=pane,
         max_cluster_radius=45,
         icon_create_function="jangkauPlugin.ikonKelompok",
     ).add_to(parent)

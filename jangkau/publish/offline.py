@@ -14,6 +14,7 @@ import html
 import json
 
 from branca.element import CssLink, Element, Figure, JavascriptLink, Link
+from folium.template import Template as FoliumTemplate
 from jinja2 import Template
 
 from jangkau.publish.webassets import WebAssets
@@ -38,10 +39,15 @@ def json_block(element_id: str, data: object) -> RawText:
     does); other non-ASCII text stays readable; NaN is refused, because
     ``JSON.parse`` would refuse it with a blank map.
     """
+    return RawText(f'<script type="application/json" id="{element_id}">{json_text(data)}</script>')
+
+
+def json_text(data: object) -> str:
+    """Return ``data`` as compact JSON safe inside a ``<script>`` block (see :func:`json_block`)."""
     text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
     for character in "<>&'":
         text = text.replace(character, f"\\u{ord(character):04x}")
-    return RawText(f'<script type="application/json" id="{element_id}">{text}</script>')
+    return text
 
 
 class OfflineFigure(Figure):
@@ -66,7 +72,20 @@ class OfflineFigure(Figure):
         self.header._children.pop("meta_http", None)
 
     def render(self, **kwargs: object) -> str:
-        """Render the page with each library's code in place of its link."""
+        """Render the page with each library's code in place of its link.
+
+        While it renders, folium's ``tojson`` writes compact JSON (no spaces
+        after separators): the province page's data shrink by about a tenth.
+        """
+        policies = FoliumTemplate("").environment.policies
+        saved = policies["json.dumps_kwargs"]
+        policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
+        try:
+            return self._render(**kwargs)
+        finally:
+            policies["json.dumps_kwargs"] = saved
+
+    def _render(self, **kwargs: object) -> str:
         for child in list(self._children.values()):
             child.render(**kwargs)
         for name, child in self.header._children.items():

@@ -38,7 +38,7 @@ SERVICE_COLOURS = [
 ]
 # An asset row on the page: [lat, lon, service index (-1: not in the catalogue), name,
 # index into ``jenis``, index into ``desa_aset``, standard radius (m), identifier
-# (NPSN...), note when its location is doubted].
+# (NPSN...), note when its location is doubted]; trailing blank fields are left out.
 ASSET_FIELDS = ["lat", "lon", "layanan", "nama", "jenis", "desa", "radius", "id", "diragukan"]
 
 
@@ -57,6 +57,19 @@ def _number(value: object, digits: int = 4) -> float | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     return round(float(value), digits)
+
+
+def _trimmed(values: list) -> list:
+    """Drop trailing blanks (services without a distance standard come last)."""
+    values = list(values)
+    while values and values[-1] is None:
+        values.pop()
+    return values
+
+
+def _count(value: object) -> int | None:
+    number = _number(value, 0)
+    return None if number is None else int(number)
 
 
 def _web_geometries(
@@ -136,7 +149,7 @@ def _per_service(
     wide = table.pivot_table(index=key, columns="layanan", values=field, aggfunc="first")
     wide = wide.reindex(columns=services)
     return {
-        code: [_number(v, digits) for v in values]
+        code: [_count(v) if digits == 0 else _number(v, digits) for v in values]
         for code, values in zip(wide.index, wide.to_numpy(), strict=True)
     }
 
@@ -179,17 +192,18 @@ def _asset_rows(
         strict=True,
     ):
         record = [
-            round(point.y, 6),
-            round(point.x, 6),
+            round(point.y, 5),  # about 1 m
+            round(point.x, 5),
             position.get(row.layanan, -1),
             _text(row.nama),
             kinds[_text(row.jenis)],
             places[_text(row.desa)],
-            _number(radius, 0),
+            None if np.isnan(radius) else int(round(radius)),
             _text(ident),
+            None if doubt is None else _text(doubt),
         ]
-        if doubt is not None:
-            record.append(_text(doubt))
+        while record[-1] in (None, ""):  # trailing blanks cost 40,000 × a few bytes
+            record.pop()
         groups.setdefault(_text(row.layanan), []).append(record)
     return groups, list(kinds), list(places)
 
@@ -301,14 +315,14 @@ def page_data(
         by_kecamatan.setdefault(row["kode_kec"], {})[_text(row["layanan"])] = fields
 
     def coverage_of(row: dict) -> list[float | None]:
-        return [_number(row.get(f"cakupan_{s}")) for s in services]
+        return _trimmed([_number(row.get(f"cakupan_{s}")) for s in services])
 
     kecamatan_properties = [
         {
             "kode_kec": _text(row["kode_kec"]),
             "kecamatan": _text(row["kecamatan"]),
             "kabupaten": _text(row.get("kabupaten")),
-            "penduduk": _number(row["penduduk"], 0),
+            "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
             "layanan": by_kecamatan.get(row["kode_kec"], {}),
         }
@@ -324,10 +338,10 @@ def page_data(
             "kecamatan": _text(row["kecamatan"]),
             "kabupaten": _text(row.get("kabupaten")),
             "kelurahan": row.get("tipe") == "kelurahan",
-            "penduduk": _number(row["penduduk"], 0),
+            "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
-            "j": nearest.get(row["kode_desa"], blank),
-            "k": index.get(row["kode_desa"], blank),
+            "j": _trimmed(nearest.get(row["kode_desa"], blank)),
+            "k": _trimmed(index.get(row["kode_desa"], blank)),
         }
         for row in _records(desa)
     ]

@@ -100,14 +100,15 @@
   function penanda(r) {
     var l = LAYANAN[r[2]] || LAIN, k = r[2];
     if (!ikonLayanan[k]) { ikonLayanan[k] = ikon(l, false); ikonRagu[k] = ikon(l, true); }
-    return L.marker([r[0], r[1]], { icon: r[8] ? ikonRagu[k] : ikonLayanan[k], zIndexOffset: r[8] ? 1000 : 0, r: r });
+    return L.marker([r[0], r[1]], { icon: r[8] ? ikonRagu[k] : ikonLayanan[k], zIndexOffset: r[8] ? 1000 : 0, r: r,
+      pane: LAYANAN[k] && LAYANAN[k].jarak ? "aset-" + k : "aset-lain" });
   }
   function teksAset(r) {
     return "<b>" + r[3] + "</b><br>" + DATA.jenis[r[4]] + (r[7] ? "<br>NPSN/ID: " + r[7] : "") + "<br>" + W.desa + ": " +
       DATA.desa_aset[r[5]] + (r[8] ? "<div class='peringatan'>&#9888; " + r[8] + "</div>" : "");
   }
   function ikonKelompok(kelompok) {
-    var l = LAYANAN[iAktif];
+    var l = LAYANAN[+kelompok._group.options.clusterPane.split("-")[1]];
     return L.divIcon({ className: "aset-ikon", iconSize: [30, 30], iconAnchor: [15, 15],
       html: "<span class='kelompok' style='background:" + (l ? l.warna : "#555") + "'>" + kelompok.getChildCount() + "</span>" });
   }
@@ -143,6 +144,37 @@
   // Busy sign while a service's markers are clustered.
   var sibuk;
   function tandaSibuk(ya) { if (sibuk) { sibuk.style.display = ya ? "block" : "none"; } }
+
+  // Each service's markers are clustered once, in their own pane: the chosen
+  // service's pane is shown, and the others are clustered while the page is idle,
+  // so that switching service only shows another pane.
+  function kelompokkan(kode) {
+    var kelompok = P.aset[kode];
+    if (!kelompok) { return Promise.resolve(); }
+    if (!kelompok.siap) {
+      kelompok.siap = new Promise(function (beres) {
+        if (!kelompok._needsClustering.length) { beres(); return; }
+        kelompok.options.chunkProgress = function (diproses, semua) { if (diproses >= semua) { beres(); } };
+      });
+      P.gudang.removeLayer(kelompok);
+      P.asetTampil.addLayer(kelompok);
+    }
+    return kelompok.siap;
+  }
+  function kelompokkanSemua() {
+    var sisa = Object.keys(P.aset);
+    function berikut() {
+      if (!sisa.length) { api.semuaSiap = performance.now(); return; }
+      if (!P.peta.hasLayer(P.asetTampil)) { setTimeout(berikut, 1000); return; }
+      kelompokkan(sisa.shift()).then(function () { setTimeout(berikut, 50); });
+    }
+    berikut();
+  }
+  function tampilkanPanel(kode) {
+    Object.keys(P.aset).forEach(function (k) {
+      P.peta.getPane("aset-" + urutan[k]).style.display = k === kode ? "" : "none";
+    });
+  }
 
   var kelompokUsulan = {};
   function usulanLayanan(kode) {
@@ -182,22 +214,24 @@
     tandaSibuk(true);
     P.kecamatan.setStyle(gaya);
     P.desa.setStyle(gaya);
-    P.asetTampil.clearLayers();
-    P.usulan.clearLayers();
-    var kelompok = P.aset[kode];
-    api.aset = kelompok || L.layerGroup();
-    var selesai = new Promise(function (beres) {
-      if (!kelompok || kelompok._gridClusters || !P.peta.hasLayer(P.asetTampil)) { beres(); return; }
-      kelompok.options.chunkProgress = function (diproses, semua) { if (diproses >= semua) { beres(); } };
-    });
-    if (kelompok) { P.asetTampil.addLayer(kelompok); }
-    P.usulan.addLayer(usulanLayanan(kode));
-    isiJangkauan();
+    api.aset = P.aset[kode] || L.layerGroup();
+    tampilkanPanel(kode);
     perbaruiLegenda();
     perbaruiDaftar();
     var pilih = document.getElementById("pilih-layanan");
     if (pilih && pilih.value !== kode) { pilih.value = kode; }
-    return selesai.then(function () { tandaSibuk(false); });
+    // The new colours are painted first; markers, proposals and radii follow.
+    return new Promise(function (beres) {
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          if (kode !== aktif) { beres(); return; }
+          P.usulan.clearLayers();
+          P.usulan.addLayer(usulanLayanan(kode));
+          isiJangkauan();
+          (P.peta.hasLayer(P.asetTampil) ? kelompokkan(kode) : Promise.resolve()).then(beres);
+        }, 0);
+      });
+    }).then(function () { if (kode === aktif) { tandaSibuk(false); } });
   }
 
   // Desa detail replaces kecamatan shading when zoomed in.
@@ -297,7 +331,7 @@
     });
   }
 
-  var panelDiv, legenda;
+  var panelDiv, legenda, adaRagu = false;
   function lipatPanel(lipat) {
     panelDiv.classList.toggle("terlipat", lipat);
     panelDiv.querySelector(".tombol-panel").setAttribute("aria-expanded", lipat ? "false" : "true");
@@ -381,8 +415,7 @@
         " (" + W.radius + " " + angka(l.radius_kelurahan) + " m " + W.kelurahan + ", " + angka(l.radius_desa) + " m " + W.desa_kata + ")</div>";
     }
     teks += "<div><i class='titik' style='background:#555'></i>" + W.aset_lain + "</div>";
-    var ragu = Object.keys(P.aset).some(function (k) { return P.aset[k].getLayers().some(function (m) { return m.options.r[8]; }); });
-    if (ragu) {
+    if (adaRagu) {
       teks += "<div><i class='titik' style='background:#fff;border:2px dashed #000;box-shadow:0 0 0 2px #ff0'></i>" +
         W.aset_diragukan + "</div>";
     }
@@ -391,9 +424,15 @@
     legenda.innerHTML = teks;
   }
 
-  function mulai(lapisan) {
+  function mulai(lapisan, aset) {
     P = lapisan;
+    P.aset = aset;
     var peta = P.peta;
+    LAYANAN.forEach(function (l, i) { peta.createPane("aset-" + i).style.zIndex = 600; });
+    peta.createPane("aset-lain").style.zIndex = 600;
+    adaRagu = Object.keys(aset).some(function (k) {
+      return aset[k]._needsClustering.some(function (m) { return m.options.r[8]; });
+    });
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(peta);
     Object.keys(P.aset).forEach(function (k) { pasangSentuh(P.aset[k]); });
     pasangSentuh(P.asetLain);
@@ -422,6 +461,11 @@
     if (window.jangkauWaktuPasang && P.waktu) { window.jangkauWaktuPasang(api, P); }
     window.jangkauPeta = api;
     api.siap = selesai;
+    api.layananJarak = layananJarak.map(function (l) { return l.kode; });
+    // When the first view is complete (for benchmarks/peta.py): drawn, clustered, painted.
+    selesai.then(function () {
+      requestAnimationFrame(function () { api.waktuSiap = performance.now(); setTimeout(kelompokkanSemua, 300); });
+    });
   }
 
   window.jangkauPlugin = {
