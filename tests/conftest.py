@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -100,3 +102,10 @@ def set_screen(driver, width: int | None, height: int | None = None) -> None:
         "Emulation.setDeviceMetricsOverride",
         {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700},
     )
+
+
+def page_layers(page: str) -> tuple[list[dict], list[list]]:
+    """Return the GeoJSON collections (kecamatan, desa…) and facility rows of a map page."""
+    collections = [json.loads(text) for text in re.findall(r"geo_json_\w+_add\((\{.*?\})\);", page)]
+    groups = [json.loads(text) for text in re.findall(r"var data = (\[.*?\]);\n", page)]
+    return collections, [row for group in groups for row in group]
