@@ -84,6 +84,12 @@ def test_switching_service_and_zooming_to_desa(browser, maros_page):
     )
     assert state["aset"] == 14 and state["desa"] and not state["kecamatan"]
     assert state["nama"] > 0  # desa names once zoomed in
+    # A facility is found by its identifier (NPSN) as well as its name.
+    school = _layers(maros_page, "aset").dropna(subset=["id_aset"]).iloc[0]
+    found = browser.execute_script(
+        "return window.jangkauPeta.cari(arguments[0]).map(h => h.nama)", school["id_aset"]
+    )
+    assert found[0] == school["nama"]
     assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
 
 
