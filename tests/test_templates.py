@@ -262,3 +262,50 @@ def test_a_library_that_could_close_its_block_is_refused(tmp_path):
     (tmp_path / "leaflet/dist/leaflet.js").write_text("var s = '</SCRIPT><b>';", encoding="utf-8")
     with pytest.raises(ValueError, match="script of the map page .leaflet. holds '</script'"):
         load_web_assets(Path(tmp_path))
+
+
+def test_kecamatan_of_several_kabupaten_name_their_kabupaten():
+    codes = ["73.09.01", "73.10.01"]
+    kecamatan = gpd.GeoDataFrame(
+        {"kode_kec": codes, "kecamatan": ["Cenrana", "Cenrana"], "penduduk": [10, 20]},
+        geometry=[_square(119.5, -5.0), _square(119.6, -5.0)],
+        crs=4326,
+    )
+    desa = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["73.09.01.2001", "73.10.01.2001"],
+            "desa": ["A", "B"],
+            "kode_kec": codes,
+            "kecamatan": ["Cenrana", "Cenrana"],
+            "tipe": ["desa", "desa"],
+            "penduduk": [10, 20],
+        },
+        geometry=[_square(119.5, -5.0), _square(119.6, -5.0)],
+        crs=4326,
+    )
+    facilities = gpd.GeoDataFrame(
+        {"layanan": [], "jenis": [], "nama": [], "desa": [], "kode_desa": []},
+        geometry=[],
+        crs=4326,
+    )
+    catalogue = pd.DataFrame(
+        {"layanan": ["sd"], "nama": ["SD"], "radius_desa_m": [3000.0], "radius_kelurahan_m": [1e3]}
+    )
+    gaps = pd.DataFrame({"kode_kec": codes, "layanan": ["sd", "sd"], "cakupan": [0.5, 0.6]})
+    data = page_data(
+        kecamatan, desa, facilities, gaps, catalogue, title="T", data_date="D", metric_crs=32750
+    )
+    names = [f["properties"]["kabupaten"] for f in data["kecamatan"]["features"]]
+    assert names == ["kode 73.09", "kode 73.10"]
+    assert [f["properties"]["kabupaten"] for f in data["desa"]["features"]] == names
+    one = page_data(
+        kecamatan.iloc[:1],
+        desa.iloc[:1],
+        facilities,
+        gaps,
+        catalogue,
+        title="T",
+        data_date="D",
+        metric_crs=32750,
+    )
+    assert one["kecamatan"]["features"][0]["properties"]["kabupaten"] == ""

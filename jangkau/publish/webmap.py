@@ -317,11 +317,19 @@ def page_data(
     def coverage_of(row: dict) -> list[float | None]:
         return _trimmed([_number(row.get(f"cakupan_{s}")) for s in services])
 
+    # Without kabupaten names, a region of several kabupaten names each by its code
+    # (kecamatan names repeat across kabupaten: two Cenrana in Sulawesi Selatan).
+    codes = kecamatan["kode_kec"].astype(str).str.rsplit(".", n=1).str[0]
+    regency = (
+        dict(zip(kecamatan["kode_kec"], words["peta"]["kode"] + " " + codes, strict=True))
+        if codes.nunique() > 1
+        else {}
+    )
     kecamatan_properties = [
         {
             "kode_kec": _text(row["kode_kec"]),
             "kecamatan": _text(row["kecamatan"]),
-            "kabupaten": _text(row.get("kabupaten")),
+            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
             "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
             "layanan": by_kecamatan.get(row["kode_kec"], {}),
@@ -336,7 +344,7 @@ def page_data(
             "desa": _text(row["desa"]),
             "kode_kec": _text(row.get("kode_kec")),
             "kecamatan": _text(row["kecamatan"]),
-            "kabupaten": _text(row.get("kabupaten")),
+            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
             "kelurahan": row.get("tipe") == "kelurahan",
             "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
