@@ -232,7 +232,7 @@ def test_names_holding_html_run_nothing(browser, tmp_path):
     shown = browser.execute_async_script(
         """
         const done = arguments[0], p = window.jangkauPeta, texts = [];
-        p.pilihLayanan('sd').then(() => {
+        p.pilihLayanan('sd').then(() => p.semua).then(() => {
           // Facility popups are made when touched: render each one's content the way
           // Leaflet does (innerHTML).
           Object.values(p.asetPerLayanan).concat([p.asetLain]).forEach(c => c.getLayers().forEach(m => {

@@ -150,12 +150,13 @@ def test_province_page_is_under_8_mb_and_renders(province, browser):
     page = root / "maps" / "sulsel" / "index.html"
     assert page.stat().st_size < 8 * 1000 * 1000
     assert open_page(browser, page, wait=2.0) == []
-    state = browser.execute_script(
+    browser.set_script_timeout(60)
+    state = browser.execute_async_script(
         """
-        const p = window.jangkauPeta;
-        return {k: p.kecamatan.getLayers().length, d: p.desa.getLayers().length,
+        const done = arguments[0], p = window.jangkauPeta;
+        p.semua.then(() => done({k: p.kecamatan.getLayers().length, d: p.desa.getLayers().length,
                 a: Object.values(p.asetPerLayanan).concat([p.asetLain])
-                     .reduce((n, c) => n + c.getLayers().length, 0)};
+                     .reduce((n, c) => n + c.getLayers().length, 0)}));
         """
     )
     kecamatan = pyogrio.read_info(gpkg, layer="kecamatan")["features"]

@@ -97,7 +97,11 @@
   }
   var ikonLayanan = {}, ikonRagu = {};
   var LAIN = { warna: "#555", singkatan: "•" };
+  // Every facility row, as folium's clusters hand them over (a cluster being filled in
+  // chunks does not list all its markers yet).
+  var semuaBaris = [];
   function penanda(r) {
+    semuaBaris.push(r);
     var l = LAYANAN[r[2]] || LAIN, k = r[2];
     if (!ikonLayanan[k]) { ikonLayanan[k] = ikon(l, false); ikonRagu[k] = ikon(l, true); }
     return L.marker([r[0], r[1]], { icon: r[8] ? ikonRagu[k] : ikonLayanan[k], zIndexOffset: r[8] ? 1000 : 0, r: r,
@@ -161,10 +165,11 @@
     }
     return kelompok.siap;
   }
+  var semuaBeres, semua = new Promise(function (beres) { semuaBeres = beres; });
   function kelompokkanSemua() {
     var sisa = Object.keys(P.aset);
     function berikut() {
-      if (!sisa.length) { api.semuaSiap = performance.now(); return; }
+      if (!sisa.length) { api.semuaSiap = performance.now(); semuaBeres(); return; }
       if (!P.peta.hasLayer(P.asetTampil)) { setTimeout(berikut, 1000); return; }
       kelompokkan(sisa.shift()).then(function () { setTimeout(berikut, 50); });
     }
@@ -300,12 +305,8 @@
       var p = l.feature.properties;
       isi.push({ nama: polos(p.desa), jenis: W.desa, ket: p.kecamatan, desa: i });
     });
-    Object.keys(P.aset).concat(["__lain"]).forEach(function (kode) {
-      var kelompok = kode === "__lain" ? P.asetLain : P.aset[kode];
-      kelompok.getLayers().forEach(function (m) {
-        var r = m.options.r;
-        isi.push({ nama: polos(r[3]), id: r[7], jenis: DATA.jenis[r[4]], ket: DATA.desa_aset[r[5]], r: r });
-      });
+    semuaBaris.forEach(function (r) {
+      isi.push({ nama: polos(r[3]), id: r[7], jenis: DATA.jenis[r[4]], ket: DATA.desa_aset[r[5]], r: r });
     });
     return new Fuse(isi, { keys: ["nama", "id"], threshold: 0.35, ignoreLocation: true, minMatchCharLength: 2 });
   }
@@ -430,9 +431,7 @@
     var peta = P.peta;
     LAYANAN.forEach(function (l, i) { peta.createPane("aset-" + i).style.zIndex = 600; });
     peta.createPane("aset-lain").style.zIndex = 600;
-    adaRagu = Object.keys(aset).some(function (k) {
-      return aset[k]._needsClustering.some(function (m) { return m.options.r[8]; });
-    });
+    adaRagu = semuaBaris.some(function (r) { return r[8]; });
     L.control.scale({ imperial: false, position: "bottomleft" }).addTo(peta);
     Object.keys(P.aset).forEach(function (k) { pasangSentuh(P.aset[k]); });
     pasangSentuh(P.asetLain);
@@ -461,6 +460,7 @@
     if (window.jangkauWaktuPasang && P.waktu) { window.jangkauWaktuPasang(api, P); }
     window.jangkauPeta = api;
     api.siap = selesai;
+    api.semua = semua;  // every service's markers clustered
     api.layananJarak = layananJarak.map(function (l) { return l.kode; });
     // When the first view is complete (for benchmarks/peta.py): drawn, clustered, painted.
     selesai.then(function () {
