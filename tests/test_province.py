@@ -145,13 +145,22 @@ def test_quality_report_adds_up(province):
     assert "TIDAK" not in page and "sekolah.csv" in page
 
 
-def test_province_page_is_under_15_mb_and_renders(province, browser):
+def test_province_page_is_under_8_mb_and_renders(province, browser):
     root, gpkg, *_ = province
     page = root / "maps" / "sulsel" / "index.html"
-    assert page.stat().st_size < 15 * 1024 * 1024
+    assert page.stat().st_size < 8 * 1000 * 1000
     assert open_page(browser, page, wait=2.0) == []
-    state = browser.execute_script(
-        "const p = window.jangkauPeta; return {k: p.kecamatan.getLayers().length, a: p.aset.getLayers().length};"
+    browser.set_script_timeout(60)
+    state = browser.execute_async_script(
+        """
+        const done = arguments[0], p = window.jangkauPeta;
+        p.semua.then(() => done({k: p.kecamatan.getLayers().length, d: p.desa.getLayers().length,
+                a: Object.values(p.asetPerLayanan).concat([p.asetLain])
+                     .reduce((n, c) => n + c.getLayers().length, 0)}));
+        """
     )
     kecamatan = pyogrio.read_info(gpkg, layer="kecamatan")["features"]
-    assert state["k"] == kecamatan == 313 and state["a"] > 10_000
+    desa = pyogrio.read_info(gpkg, layer="desa")["features"]
+    assets = pyogrio.read_info(gpkg, layer="aset")["features"]
+    assert state == {"k": kecamatan, "d": desa, "a": assets} and kecamatan == 313
+    assert desa == 3056 and assets > 40_000

@@ -37,6 +37,7 @@ from jangkau.pipeline.history import (
 )
 from jangkau.pipeline.stages import ROSTER_LEDGER_FILE, UNLOCATED_FILE
 from jangkau.pipeline.summary import run_quality_sections
+from jangkau.publish.foliummap import render_page
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
     catalogue_table,
@@ -55,7 +56,7 @@ from jangkau.publish.tables import (
 )
 from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
-from jangkau.publish.webmap import index_page, page_data, render_page
+from jangkau.publish.webmap import index_page, page_data
 
 
 def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
@@ -163,6 +164,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         assets,
         gaps,
         catalogue,
+        desa_gaps=desa_gaps,
         proposals=proposals,
         changes=changes,
         title=region.title,
