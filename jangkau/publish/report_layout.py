@@ -144,9 +144,11 @@ class ReportPages:
             chunk = rows[page * rows_per_page : (page + 1) * rows_per_page]
             figure = self.new()
             self.heading(figure, title if page == 0 else f"{title} {words['lanjutan']}")
+            top = 0.86
             if note:
-                _wrapped(figure, note, x=0.03, y=0.905, width=TEXT_WIDTH, size=7.5)
-            draw_table(figure, headers, chunk, widths=widths, top=0.84, rows_per_page=rows_per_page)
+                lines = _wrapped(figure, note, x=0.03, y=0.905, width=TEXT_WIDTH, size=7.5)
+                top = min(top, 0.905 - lines * 7.5 * 1.25 / (A4_LANDSCAPE[1] * 72) - 0.025)
+            draw_table(figure, headers, chunk, widths=widths, top=top, rows_per_page=rows_per_page)
             self.save(figure)
         return pages
 
@@ -184,8 +186,11 @@ class ReportPages:
         return pages
 
 
-def _wrapped(figure: Figure, text: str, *, x: float, y: float, width: int, size: float) -> None:
-    figure.text(x, y, "\n".join(textwrap.wrap(text, width)), fontsize=size, va="top")
+def _wrapped(figure: Figure, text: str, *, x: float, y: float, width: int, size: float) -> int:
+    """Write wrapped text from ``y`` down; return its number of lines."""
+    lines = textwrap.wrap(printable(text), width)
+    figure.text(x, y, "\n".join(lines), fontsize=size, va="top")
+    return len(lines)
 
 
 def draw_table(

@@ -15,6 +15,7 @@ is needed at run time; text is real PDF text in a core font (see
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -165,9 +166,11 @@ def _title_page(pages: ReportPages, context: ReportContext, *, has_no_coordinate
         (words["proses"], context.run_id),
         (words["ukuran_jarak"], context.metric_crs),
     ):
-        figure.text(0.08, y, label, fontsize=10, fontweight="bold")
-        figure.text(0.32, y, printable(value), fontsize=10)
-        y -= 0.04
+        figure.text(0.08, y, label, fontsize=10, fontweight="bold", va="top")
+        # The CRS line carries why it was chosen: long, so wrapped.
+        lines = textwrap.wrap(printable(value), 95) or [""]
+        figure.text(0.32, y, "\n".join(lines), fontsize=10, va="top")
+        y -= 0.04 + 0.022 * (len(lines) - 1)
     y -= 0.03
     figure.text(0.08, y, words["isi"], fontsize=11, fontweight="bold")
     contents = [*words["isi_daftar"]]
