@@ -29,6 +29,8 @@ from jangkau.publish.report_layout import printable
 
 # Simplification tolerance as a share of the map's longer side (~0.3 mm on a 25 cm map).
 _SIMPLIFY_SHARE = 1 / 800
+# Above this many desa, desa fills and kecamatan lines are rasterised.
+_VECTOR_DESA = 1000
 # Above this many points a layer is rasterised rather than drawn point by point.
 _RASTER_POINTS = 1500
 # Kecamatan names in points: up to 40 kecamatan, and more.
@@ -87,6 +89,17 @@ def _path(geometry: object) -> Path:
     return Path(np.concatenate(vertices), np.concatenate(codes))
 
 
+def _simplified(shapes: np.ndarray, tolerance: float) -> np.ndarray:
+    """Return shapes simplified for drawing; one that would vanish is kept as it was.
+
+    Plain Douglas–Peucker (no topology checks, several times faster): a ring
+    that crosses itself at a third of a printed millimetre is not seen, while
+    a small desa that collapses would leave a hole in the map.
+    """
+    simple = shapely.simplify(shapes, tolerance, preserve_topology=False)
+    return np.where(shapely.is_empty(simple) | shapely.is_missing(simple), shapes, simple)
+
+
 def map_base(desa: gpd.GeoDataFrame, kecamatan: gpd.GeoDataFrame, *, metric_crs: str) -> MapBase:
     """Return the outlines and names every map page of a report draws.
 
@@ -103,10 +116,8 @@ def map_base(desa: gpd.GeoDataFrame, kecamatan: gpd.GeoDataFrame, *, metric_crs:
     kecamatan_m = kecamatan.to_crs(metric_crs)
     xmin, ymin, xmax, ymax = (float(v) for v in desa_m.total_bounds)
     tolerance = max(xmax - xmin, ymax - ymin, 1.0) * _SIMPLIFY_SHARE
-    desa_shapes = shapely.simplify(desa_m.geometry.to_numpy(), tolerance, preserve_topology=True)
-    kecamatan_shapes = shapely.simplify(
-        kecamatan_m.geometry.to_numpy(), tolerance, preserve_topology=True
-    )
+    desa_shapes = _simplified(desa_m.geometry.to_numpy(), tolerance)
+    kecamatan_shapes = _simplified(kecamatan_m.geometry.to_numpy(), tolerance)
     inside = shapely.point_on_surface(kecamatan_m.geometry.to_numpy())
     boxes = shapely.bounds(kecamatan_m.geometry.to_numpy())
     names = [
@@ -211,20 +222,19 @@ def draw_map(
     desa = PathCollection(
         base.desa_paths, facecolors=fills, edgecolors="#ffffff", linewidths=0.15, zorder=1
     )
-    desa.set_rasterized(True)
+    # A few hundred desa stay vector (crisp in print); a province's thousands are an image.
+    dense = len(base.desa_paths) > _VECTOR_DESA
+    desa.set_rasterized(dense)
     ax.add_collection(desa)
-    ax.add_collection(
-        PathCollection(
-            base.kecamatan_paths,
-            facecolors="none",
-            edgecolors="#333333",
-            linewidths=0.6,
-            zorder=2,
-        )
+    lines = PathCollection(
+        base.kecamatan_paths, facecolors="none", edgecolors="#333333", linewidths=0.6, zorder=2
     )
+    lines.set_rasterized(dense)
+    ax.add_collection(lines)
     handles: list = class_legend()
     handles.append(Line2D([], [], color="#333333", linewidth=0.8, label=words["legenda_kecamatan"]))
     if len(facilities):
+        # Right above the lines: when both are rasterised they make one image, not two.
         dots = ax.scatter(
             facilities[:, 0],
             facilities[:, 1],
@@ -232,7 +242,7 @@ def draw_map(
             c=colour,
             edgecolors="#ffffff" if len(facilities) < _RASTER_POINTS else "none",
             linewidths=0.3,
-            zorder=4,
+            zorder=3,
         )
         dots.set_rasterized(len(facilities) >= _RASTER_POINTS)
     handles.append(
