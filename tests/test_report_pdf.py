@@ -122,6 +122,15 @@ def test_summary_and_service_tables_show_the_published_figures(maros, distance_s
             "SELECT kecamatan, cakupan, jumlah_fasilitas, kekurangan FROM kesenjangan "
             "WHERE layanan = 'sd' ORDER BY peringkat"
         ).fetchall()
+        whole = db.execute(
+            "SELECT cakupan, penduduk FROM kesenjangan_kabupaten WHERE layanan = 'sd'"
+        ).fetchall()
+    # The whole kabupaten's SD coverage, from the kabupaten table.
+    assert len(whole) == 1
+    coverage, people = whole[0]
+    expected = f"{100 * coverage:.1f} %".replace(".", ",")
+    people_text = f"{people:,.0f}".replace(",", ".")
+    assert f"Cakupan seluruh wilayah: {expected} dari {people_text} penduduk" in flat(pages[2])
     summary = pages[1].splitlines()
     # Most urgent first, ranked "1 dari 14", its index with a decimal comma.
     assert summary.index("1 dari 14") < summary.index("14 dari 14")
