@@ -251,3 +251,38 @@ def test_maps_are_drawn_in_metres_and_the_scale_bar_is_a_round_fifth():
     assert scale_bar_km(width) == 2
     assert scale_bar_km(600_000) == 100
     assert shapely.Point(785000, 9455000).within(shapely.Polygon(base.desa_paths[0].vertices))
+
+
+def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from jangkau.publish.report_layout import (
+        A4_LANDSCAPE,
+        FONTS,
+        TABLE_ROWS,
+        ReportPages,
+        draw_table,
+    )
+
+    rows = [[f"{i} dari {TABLE_ROWS}", f"Kecamatan {i}"] for i in range(1, TABLE_ROWS + 1)]
+    with matplotlib.rc_context(FONTS), PdfPages(tmp_path / "t.pdf") as pdf:
+        pages = ReportPages(pdf, footer="uji")
+        figure = pages.new()
+        draw_table(figure, ["Peringkat", "Kecamatan"], rows, widths=[1, 2], top=0.84)
+        pages.save(figure)
+    heights = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            heights[text.strip()] = tm[5] * cm[3] + cm[5]
+
+    pypdf.PdfReader(tmp_path / "t.pdf").pages[0].extract_text(visitor_text=visit)
+    page_height = A4_LANDSCAPE[1] * 72
+    # The rows share the height between the header at 84 % and the footer margin at 7 %.
+    step = (0.84 - 0.07) / (TABLE_ROWS + 1) * page_height
+    first, last = heights[f"1 dari {TABLE_ROWS}"], heights[f"{TABLE_ROWS} dari {TABLE_ROWS}"]
+    assert math.isclose(first - last, (TABLE_ROWS - 1) * step, rel_tol=0.02)
+    assert last > 0.05 * page_height
+    # Both columns of a row stand on one line.
+    assert math.isclose(heights[f"Kecamatan {TABLE_ROWS}"], last, abs_tol=1.0)

@@ -41,6 +41,8 @@ RASTER_DPI = 120
 # Table rows per page at font size 7, and text lines per page at 8.5 pt.
 TABLE_ROWS = 30
 TEXT_LINES = 46
+# Line advance of the core Helvetica per point of font size at line spacing 1.
+_LINE_EM = 0.925
 # Characters per text line that fit the page's width at 8.5 pt.
 TEXT_WIDTH = 175
 
@@ -214,9 +216,10 @@ def draw_table(
     spans = [(right - left) * w / total for w in widths]
     starts = [left + sum(spans[:i]) for i in range(len(spans))]
     step = (top - 0.07) / (rows_per_page + 1)
-    # matplotlib advances a line by the height of "lp" above its baseline (0.718 em in
-    # Helvetica) times the line spacing: choose the spacing that makes a line one row step.
-    spacing = step * A4_LANDSCAPE[1] * 72 / (0.718 * size)
+    # With the core fonts matplotlib advances a line by the whole height of "lp" (ascender
+    # of l to descender of p: 0.925 em in Helvetica) times the line spacing; choose the
+    # spacing that makes a line one row step (tests/test_report_pdf.py measures it).
+    spacing = step * A4_LANDSCAPE[1] * 72 / (_LINE_EM * size)
     # About 0.0048 of the page width per character at 7 pt (Helvetica averages).
     per_char = 0.0048 * size / 7
     for column, heading in enumerate(headers):
