@@ -164,3 +164,23 @@ def test_province_page_is_under_8_mb_and_renders(province, browser):
     assets = pyogrio.read_info(gpkg, layer="aset")["features"]
     assert state == {"k": kecamatan, "d": desa, "a": assets} and kecamatan == 313
     assert desa == 3056 and assets > 40_000
+
+
+def test_printed_report_ranks_every_kecamatan_once_and_tells_repeated_names_apart(province):
+    import pypdf
+
+    root, gpkg, _, _ = province
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan")
+    total = len(kecamatan)
+    assert total > 300
+    pages = [p.extract_text() for p in pypdf.PdfReader(gpkg.parent / "laporan.pdf").pages]
+    summary = [p for p in pages if p.lstrip().startswith("Ringkasan")]
+    assert len(summary) > 1
+    ranks = [line for p in summary for line in p.splitlines() if line.endswith(f" dari {total}")]
+    assert ranks == [f"{rank} dari {total}" for rank in range(1, total + 1)]
+    # Four names repeat across kabupaten (two Cenrana): each is shown with its code.
+    repeated = kecamatan[kecamatan["kecamatan"].duplicated(keep=False)]
+    assert len(repeated) >= 8
+    lines = {line for p in summary for line in p.splitlines()}
+    for row in repeated.itertuples():
+        assert f"{row.kecamatan} ({row.kode_kec})" in lines

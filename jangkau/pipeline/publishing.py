@@ -48,6 +48,7 @@ from jangkau.publish.layers import (
 )
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html, rejected_for_agency
+from jangkau.publish.report_pdf import ReportContext, write_report_pdf
 from jangkau.publish.tables import (
     WorkbookContext,
     unlocated_sheet,
@@ -142,6 +143,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
     write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
     write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
+    sources = _input_sources(work, region)
     write_gap_workbook(
         run_dir / "kesenjangan_kecamatan.xlsx",
         gaps,
@@ -149,12 +151,30 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         context=WorkbookContext(
             title=region.title,
             data_date=dt.date.today().isoformat(),
-            sources=_input_sources(work, region),
+            sources=sources,
             metric_crs=f"{context.metric_crs} ({context.crs_basis})",
         ),
         desa_gaps=desa_gaps,
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
         unlocated=unlocated_sheet(unlocated, names),
+    )
+    write_report_pdf(
+        run_dir / "laporan.pdf",
+        kecamatan=kecamatan_layer_frame,
+        desa=desa_layer_frame,
+        assets=assets,
+        proposals=proposals,
+        gaps=gaps,
+        catalogue=catalogue,
+        services=services,
+        context=ReportContext(
+            title=region.title,
+            data_date=dt.date.today().isoformat(),
+            run_id=run_id(run_dir),
+            metric_crs=f"{context.metric_crs} ({context.crs_basis})",
+            sources=sources,
+        ),
+        metric_crs=context.metric_crs,
     )
     write_csv(run_dir / "perubahan.csv", changes)
     write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
