@@ -80,10 +80,14 @@ def test_pages_are_title_summary_one_map_per_service_then_method(
         assert re.search(r"Skala \d+(,\d+)? km", text), name
         assert re.search(r"^U$", text, flags=re.M), "north arrow label"
         assert "0–20 %" in text and "80–100 %" in text and f"Fasilitas {name}" in text
-    # The rest: the method, standards and sources (no facility without coordinates here).
-    rest = pages[2 + len(names) :]
+    # The rest: the method, standards and sources, then the facilities without coordinates
+    # (sekolah.csv holds one SMP of Camba and one of Tompobulu with zero coordinates).
+    rest = pages[2 + len(names) : -1]
     assert rest and all(p.lstrip().startswith("Cara menghitung") for p in rest)
-    assert len(pages) == 2 + len(names) + len(rest)
+    last = pages[-1].splitlines()
+    assert last[0] == "Fasilitas tanpa koordinat"
+    assert {"Camba", "Tompobulu", "Sekolah Menengah Pertama"} <= set(last)
+    assert len(pages) == 2 + len(names) + len(rest) + 1
 
 
 def texts_left_of(page, share):
@@ -159,7 +163,19 @@ def test_method_pages_state_the_standards_sources_and_input_files(
 ):
     processed, _ = maros
     pages = pages_text(processed / "laporan.pdf")
-    method = flat(" ".join(p for p in pages if p.lstrip().startswith("Cara menghitung")))
+    # Text runs on across pages: drop each page's footer and continuation heading.
+    method = flat(
+        " ".join(
+            re.sub(
+                r"\nKabupaten Maros · .* Halaman \d+.*",
+                "",
+                re.sub(r"^\s*Cara menghitung[^\n]*\(lanjutan\)\n", "", p),
+                flags=re.S,
+            )
+            for p in pages
+            if p.lstrip().startswith("Cara menghitung")
+        )
+    )
     for service in tomllib.loads(STANDARDS.read_text(encoding="utf-8"))["layanan"]:
         assert flat(service["nama"]) in method
         # The core font has no "≤": it is written out.
@@ -205,7 +221,7 @@ def _write(tmp_path, layers, gaps):
 def test_facilities_without_coordinates_get_a_page_when_the_data_has_them(maros, tmp_path):
     processed, _ = maros
     layers = _layers(processed)
-    gaps = pd.DataFrame(layers["kesenjangan"])
+    gaps = pd.DataFrame(layers["kesenjangan"]).drop(columns="tanpa_koordinat")
     (tmp_path / "tanpa").mkdir()
     (tmp_path / "dengan").mkdir()
     plain = pages_text(_write(tmp_path / "tanpa", layers, gaps))
