@@ -24,6 +24,7 @@ from jangkau.analysis.urgency import (
     urgency_index,
     weight_sensitivity,
 )
+from jangkau.clean.asset_ids import assign_asset_ids
 from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
 from jangkau.clean.boundaries import (
     REPAIR_COLUMNS,
@@ -144,6 +145,8 @@ def _run_assets(region: Region, work: Path) -> Path:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
     kinds = load_kind_table(region.jenis)
     placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    # Every placed record gets the id reports name it by (README "Asset identifiers").
+    placed = assign_asset_ids(placed)
     for spec in region.aset:
         if not (placed["sumber"] == spec.name).any():
             raise InputError(
