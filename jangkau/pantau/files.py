@@ -1,0 +1,72 @@
+"""The live files: ``status.json`` and ``status.gpkg`` (layers ``status_aset`` and ``laporan``).
+
+They sit beside the published run, never inside it: a finished run folder
+never changes (``pipeline/history.py``), and the live state changes with every
+report. Each file is written under a hidden name beside its final name and
+renamed over it (:mod:`jangkau.io.atomic`), so a reader sees the previous
+state or the new one, never a mixture. ``status.json`` is also written into
+the map folder, where the map page reads it over HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+
+from jangkau.io.atomic import replacing, write_text
+
+STATUS_JSON = "status.json"
+STATUS_GPKG = "status.gpkg"
+REPORT_COLUMNS = [
+    "id",
+    "jenis_laporan",
+    "id_aset",
+    "status",
+    "jenis_kejadian",
+    "waktu",
+    "diterima",
+    "pelapor",
+    "catatan",
+    "verifikasi",
+    "diverifikasi_oleh",
+    "radius_m",
+    "merujuk",
+]
+
+
+def report_layer(reports: list[dict[str, Any]], assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return every report as a point: the event's place, or the asset's for a status report."""
+    frame = pd.DataFrame(reports, columns=[*REPORT_COLUMNS, "lintang", "bujur"])
+    where = assets.to_crs(4326).set_index("id_aset").geometry
+    asset_x = frame["id_aset"].map(where.x)
+    asset_y = frame["id_aset"].map(where.y)
+    x = frame["bujur"].astype(float).fillna(asset_x.astype(float))
+    y = frame["lintang"].astype(float).fillna(asset_y.astype(float))
+    for column in ("waktu", "diterima"):
+        frame[column] = frame[column].map(lambda v: pd.Timestamp(v).isoformat())
+    geometry = gpd.points_from_xy(x, y)
+    return gpd.GeoDataFrame(frame[REPORT_COLUMNS], geometry=geometry, crs=4326)
+
+
+def write_live_files(
+    processed: Path,
+    maps: Path | None,
+    *,
+    document: dict[str, Any],
+    status_layer: gpd.GeoDataFrame,
+    reports: gpd.GeoDataFrame,
+) -> Path:
+    """Write ``status.gpkg`` then ``status.json`` (last, so it never names a state not yet written)."""
+    with replacing(processed / STATUS_GPKG) as temporary:
+        pyogrio.write_dataframe(status_layer, temporary, layer="status_aset", driver="GPKG")
+        pyogrio.write_dataframe(reports, temporary, layer="laporan", driver="GPKG", append=False)
+    text = json.dumps(document, ensure_ascii=False, indent=1, default=str)
+    write_text(processed / STATUS_JSON, text)
+    if maps is not None and maps.is_dir():
+        write_text(maps / STATUS_JSON, text)
+    return processed / STATUS_JSON
