@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 
-class BodyTooLarge(Exception):
+class BodyTooLargeError(Exception):
     """Raised inside the app when more bytes arrive than allowed."""
 
 
@@ -18,6 +18,7 @@ class BodyLimit:
         self.limit = limit
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        """Pass the request on, counting its body bytes."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -34,7 +35,7 @@ class BodyLimit:
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.limit:
-                    raise BodyTooLarge
+                    raise BodyTooLargeError
             return message
 
         async def tracked_send(message: dict) -> None:
@@ -45,7 +46,7 @@ class BodyLimit:
 
         try:
             await self.app(scope, counted_receive, tracked_send)
-        except BodyTooLarge:
+        except BodyTooLargeError:
             if not started:
                 await self._refuse(send)
 
