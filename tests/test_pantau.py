@@ -7,12 +7,18 @@ published layers, not the project's coverage code.
 from __future__ import annotations
 
 import asyncio
-import json
+import os
+import signal
+import socket
 import sqlite3
+import subprocess
+import sys
+import threading
 import time
 from datetime import UTC, datetime, timedelta
 
 import geopandas as gpd
+import httpx
 import numpy as np
 import pyogrio
 import pytest
@@ -409,3 +415,112 @@ def test_token_command_prints_once_and_stores_only_a_hash(published, tmp_path, c
     stored = sqlite3.connect(db).execute("select instansi, kelas, hash from token").fetchall()
     assert [(i, k) for i, k, _h in stored] == [("Dinas Pendidikan", "sd,smp")]
     assert len(stored[0][2]) == 64 and token not in stored[0][2]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _start_server(root, db_url: str, port: int) -> subprocess.Popen:
+    command = [
+        sys.executable,
+        "-m",
+        "flows.cli",
+        "pantau",
+        "serve",
+        "maros",
+        "--root",
+        str(PROJECT),
+    ]
+    command += ["--out", str(root), "--port", str(port), "--db", db_url]
+    process = subprocess.Popen(
+        command,
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/status.json", timeout=1).status_code == 200:
+                return process
+        except httpx.TransportError:
+            pass
+        if process.poll() is not None:
+            raise AssertionError(process.stderr.read().decode())
+        time.sleep(0.2)
+    process.kill()
+    raise AssertionError("the service did not start")
+
+
+def _stored_ids(db_url: str) -> set[int]:
+    async def ids() -> set[int]:
+        store = Store(db_url)
+        rows = await store.reports()
+        await store.close()
+        return {r["id"] for r in rows}
+
+    return asyncio.run(ids())
+
+
+def test_kill_during_a_burst_loses_no_acknowledged_report(published, db_url):
+    root, place = published
+    token = _token(db_url, "Dinas Kesehatan", ["puskesmas"])
+    aset = gpd.read_file(place.processed / "coverage.gpkg", layer="aset")
+    targets = aset.loc[aset["layanan"] == "puskesmas", "id_aset"].tolist()
+    port = _free_port()
+    server = _start_server(root, db_url, port)
+    acknowledged: list[int] = []
+    lock = threading.Lock()
+
+    def burst(worker: int) -> None:
+        with httpx.Client(
+            base_url=f"http://127.0.0.1:{port}", headers=_bearer(token), timeout=5
+        ) as client:
+            for n in range(10_000):
+                body = {
+                    "id_aset": targets[(worker + n) % len(targets)],
+                    "status": ["rusak ringan", "pulih"][n % 2],
+                }
+                try:
+                    answer = client.post("/api/laporan/status", json=body)
+                except httpx.TransportError:
+                    return
+                if answer.status_code == 201:
+                    with lock:
+                        acknowledged.append(answer.json()["id"])
+
+    threads = [threading.Thread(target=burst, args=(w,)) for w in range(4)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 30
+    while len(acknowledged) < 60 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    os.kill(server.pid, signal.SIGKILL)
+    server.wait()
+    for thread in threads:
+        thread.join()
+    assert len(acknowledged) >= 60
+    if db_url.startswith("sqlite"):
+        path = db_url.split(":///", 1)[1]
+        with sqlite3.connect(path) as connection:
+            assert connection.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    stored = _stored_ids(db_url)
+    assert set(acknowledged) <= stored
+    # Restarts cleanly on the same database and takes the stored reports into account.
+    server = _start_server(root, db_url, port)
+    try:
+        document = httpx.get(f"http://127.0.0.1:{port}/status.json").json()
+        assert document["laporan_terakhir"] == max(stored)
+        answer = httpx.post(
+            f"http://127.0.0.1:{port}/api/laporan/status",
+            json={"id_aset": targets[0], "status": "pulih"},
+            headers=_bearer(token),
+        )
+        assert answer.status_code == 201 and answer.json()["id"] > max(stored)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
