@@ -22,6 +22,8 @@ from jangkau.pantau.store import Store
 from jangkau.pantau.vocabulary import Vocabulary
 
 LOG = logging.getLogger("jangkau.pantau")
+# How often, without reports, the service looks for a newly published full run.
+BASELINE_CHECK_S = 5.0
 
 
 @dataclass
@@ -98,7 +100,17 @@ class Updater:
 
     async def _run(self) -> None:
         while True:
-            await self._wanted.wait()
+            try:
+                await asyncio.wait_for(self._wanted.wait(), timeout=BASELINE_CHECK_S)
+            except TimeoutError:
+                # No report: has a full run been published meanwhile? Then its figures,
+                # with the current statuses on top, become the live state.
+                try:
+                    changed = published_run(self.place.processed) != self.baseline.run
+                except Exception:  # a run is switching the pointer; look again later
+                    changed = False
+                if not changed:
+                    continue
             self._wanted.clear()
             try:
                 await self.update_now()
