@@ -171,7 +171,7 @@ def create_app(place: Place, db_url: str) -> FastAPI:
             raise ReportError(
                 404, f"tidak ada laporan warga nomor {report_id} yang menunggu verifikasi"
             )
-        app.state.updater.request()
+        app.state.updater.reread()
         return JSONResponse({"id": report_id, "pesan": "laporan diverifikasi"})
 
     @app.get("/api/laporan")

@@ -48,6 +48,8 @@ class Baseline:
         ``radius_kelurahan_m``, ``radius_desa_m``, ``target_cakupan``.
     outline
         The kabupaten (union of desa), EPSG:4326, for checking report locations.
+    services
+        ``id_aset`` → ``layanan``, for checking reports as they arrive.
     """
 
     run: str
@@ -56,11 +58,11 @@ class Baseline:
     kecamatan: pd.DataFrame
     layanan: pd.DataFrame
     outline: shapely.Geometry
+    services: dict[str, str]
 
-    def asset(self, id_aset: str) -> pd.Series | None:
-        """Return an asset's row by its ``id_aset``, or None when the region has none such."""
-        rows = self.aset.loc[self.aset["id_aset"] == id_aset]
-        return None if rows.empty else rows.iloc[0]
+    def service_of(self, id_aset: str) -> str | None:
+        """Return an asset's service by its ``id_aset``, or None when the region has none such."""
+        return self.services.get(id_aset)
 
 
 def published_run(processed: Path) -> str:
@@ -93,13 +95,17 @@ def read_baseline(processed: Path) -> Baseline:
     aset = pyogrio.read_dataframe(path, layer="aset")
     if aset["id_aset"].isna().any() or not aset["id_aset"].is_unique:
         raise InputError(path, "lapisan aset tanpa id_aset unik; jalankan ulang `jangkau run`")
+    # Plain object columns: the Arrow-backed strings GDAL hands back make every
+    # comparison and join of the live update many times slower.
+    aset = aset[[*ASSET_COLUMNS, "geometry"]].astype({c: object for c in ASSET_COLUMNS})
     return Baseline(
         run=run,
-        aset=aset[[*ASSET_COLUMNS, "geometry"]].to_crs(metric),
+        aset=aset.to_crs(metric),
         desa=desa.to_crs(metric),
         kecamatan=pd.DataFrame(
             pyogrio.read_dataframe(path, layer="kecamatan", read_geometry=False)
         ),
         layanan=pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False)),
         outline=shapely.union_all(desa.to_crs(4326).geometry.to_numpy()),
+        services=dict(zip(aset["id_aset"], aset["layanan"], strict=True)),
     )

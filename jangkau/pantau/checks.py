@@ -102,10 +102,10 @@ def asset_status(
     if status not in vocabulary.statuses:
         allowed = ", ".join(f"'{s}'" for s in vocabulary.statuses)
         raise ReportError(422, f"status '{status}' tidak dikenal; pilih salah satu: {allowed}")
-    asset = baseline.asset(id_aset)
-    if asset is None:
+    service = baseline.service_of(id_aset)
+    if service is None:
         raise ReportError(422, f"id_aset '{id_aset}' tidak dikenal di wilayah {region}")
-    return id_aset, status, str(asset["layanan"])
+    return id_aset, status, service
 
 
 def event_place(body: dict[str, Any], *, baseline: Baseline, region: str) -> tuple[float, float]:

@@ -51,7 +51,9 @@ def _radius(standard: pd.Series, is_kelurahan: np.ndarray) -> np.ndarray:
     )
 
 
-def desa_changes(baseline: Baseline, not_serving: set[str]) -> pd.DataFrame:
+def desa_changes(
+    baseline: Baseline, not_serving: set[str], *, cache: dict | None = None
+) -> pd.DataFrame:
     """Return the desa × service whose coverage differs while ``not_serving`` assets are out.
 
     Parameters
@@ -60,6 +62,9 @@ def desa_changes(baseline: Baseline, not_serving: set[str]) -> pd.DataFrame:
         The published run (:func:`jangkau.pantau.baseline.read_baseline`).
     not_serving
         ``id_aset`` of the assets that do not serve now.
+    cache
+        Optional dict kept between calls with the same baseline: a service's
+        result is reused while the same assets of it are out.
 
     Returns
     -------
@@ -72,51 +77,66 @@ def desa_changes(baseline: Baseline, not_serving: set[str]) -> pd.DataFrame:
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     frames = []
     for service in sorted(set(aset.loc[out, "layanan"])):
-        standard = baseline.layanan.loc[baseline.layanan["layanan"] == service]
-        column = f"cakupan_{service}"
-        if standard.empty or column not in desa.columns:
-            continue  # a service without a distance standard has no coverage to change
-        radius = _radius(standard.iloc[0], is_kelurahan)
-        if not np.isfinite(radius).any():
-            continue
-        of_service = (aset["layanan"] == service).to_numpy()
-        closed_points = aset.geometry.to_numpy()[of_service & out]
-        reach = np.nanmax(radius)
-        tree = shapely.STRtree(closed_points)
-        rows, _ = tree.query(desa.geometry.to_numpy(), predicate="dwithin", distance=reach)
-        touched = np.unique(rows)
-        if len(touched) == 0:
-            continue
-        polygons = desa.geometry.to_numpy()[touched]
-        every = desa_fractions(polygons, radius[touched], aset.geometry.to_numpy()[of_service])
-        serving = desa_fractions(
-            polygons, radius[touched], aset.geometry.to_numpy()[of_service & ~out]
+        key = (
+            service,
+            frozenset(aset.loc[out & (aset["layanan"] == service).to_numpy(), "id_aset"]),
         )
-        changed = np.abs(every - serving) > CHANGE_TOLERANCE
-        if not changed.any():
+        if cache is not None and key in cache:
+            frames.append(cache[key])
             continue
-        rows = desa.iloc[touched[changed]]
-        before = rows[column].to_numpy(dtype=float)
-        after = serving[changed]
-        people = rows["penduduk"].to_numpy(dtype=float)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "kode_desa": rows["kode_desa"].to_numpy(),
-                    "desa": rows["desa"].to_numpy(),
-                    "kode_kec": rows["kode_kec"].to_numpy(),
-                    "kecamatan": rows["kecamatan"].to_numpy(),
-                    "layanan": service,
-                    "penduduk": people,
-                    "cakupan_sebelum": before,
-                    "cakupan_sesudah": after,
-                    "penduduk_kehilangan_layanan": people * (before - after),
-                }
-            )
-        )
+        frame = _service_changes(baseline, service, out, is_kelurahan)
+        if cache is not None:
+            cache[key] = frame
+        frames.append(frame)
+    frames = [f for f in frames if not f.empty]
     if not frames:
         return pd.DataFrame(columns=DESA_COLUMNS)
     return pd.concat(frames, ignore_index=True)
+
+
+def _service_changes(
+    baseline: Baseline, service: str, out: np.ndarray, is_kelurahan: np.ndarray
+) -> pd.DataFrame:
+    """Return one service's changed desa (``DESA_COLUMNS``; empty when none)."""
+    aset, desa = baseline.aset, baseline.desa
+    empty = pd.DataFrame(columns=DESA_COLUMNS)
+    standard = baseline.layanan.loc[baseline.layanan["layanan"] == service]
+    column = f"cakupan_{service}"
+    if standard.empty or column not in desa.columns:
+        return empty  # a service without a distance standard has no coverage to change
+    radius = _radius(standard.iloc[0], is_kelurahan)
+    if not np.isfinite(radius).any():
+        return empty
+    of_service = (aset["layanan"] == service).to_numpy()
+    points = aset.geometry.to_numpy()
+    tree = shapely.STRtree(points[of_service & out])
+    rows, _ = tree.query(desa.geometry.to_numpy(), predicate="dwithin", distance=np.nanmax(radius))
+    touched = np.unique(rows)
+    if len(touched) == 0:
+        return empty
+    polygons = desa.geometry.to_numpy()[touched]
+    every = desa_fractions(polygons, radius[touched], points[of_service])
+    serving = desa_fractions(polygons, radius[touched], points[of_service & ~out])
+    changed = np.abs(every - serving) > CHANGE_TOLERANCE
+    if not changed.any():
+        return empty
+    chosen = desa.iloc[touched[changed]]
+    before = chosen[column].to_numpy(dtype=float)
+    after = serving[changed]
+    people = chosen["penduduk"].to_numpy(dtype=float)
+    return pd.DataFrame(
+        {
+            "kode_desa": chosen["kode_desa"].to_numpy(),
+            "desa": chosen["desa"].to_numpy(),
+            "kode_kec": chosen["kode_kec"].to_numpy(),
+            "kecamatan": chosen["kecamatan"].to_numpy(),
+            "layanan": service,
+            "penduduk": people,
+            "cakupan_sebelum": before,
+            "cakupan_sesudah": after,
+            "penduduk_kehilangan_layanan": people * (before - after),
+        }
+    )
 
 
 def kecamatan_changes(baseline: Baseline, desa: pd.DataFrame) -> pd.DataFrame:

@@ -93,6 +93,7 @@ def live_state(
     vocabulary: Vocabulary,
     region: str,
     now: datetime,
+    cache: dict | None = None,
 ) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """Return the ``status.json`` document and the ``status_aset`` layer (EPSG:4326).
 
@@ -100,10 +101,12 @@ def live_state(
     kecamatan whose coverage differs from the published run (before/after),
     alerts, the count of residents' reports awaiting verification, the id of
     the newest report taken into account and the time of the update.
+    ``cache`` (a dict kept between calls on the same baseline) spares
+    recomputing a service whose assets out have not changed.
     """
     status = current_status(reports, vocabulary=vocabulary)
     not_serving = set(status.index[~status["melayani"].astype(bool)])
-    desa = desa_changes(baseline, not_serving)
+    desa = desa_changes(baseline, not_serving, cache=cache)
     kecamatan = kecamatan_changes(baseline, desa)
     names = dict(zip(baseline.layanan["layanan"], baseline.layanan["nama"], strict=True))
     aset = baseline.aset.to_crs(4326)

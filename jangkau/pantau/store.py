@@ -102,6 +102,9 @@ class Store:
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._write_lock = asyncio.Lock()
+        self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
+        self._writer: asyncio.Task | None = None
+        self._owners: dict[str, dict[str, Any]] = {}
 
     async def create(self) -> None:
         """Create the tables where missing (an existing database is kept as it is)."""
@@ -128,6 +131,9 @@ class Store:
 
     async def token_owner(self, token: str) -> dict[str, Any] | None:
         """Return ``{"instansi", "kelas"}`` of a token, or None when it is unknown."""
+        known = self._owners.get(hash_token(token))
+        if known is not None:
+            return known
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(
@@ -138,13 +144,41 @@ class Store:
             ).first()
         if row is None:
             return None
-        return {"instansi": row.instansi, "kelas": [k for k in row.kelas.split(",") if k]}
+        # Tokens are never changed once made, so a known one need not be looked up again.
+        owner = {"instansi": row.instansi, "kelas": [k for k in row.kelas.split(",") if k]}
+        self._owners[hash_token(token)] = owner
+        return owner
 
     async def add_report(self, values: dict[str, Any]) -> int:
-        """Insert one report and commit it; return its id."""
-        async with self._write_lock, self.engine.begin() as connection:
-            result = await connection.execute(LAPORAN.insert().values(**values))
-            return int(result.inserted_primary_key[0])
+        """Insert one report and return its id once it is committed.
+
+        Reports arriving together are committed together (group commit): one
+        flush to disk for the batch instead of one per report, and no answer
+        is given before its report's batch is committed.
+        """
+        future = asyncio.get_running_loop().create_future()
+        self._pending.append((values, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_pending())
+        return await future
+
+    async def _write_pending(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                async with self._write_lock, self.engine.begin() as connection:
+                    ids = []
+                    for values, _future in batch:
+                        result = await connection.execute(LAPORAN.insert().values(**values))
+                        ids.append(int(result.inserted_primary_key[0]))
+            except Exception as error:  # every report of the batch is refused, none half-stored
+                for _values, future in batch:
+                    if not future.done():
+                        future.set_exception(error)
+                continue
+            for (_values, future), report_id in zip(batch, ids, strict=True):
+                if not future.done():
+                    future.set_result(report_id)
 
     async def verify(self, report_id: int, *, officer: str) -> bool:
         """Mark a resident's report as verified; False when there is no such pending report."""
@@ -162,9 +196,15 @@ class Store:
         dari: datetime | None = None,
         sampai: datetime | None = None,
         status: str | None = None,
+        after_id: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Return reports by time of the event, oldest first, optionally filtered."""
+        """Return reports by time of the event, oldest first, optionally filtered.
+
+        ``after_id``: only reports with a larger id (those stored since).
+        """
         query = sa.select(LAPORAN).order_by(LAPORAN.c.waktu, LAPORAN.c.id)
+        if after_id is not None:
+            query = query.where(LAPORAN.c.id > after_id)
         if dari is not None:
             query = query.where(LAPORAN.c.waktu >= dari)
         if sampai is not None:

@@ -11,15 +11,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from multiprocessing import get_context
 from pathlib import Path
 
 from jangkau.pantau.baseline import Baseline, published_run, read_baseline
 from jangkau.pantau.files import report_layer, write_live_files
 from jangkau.pantau.state import live_state
 from jangkau.pantau.store import Store
-from jangkau.pantau.vocabulary import Vocabulary
+from jangkau.pantau.vocabulary import Vocabulary, load_vocabulary
 
 LOG = logging.getLogger("jangkau.pantau")
 # How often, without reports, the service looks for a newly published full run.
@@ -48,6 +53,16 @@ class Updater:
         self._wanted = asyncio.Event()
         self._task: asyncio.Task | None = None
         self._idle = asyncio.Event()
+        self._known: list[dict] = []
+        self._full_read = True
+        # The recompute runs in its own process: pandas and GEOS would otherwise hold
+        # the interpreter lock the web answers need, and answers must stay fast.
+        self._pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=get_context("spawn"),
+            initializer=_follow_parent,
+            initargs=(os.getpid(),),
+        )
 
     def current_baseline(self) -> Baseline:
         """Return the published run, re-read when a new full run has been published since."""
@@ -57,30 +72,33 @@ class Updater:
 
     async def update_now(self) -> dict:
         """Recompute from every report in the database and write the live files."""
-        reports = await self.store.reports()
-        baseline = await asyncio.to_thread(self.current_baseline)
-
-        def compute() -> dict:
-            document, layer = live_state(
-                baseline,
-                reports,
-                vocabulary=self.vocabulary,
-                region=self.place.region,
-                now=datetime.now(UTC),
-            )
-            write_live_files(
-                self.place.processed,
-                self.place.maps,
-                document=document,
-                status_layer=layer,
-                reports=report_layer(reports, baseline.aset),
-            )
-            return document
-
-        document = await asyncio.to_thread(compute)
+        reports = await self._reports()
+        await asyncio.to_thread(self.current_baseline)
+        loop = asyncio.get_running_loop()
+        document = await loop.run_in_executor(self._pool, publish_live, self.place, reports)
         self.document = document
         self.applied = document["laporan_terakhir"]
         return document
+
+    async def _reports(self) -> list[dict]:
+        """Return every report: those already read, and the newer ones from the database.
+
+        Reports are only ever added, except a resident's report being verified,
+        after which everything is read again (:meth:`reread`). Ids grow in commit order
+        because this process is the only writer and commits one batch at a time.
+        """
+        if self._full_read:
+            self._known = await self.store.reports()
+            self._full_read = False
+        else:
+            newest = max((r["id"] for r in self._known), default=0)
+            self._known = self._known + await self.store.reports(after_id=newest)
+        return self._known
+
+    def reread(self) -> None:
+        """Read every report again at the next update (a stored report changed)."""
+        self._full_read = True
+        self.request()
 
     def request(self) -> None:
         """Ask for an update (returns at once)."""
@@ -97,6 +115,7 @@ class Updater:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def _run(self) -> None:
         while True:
@@ -118,3 +137,50 @@ class Updater:
                 LOG.exception("pembaruan status gagal")
             if not self._wanted.is_set():
                 self._idle.set()
+
+
+_WORKER_STATE: dict[str, object] = {}
+
+
+def _follow_parent(parent: int) -> None:
+    """End the update process when the service dies, even by ``kill -9`` (nothing tells it)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def publish_live(place: Place, reports: list[dict]) -> dict:
+    """Compute the live state and write the live files (runs in the update process).
+
+    The published run is read once per process and again only when a new run
+    is published; per-service results are kept for the same set of assets out.
+    """
+    run = published_run(place.processed)
+    if _WORKER_STATE.get("run") != (place.processed, run):
+        _WORKER_STATE.update(
+            run=(place.processed, run),
+            baseline=read_baseline(place.processed),
+            cache={},
+            vocabulary=_WORKER_STATE.get("vocabulary") or load_vocabulary(),
+        )
+    baseline = _WORKER_STATE["baseline"]
+    document, layer = live_state(
+        baseline,
+        reports,
+        vocabulary=_WORKER_STATE["vocabulary"],
+        region=place.region,
+        now=datetime.now(UTC),
+        cache=_WORKER_STATE["cache"],
+    )
+    write_live_files(
+        place.processed,
+        place.maps,
+        document=document,
+        status_layer=layer,
+        reports=report_layer(reports, baseline.aset),
+    )
+    return document
