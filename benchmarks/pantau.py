@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -74,14 +75,32 @@ def _count(db_url: str) -> int:
     return asyncio.run(count())
 
 
-def _latency(base: str, headers: dict, processed: Path, targets: list[str], rounds: int) -> list[float]:
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and its children (the update process), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _latency(
+    base: str, headers: dict, processed: Path, targets: list[str], rounds: int
+) -> list[float]:
     times = []
     with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
         for n in range(rounds):
             status = "tutup sementara" if n % 2 == 0 else "pulih"
             start = time.perf_counter()
             answer = client.post(
-                "/api/laporan/status", json={"id_aset": targets[(n // 2) % len(targets)], "status": status}
+                "/api/laporan/status",
+                json={"id_aset": targets[(n // 2) % len(targets)], "status": status},
             )
             report = answer.json()["id"]
             while True:
@@ -96,7 +115,9 @@ def _latency(base: str, headers: dict, processed: Path, targets: list[str], roun
     return times
 
 
-async def _burst(base: str, headers: dict, targets: list[str], total: int, clients: int, rate: float) -> dict:
+async def _burst(
+    base: str, headers: dict, targets: list[str], total: int, clients: int, rate: float
+) -> dict:
     answers: list[float] = []
     acknowledged = 0
     failures = 0
@@ -111,7 +132,10 @@ async def _burst(base: str, headers: dict, targets: list[str], total: int, clien
                     wait = start + (n // clients) * interval - time.perf_counter()
                     if wait > 0:
                         await asyncio.sleep(wait)
-                body = {"id_aset": targets[n % len(targets)], "status": ["rusak ringan", "pulih"][n % 2]}
+                body = {
+                    "id_aset": targets[n % len(targets)],
+                    "status": ["rusak ringan", "pulih"][n % 2],
+                }
                 sent = time.perf_counter()
                 answer = await client.post("/api/laporan/status", json=body)
                 answers.append(time.perf_counter() - sent)
@@ -143,7 +167,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reports", type=int, default=2000)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--rate", type=float, default=200.0, help="offered reports per second (0: as fast as possible)")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        help="offered reports per second (0: as fast as possible)",
+    )
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--db", help="database URL (default: SQLite beside the outputs)")
     args = parser.parse_args()
@@ -159,7 +188,16 @@ def main() -> int:
         aset = gpd.read_file(processed / "coverage.gpkg", layer="aset")
         puskesmas = aset.loc[aset["layanan"] == "puskesmas", "id_aset"].tolist()
         port = _free_port()
-        command = [sys.executable, "-m", "flows.cli", "pantau", "serve", "maros", "--root", str(ROOT)]
+        command = [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "pantau",
+            "serve",
+            "maros",
+            "--root",
+            str(ROOT),
+        ]
         command += ["--out", str(root), "--port", str(port), "--db", db_url]
         server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
         base = f"http://127.0.0.1:{port}"
@@ -173,7 +211,15 @@ def main() -> int:
             headers = {"Authorization": f"Bearer {token}"}
             latency = _latency(base, headers, processed, puskesmas, args.rounds)
             before = _count(db_url)
-            burst = asyncio.run(_burst(base, headers, aset["id_aset"].tolist(), args.reports, args.clients, args.rate))
+            server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+            burst = asyncio.run(
+                _burst(
+                    base, headers, aset["id_aset"].tolist(), args.reports, args.clients, args.rate
+                )
+            )
+            burst["cpu_layanan_detik"] = round(_cpu_seconds(server.pid) - server_cpu, 1)
+            burst["cpu_pembangkit_beban_detik"] = round(time.process_time() - client_cpu, 1)
+            burst["beban_mesin_1_menit"] = os.getloadavg()[0]
             burst["di_basis_data"] = _count(db_url) - before
         finally:
             server.terminate()
