@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import socket
 import sqlite3
@@ -522,5 +523,69 @@ def test_kill_during_a_burst_loses_no_acknowledged_report(published, db_url):
         )
         assert answer.status_code == 201 and answer.json()["id"] > max(stored)
     finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def test_map_page_shows_status_terkini_over_http_and_says_so_from_a_file(published, tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    root, place = published
+    db_url = sqlite_url(tmp_path / "peta.sqlite")
+    token = _token(db_url, "BPBD", ["semua"])
+    port = _free_port()
+    server = _start_server(root, db_url, port)
+    base = f"http://127.0.0.1:{port}"
+    trap = "<img src=x onerror=window.__disusupi=1>"
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium") or "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1400,900"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(
+        options=options, service=Service(shutil.which("chromedriver") or "/usr/bin/chromedriver")
+    )
+    try:
+        camba = _asset_id(place, CAMBA)
+        for path, body in (
+            ("/api/laporan/status", {"id_aset": camba, "status": "tutup sementara"}),
+            (
+                "/api/laporan/kejadian",
+                {
+                    "jenis": "banjir",
+                    "lintang": -4.9,
+                    "bujur": 119.84,
+                    "radius_m": 900,
+                    "keterangan": trap,
+                },
+            ),
+        ):
+            assert httpx.post(base + path, json=body, headers=_bearer(token)).status_code == 201
+        deadline = time.monotonic() + 20
+        while (
+            httpx.get(base + "/status.json").json()["laporan_terakhir"] < 2
+            and time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        driver.get(base + "/")
+        text = ""
+        for _ in range(100):
+            panel = driver.find_elements("id", "status-terkini")
+            text = panel[0].text if panel else ""
+            if CAMBA in text:
+                break
+            time.sleep(0.1)
+        assert CAMBA in text and "Tutup sementara" in text and "Diperbarui" in text
+        assert trap in text  # shown as text
+        assert driver.execute_script("return window.__disusupi === undefined")
+        lost = httpx.get(base + "/status.json").json()["desa"]
+        assert "Peringatan" in text and f"Desa kehilangan layanan ({len(lost)})" in text
+        assert len(lost) >= 3 and all(d["desa"] in text for d in lost)
+        driver.get((place.maps / "index.html").resolve().as_uri())
+        time.sleep(1.0)
+        panel_text = driver.find_element("id", "status-terkini").text
+        assert "Dibuka dari berkas" in panel_text and CAMBA not in panel_text
+    finally:
+        driver.quit()
         server.terminate()
         server.wait(timeout=30)

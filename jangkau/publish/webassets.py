@@ -100,6 +100,8 @@ def load_web_assets(node_modules: Path | None = None) -> WebAssets:
     css_parts.append(own.joinpath("peta.css").read_text(encoding="utf-8"))
     js_parts.append(own.joinpath("peta.js").read_text(encoding="utf-8"))
     js_parts.append(own.joinpath("peta_waktu.js").read_text(encoding="utf-8"))
+    # "Status terkini" from the live status service (jangkau pantau, issue 17).
+    js_parts.append(own.joinpath("peta_status.js").read_text(encoding="utf-8"))
     return WebAssets(
         css=_inlinable("\n".join(css_parts), "</style", "a stylesheet of the map page"),
         js=_inlinable("\n;\n".join(js_parts), "</script", "a script of the map page"),
