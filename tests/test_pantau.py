@@ -24,6 +24,7 @@ import numpy as np
 import pyogrio
 import pytest
 import shapely
+import sqlalchemy as sa
 from conftest import PROJECT
 from fastapi.testclient import TestClient
 from pg_server import PgServer, pg_bin
@@ -342,6 +343,23 @@ def test_sql_and_markup_are_stored_and_returned_verbatim(service):
     assert page.status_code == 422
     assert "<script>alert(1)</script>" not in page.text and "&lt;script&gt;alert(1)" in page.text
     assert _count(db) == 1
+    if db.startswith("postgresql"):
+        # PostGIS: the database itself makes the report's point.
+        assert _postgis_points(db) == ["POINT(119.6 -5)"]
+
+
+def _postgis_points(db_url: str) -> list[str]:
+    async def read() -> list[str]:
+        store = Store(db_url)
+        async with store.engine.connect() as connection:
+            rows = await connection.execute(
+                sa.text("SELECT ST_AsText(geom) FROM laporan ORDER BY id")
+            )
+            found = [r[0] for r in rows]
+        await store.close()
+        return found
+
+    return asyncio.run(read())
 
 
 def test_residents_reports_wait_for_verification_and_are_rate_limited(service):

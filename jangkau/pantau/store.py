@@ -57,6 +57,15 @@ LAPORAN = sa.Table(
 )
 sa.Index("laporan_waktu", LAPORAN.c.waktu)
 
+# Generated, so every writer (this service, or SQL typed by GIS staff) gets it right.
+POSTGIS_COLUMN = """
+ALTER TABLE laporan ADD COLUMN IF NOT EXISTS geom geometry(Point, 4326)
+GENERATED ALWAYS AS (
+  CASE WHEN bujur IS NOT NULL AND lintang IS NOT NULL
+  THEN ST_SetSRID(ST_MakePoint(bujur, lintang), 4326) END
+) STORED
+"""
+
 VERIFIED = "terverifikasi"
 PENDING = "menunggu verifikasi"
 
@@ -107,9 +116,23 @@ class Store:
         self._owners: dict[str, dict[str, Any]] = {}
 
     async def create(self) -> None:
-        """Create the tables where missing (an existing database is kept as it is)."""
+        """Create the tables where missing (an existing database is kept as it is).
+
+        On PostgreSQL with PostGIS available, ``laporan`` also gets ``geom``, a
+        point computed by the database from ``bujur``/``lintang`` (EPSG:4326),
+        so QGIS can show reports straight from the database.
+        """
         async with self.engine.begin() as connection:
             await connection.run_sync(METADATA.create_all)
+            if self.is_sqlite:
+                return
+            available = await connection.execute(
+                sa.text("SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'")
+            )
+            if available.first() is None:
+                return
+            await connection.execute(sa.text("CREATE EXTENSION IF NOT EXISTS postgis"))
+            await connection.execute(sa.text(POSTGIS_COLUMN))
 
     async def close(self) -> None:
         """Release every connection."""
