@@ -352,6 +352,10 @@ def _postgis_points(db_url: str) -> list[str]:
     async def read() -> list[str]:
         store = Store(db_url)
         async with store.engine.connect() as connection:
+            has = "SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'"
+            if (await connection.execute(sa.text(has))).first() is None:
+                await store.close()
+                pytest.skip("PostGIS tidak terpasang (paket Debian postgresql-postgis)")
             rows = await connection.execute(
                 sa.text("SELECT ST_AsText(geom) FROM laporan ORDER BY id")
             )
