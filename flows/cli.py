@@ -34,6 +34,8 @@ Contoh:
   jangkau run --all --runner dask           semua wilayah di regions/, dibagi ke pekerja Dask
   jangkau boundaries 73.09                  batas desa dan kecamatan dari kode Kemendagri
   jangkau osm maros --jalan                 fasilitas dan jalan dari OpenStreetMap
+  jangkau pantau serve maros                layanan laporan status di http://127.0.0.1:8765/
+  jangkau pantau token maros --instansi "Dinas Kesehatan" --kelas puskesmas,pustu
 """
 
 RUNNER_HELP = (
@@ -227,7 +229,9 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
     pantau = _command(
         commands, "pantau", "layanan laporan status fasilitas dan kejadian (langsung)"
     )
-    actions = pantau.add_subparsers(dest="aksi", required=True, metavar="AKSI")
+    actions = pantau.add_subparsers(
+        dest="aksi", required=True, metavar="AKSI", help="serve (layanan) atau token (token baru)"
+    )
     for name, text in (
         ("serve", "jalankan layanan laporan untuk satu wilayah"),
         ("token", "buat token untuk sebuah instansi (dicetak sekali)"),

@@ -33,8 +33,15 @@ def serve(args: argparse.Namespace, region_file: Path) -> int:
     import uvicorn
 
     from jangkau.pantau.app import create_app
+    from jangkau.pantau.baseline import read_baseline
 
     place = region_place(args, region_file)
+    if not (place.processed / "terkini").exists():
+        raise ValueError(
+            f"wilayah {place.region} belum punya hasil yang diterbitkan di {place.processed}; "
+            f"jalankan `jangkau run {place.region}` dulu"
+        )
+    read_baseline(place.processed)  # a published run the service cannot use stops here, in one line
     app = create_app(place, database_url(args, place))
     print(
         f"jangkau pantau: {place.region} di http://{args.host}:{args.port}/ (formulir: /lapor)",

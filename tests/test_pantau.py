@@ -611,3 +611,23 @@ def test_map_page_shows_status_terkini_over_http_and_says_so_from_a_file(publish
         driver.quit()
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_serving_a_region_with_nothing_published_is_one_line(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "pantau", "serve", "maros", "--out", str(tmp_path)],
+        cwd=PROJECT,
+        env={**os.environ, "PYTHONPATH": str(PROJECT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "belum punya hasil yang diterbitkan" in done.stderr
+
+
+def test_make_pantau_serves_maros_on_loopback_by_default():
+    done = subprocess.run(
+        ["make", "-n", "pantau"], cwd=PROJECT, capture_output=True, text=True, timeout=60
+    )
+    assert "jangkau pantau serve maros --host 127.0.0.1 --port 8765" in done.stdout
