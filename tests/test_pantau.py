@@ -395,7 +395,7 @@ def test_residents_reports_wait_for_verification_and_are_rate_limited(service):
     assert document["menunggu_verifikasi"] == 4
 
 
-def test_reports_filtered_by_period_and_status(service):
+def test_reports_filtered_by_period_and_status(service, tmp_path):
     client, place, tokens, _db = service
     camba = _asset_id(place, CAMBA)
     for when, status in (
@@ -419,6 +419,14 @@ def test_reports_filtered_by_period_and_status(service):
     assert [
         r["status"] for r in client.get("/api/laporan?status=pulih", headers=auth).json()["laporan"]
     ] == ["pulih"]
+    exported = tmp_path / "laporan.gpkg"
+    exported.write_bytes(
+        client.get("/api/laporan?format=gpkg&status=rusak+ringan", headers=auth).content
+    )
+    layer = gpd.read_file(exported, layer="laporan")
+    assert layer["status"].tolist() == ["rusak ringan"] and layer.crs.to_epsg() == 4326
+    aset = gpd.read_file(place.processed / "coverage.gpkg", layer="aset").set_index("id_aset")
+    assert layer.geometry.iloc[0].equals_exact(aset.geometry[camba], 1e-9)
     csv_text = client.get("/api/laporan?format=csv", headers=auth).text
     assert (
         csv_text.splitlines()[0].startswith("id,jenis_laporan") and len(csv_text.splitlines()) == 3

@@ -7,6 +7,7 @@ Refusals are JSON ``{"galat": "..."}`` in Bahasa Indonesia and store nothing.
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -24,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from jangkau.pantau import checks
 from jangkau.pantau.checks import ReportError
-from jangkau.pantau.files import STATUS_JSON
+from jangkau.pantau.files import STATUS_JSON, geopackage_bytes, report_layer
 from jangkau.pantau.form import render_form
 from jangkau.pantau.limits import BodyLimit
 from jangkau.pantau.store import PENDING, VERIFIED, Store
@@ -191,6 +192,14 @@ def create_app(place: Place, db_url: str) -> FastAPI:
             sampai=sampai.astimezone(UTC) if sampai else None,
             status=status,
         )
+        if format == "gpkg":
+            layer = report_layer(rows, baseline().aset)
+            data = await asyncio.to_thread(geopackage_bytes, layer, "laporan")
+            return Response(
+                data,
+                media_type="application/geopackage+sqlite3",
+                headers={"Content-Disposition": 'attachment; filename="laporan.gpkg"'},
+            )
         for row in rows:
             for key in ("waktu", "diterima"):
                 row[key] = row[key].isoformat()

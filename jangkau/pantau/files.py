@@ -11,6 +11,7 @@ the map folder, where the map page reads it over HTTP.
 from __future__ import annotations
 
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,11 @@ def write_live_files(
     if maps is not None and maps.is_dir():
         write_text(maps / STATUS_JSON, text)
     return processed / STATUS_JSON
+
+
+def geopackage_bytes(layer: gpd.GeoDataFrame, name: str) -> bytes:
+    """Return a one-layer GeoPackage as bytes (for a download), written in a temporary folder."""
+    with tempfile.TemporaryDirectory(prefix="jangkau-ekspor-") as folder:
+        path = Path(folder) / f"{name}.gpkg"
+        pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG")
+        return path.read_bytes()
