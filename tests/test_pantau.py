@@ -7,6 +7,7 @@ published layers, not the project's coverage code.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 import signal
@@ -639,3 +640,66 @@ def test_make_pantau_serves_maros_on_loopback_by_default():
         ["make", "-n", "pantau"], cwd=PROJECT, capture_output=True, text=True, timeout=60
     )
     assert "jangkau pantau serve maros --host 127.0.0.1 --port 8765" in done.stdout
+
+
+def test_the_next_full_run_starts_from_the_current_status(tmp_path):
+    """A puskesmas closed live does not serve in the next full run; the live state agrees."""
+    region = prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    outputs = OutputPaths.under(tmp_path, "maros")
+    run_all(region, outputs)
+    place = Place(region="maros", processed=outputs.processed, maps=outputs.maps)
+    db_url = sqlite_url(tmp_path / "pantau.sqlite")
+    token = _token(db_url, "Dinas Kesehatan", ["puskesmas"])
+    camba = _asset_id(place, CAMBA)
+    first_run = gpd.read_file(place.processed / "coverage.gpkg", layer="desa").set_index(
+        "kode_desa"
+    )
+    with TestClient(create_app(place, db_url)) as client:
+        answer = client.post(
+            "/api/laporan/status",
+            json={"id_aset": camba, "status": "tutup sementara"},
+            headers=_bearer(token),
+        )
+        live = _wait_for(client, answer.json()["id"])
+        lost = {d["kode_desa"]: d for d in live["desa"]}
+        assert len(lost) >= 3
+        # A full run while the puskesmas is closed (the service keeps running).
+        run_all(region, outputs)
+        info = json.loads((place.processed / "terkini" / "info.json").read_text(encoding="utf-8"))
+        assert info["aset_tidak_melayani"] == [camba]
+        second_run = gpd.read_file(place.processed / "coverage.gpkg", layer="desa")
+        second_run = second_run.set_index("kode_desa")
+        for code, row in lost.items():
+            assert second_run.at[code, "cakupan_puskesmas"] == pytest.approx(
+                row["cakupan_sesudah"], abs=1e-6
+            )
+        unaffected = second_run.index.difference(list(lost))
+        assert np.allclose(
+            second_run.loc[unaffected, "cakupan_puskesmas"],
+            first_run.loc[unaffected, "cakupan_puskesmas"],
+        )
+        # The service takes the new run as its base: the closure is in it, nothing differs.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            document = client.get("/status.json").json()
+            if document["hasil_dasar"] != live["hasil_dasar"]:
+                break
+            time.sleep(0.2)
+        assert document["hasil_dasar"] == info["proses"]
+        assert [a["id_aset"] for a in document["aset"]] == [camba]
+        assert document["desa"] == [] and document["peringatan"] == []
+        # Restored: the desa gain back what the first run gave them.
+        answer = client.post(
+            "/api/laporan/status",
+            json={"id_aset": camba, "status": "pulih"},
+            headers=_bearer(token),
+        )
+        restored = _wait_for(client, answer.json()["id"])
+        assert restored["aset"] == [] and restored["peringatan"] == []
+        gained = {d["kode_desa"]: d for d in restored["desa"]}
+        assert set(gained) == set(lost)
+        for code, row in gained.items():
+            assert row["cakupan_sesudah"] == pytest.approx(
+                first_run.at[code, "cakupan_puskesmas"], abs=1e-6
+            )
+            assert row["penduduk_kehilangan_layanan"] < 0

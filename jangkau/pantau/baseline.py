@@ -7,6 +7,7 @@ run's metric CRS (layer ``crs_metrik``), the CRS the run measured coverage in.
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,6 +51,9 @@ class Baseline:
         The kabupaten (union of desa), EPSG:4326, for checking report locations.
     services
         ``id_aset`` → ``layanan``, for checking reports as they arrive.
+    excluded
+        ``id_aset`` the run left out of its coverage (reported out of service
+        when it started; its ``info.json``).
     """
 
     run: str
@@ -59,6 +63,7 @@ class Baseline:
     layanan: pd.DataFrame
     outline: shapely.Geometry
     services: dict[str, str]
+    excluded: frozenset[str] = frozenset()
 
     def service_of(self, id_aset: str) -> str | None:
         """Return an asset's service by its ``id_aset``, or None when the region has none such."""
@@ -108,4 +113,12 @@ def read_baseline(processed: Path) -> Baseline:
         layanan=pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False)),
         outline=shapely.union_all(desa.to_crs(4326).geometry.to_numpy()),
         services=dict(zip(aset["id_aset"], aset["layanan"], strict=True)),
+        excluded=_excluded(path.parent / "info.json"),
     )
+
+
+def _excluded(info: Path) -> frozenset[str]:
+    """Return the assets a run left out (none for runs from before the live service)."""
+    if not info.exists():
+        return frozenset()
+    return frozenset(json.loads(info.read_text(encoding="utf-8")).get("aset_tidak_melayani", []))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import geopandas as gpd
 import pandas as pd
 import pyogrio
 
+from jangkau.config.region import Region
+from jangkau.errors import InputError
 from jangkau.io.atomic import replacing, write_text
 
 STATUS_JSON = "status.json"
@@ -79,3 +82,22 @@ def geopackage_bytes(layer: gpd.GeoDataFrame, name: str) -> bytes:
         path = Path(folder) / f"{name}.gpkg"
         pyogrio.write_dataframe(layer, path, layer=name, driver="GPKG")
         return path.read_bytes()
+
+
+def with_live_status(region: Region, processed: Path) -> Region:
+    """Return the region with the assets reported out of service now (``status.json``) left out.
+
+    The next full run starts from the current status: an asset closed or
+    heavily damaged in the live state does not serve in it, and the run
+    records which (``info.json``, ``aset_tidak_melayani``). Without a live
+    state the region is returned as it is.
+    """
+    path = processed / STATUS_JSON
+    if not path.exists():
+        return region
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+        out = sorted({a["id_aset"] for a in document["aset"] if not a["melayani"]})
+    except (ValueError, KeyError, TypeError) as error:
+        raise InputError(path, f"status langsung tidak terbaca ({error})") from None
+    return replace(region, aset_tidak_melayani=out)

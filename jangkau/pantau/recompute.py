@@ -1,14 +1,15 @@
 """Live coverage: the published figures with the assets that do not serve now taken out.
 
-Only what a report touches is recomputed: for each service with at least one
-asset not serving, the desa within that service's radius of such an asset.
-Their coverage is measured twice with the project's own definition
-(:func:`jangkau.analysis.coverage.desa_fractions`): with every asset of the
-service and with the serving ones only. Where the two agree the desa keeps its
+Only what a report touches is recomputed: for each service with an asset whose
+serving state differs from the published run's (out of service now, or left out
+by the run and restored since), the desa within that service's radius of such
+an asset. Their coverage is measured twice with the project's own definition
+(:func:`jangkau.analysis.coverage.desa_fractions`): with the assets the run
+counted and with those serving now. Where the two agree the desa keeps its
 published figure; where they differ the desa is reported with the published
 figure before and the new one after, and its kecamatan's figure moves by the
-people it lost. When every asset serves again nothing differs, so ``pulih``
-gives back the published figures exactly.
+people it lost (or gained). When the assets serving are again those the run
+counted nothing differs, so ``pulih`` gives back the published figures exactly.
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ def desa_changes(
     """
     aset, desa = baseline.aset, baseline.desa
     out = aset["id_aset"].isin(not_serving).to_numpy()
+    # The published figures already leave out what the run left out.
+    was_out = aset["id_aset"].isin(baseline.excluded).to_numpy()
     is_kelurahan = (desa["tipe"] == "kelurahan").to_numpy()
     frames = []
-    for service in sorted(set(aset.loc[out, "layanan"])):
+    for service in sorted(set(aset.loc[out != was_out, "layanan"])):
         key = (
             service,
             frozenset(aset.loc[out & (aset["layanan"] == service).to_numpy(), "id_aset"]),
@@ -84,7 +87,7 @@ def desa_changes(
         if cache is not None and key in cache:
             frames.append(cache[key])
             continue
-        frame = _service_changes(baseline, service, out, is_kelurahan)
+        frame = _service_changes(baseline, service, out, was_out, is_kelurahan)
         if cache is not None:
             cache[key] = frame
         frames.append(frame)
@@ -95,7 +98,11 @@ def desa_changes(
 
 
 def _service_changes(
-    baseline: Baseline, service: str, out: np.ndarray, is_kelurahan: np.ndarray
+    baseline: Baseline,
+    service: str,
+    out: np.ndarray,
+    was_out: np.ndarray,
+    is_kelurahan: np.ndarray,
 ) -> pd.DataFrame:
     """Return one service's changed desa (``DESA_COLUMNS``; empty when none)."""
     aset, desa = baseline.aset, baseline.desa
@@ -109,15 +116,15 @@ def _service_changes(
         return empty
     of_service = (aset["layanan"] == service).to_numpy()
     points = aset.geometry.to_numpy()
-    tree = shapely.STRtree(points[of_service & out])
+    tree = shapely.STRtree(points[of_service & (out != was_out)])
     rows, _ = tree.query(desa.geometry.to_numpy(), predicate="dwithin", distance=np.nanmax(radius))
     touched = np.unique(rows)
     if len(touched) == 0:
         return empty
     polygons = desa.geometry.to_numpy()[touched]
-    every = desa_fractions(polygons, radius[touched], points[of_service])
+    published = desa_fractions(polygons, radius[touched], points[of_service & ~was_out])
     serving = desa_fractions(polygons, radius[touched], points[of_service & ~out])
-    changed = np.abs(every - serving) > CHANGE_TOLERANCE
+    changed = np.abs(published - serving) > CHANGE_TOLERANCE
     if not changed.any():
         return empty
     chosen = desa.iloc[touched[changed]]

@@ -178,7 +178,7 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    assets = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
@@ -212,7 +212,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     """
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
-    assets = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
@@ -244,6 +244,13 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
+
+
+def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
+    """Return the assets that serve in this run: all but those reported out of service live."""
+    if not region.aset_tidak_melayani:
+        return assets
+    return assets.loc[~assets["id_aset"].isin(region.aset_tidak_melayani)]
 
 
 def _candidate_sites(region: Region, metric: object) -> gpd.GeoDataFrame | None:

@@ -62,7 +62,9 @@
       }
       L.circleMarker([k.lintang, k.bujur], { radius: 5, color: "#1565c0", fillOpacity: 0.9 }).bindPopup(teks).addTo(lapis);
     });
-    (s.desa || []).forEach(function (d) { desaKehilangan[esc(d.desa) + "|" + esc(d.kecamatan)] = d; });
+    (s.desa || []).forEach(function (d) {
+      if (d.cakupan_sesudah < d.cakupan_sebelum) { desaKehilangan[esc(d.desa) + "|" + esc(d.kecamatan)] = d; }
+    });
     P.desa.eachLayer(function (l) { P.desa.resetStyle(l); gayaDesa(l); });
 
     var html = "<h2>Status terkini</h2>";
@@ -78,8 +80,10 @@
       }).join("") + "</ul>";
     html += "<h3>Kejadian berlangsung (" + (s.kejadian || []).length + ")</h3><ul>" +
       (s.kejadian || []).map(function (k) { return "<li>" + esc(k.jenis) + ": " + esc(k.keterangan) + "</li>"; }).join("") + "</ul>";
-    html += "<h3>Desa kehilangan layanan (" + (s.desa || []).length + ")</h3><ul>" +
-      (s.desa || []).map(function (d) {
+    // Desa may also gain, when an asset the published run left out serves again.
+    var hilang = (s.desa || []).filter(function (d) { return d.cakupan_sesudah < d.cakupan_sebelum; });
+    html += "<h3>Desa kehilangan layanan (" + hilang.length + ")</h3><ul>" +
+      hilang.map(function (d) {
         return "<li>" + esc(d.desa) + " (" + esc(d.layanan) + "): " + persen(d.cakupan_sebelum) + " → " + persen(d.cakupan_sesudah) + "</li>";
       }).join("") + "</ul>";
     document.getElementById("status-terkini").innerHTML = html;
