@@ -96,10 +96,15 @@ def create_app(place: Place, db_url: str) -> FastAPI:
     def baseline():
         return app.state.updater.baseline
 
-    async def accepted(values: dict[str, Any]) -> JSONResponse:
+    async def stored(values: dict[str, Any]) -> int:
+        """Commit a report, ask for an update, return its id."""
         values.setdefault("diterima", datetime.now(UTC))
         report_id = await store.add_report(values)
         app.state.updater.request()
+        return report_id
+
+    async def accepted(values: dict[str, Any]) -> JSONResponse:
+        report_id = await stored(values)
         return JSONResponse({"id": report_id, "pesan": "laporan diterima"}, status_code=201)
 
     @app.post("/api/laporan/status")
@@ -256,8 +261,7 @@ def create_app(place: Place, db_url: str) -> FastAPI:
             )
             return HTMLResponse(page, error.status)
         times.append(now)
-        response = await accepted(values)
-        report_id = json.loads(response.body)["id"]
+        report_id = await stored(values)
         page = render_form(region=place.region, vocabulary=vocabulary, done=report_id)
         return HTMLResponse(page, 201)
 

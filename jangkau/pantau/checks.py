@@ -35,7 +35,7 @@ def require_object(body: Any) -> dict[str, Any]:
 def text_field(body: dict[str, Any], name: str, *, required: bool = False) -> str | None:
     """Return a text field (stored exactly as sent), or None when absent and optional."""
     value = body.get(name)
-    if value is None or (isinstance(value, str) and not value.strip() and not required):
+    if value is None:
         if required:
             raise ReportError(422, f"kolom '{name}' wajib diisi")
         return None

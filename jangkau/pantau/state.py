@@ -149,10 +149,13 @@ def live_state(
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return [
-        {k: (v.item() if isinstance(v, np.generic) else v) for k, v in row.items()}
-        for row in frame.to_dict(orient="records")
-    ]
+    """Rows as plain values; a missing number becomes null (NaN is not JSON a browser reads)."""
+    return [{k: _plain(v) for k, v in row.items()} for row in frame.to_dict(orient="records")]
+
+
+def _plain(value: object) -> object:
+    value = value.item() if isinstance(value, np.generic) else value
+    return None if isinstance(value, float) and not np.isfinite(value) else value
 
 
 def _iso(value: object) -> str | None:
