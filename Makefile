@@ -11,7 +11,7 @@ REGION ?= demo
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: install lock run test lint clean serve bench bench-quick
+.PHONY: install lock run test lint clean serve bench bench-quick pantau
 
 PREFECT_PORT ?= 4200
 
@@ -72,3 +72,8 @@ lint: install
 clean:
 	rm -rf $(VENV) data/raw/demo data/processed/* maps/*
 	git checkout -- data/processed/README.md maps/README.md
+
+# The live status service of a region (issue 17) on 127.0.0.1:8765; `make pantau REGION=demo`.
+pantau: REGION = maros
+pantau: install
+	$(BIN)/jangkau pantau serve $(REGION) --host 127.0.0.1 --port 8765

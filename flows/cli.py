@@ -38,6 +38,8 @@ Contoh:
   jangkau run --all --runner dask           semua wilayah di regions/, dibagi ke pekerja Dask
   jangkau boundaries 73.09                  batas desa dan kecamatan dari kode Kemendagri
   jangkau osm maros --jalan                 fasilitas dan jalan dari OpenStreetMap
+  jangkau pantau serve maros                layanan laporan status di http://127.0.0.1:8765/
+  jangkau pantau token maros --instansi "Dinas Kesehatan" --kelas puskesmas,pustu
 """
 
 RUNNER_HELP = (
@@ -219,6 +221,45 @@ def _osm(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pantau(args: argparse.Namespace) -> int:
+    from flows import pantau
+
+    region_file = _region_file(args.region, Path(args.root).resolve())
+    handler = pantau.serve if args.aksi == "serve" else pantau.token
+    return handler(args, region_file)
+
+
+def _add_pantau(commands: argparse._SubParsersAction) -> None:
+    pantau = _command(
+        commands, "pantau", "layanan laporan status fasilitas dan kejadian (langsung)"
+    )
+    actions = pantau.add_subparsers(
+        dest="aksi", required=True, metavar="AKSI", help="serve (layanan) atau token (token baru)"
+    )
+    for name, text in (
+        ("serve", "jalankan layanan laporan untuk satu wilayah"),
+        ("token", "buat token untuk sebuah instansi (dicetak sekali)"),
+    ):
+        action = actions.add_parser(name, help=text, description=text)
+        action.add_argument("region", help="nama wilayah (regions/NAMA.toml)")
+        action.add_argument(
+            "--db", help="URL basis data (bawaan: SQLite di samping keluaran wilayah)"
+        )
+        action.add_argument("--root", default=".", help="folder proyek (bawaan: .)")
+        action.add_argument("--out", help="folder keluaran, bila bukan folder proyek")
+        if name == "serve":
+            action.add_argument("--host", default="127.0.0.1", help="alamat (bawaan: 127.0.0.1)")
+            action.add_argument("--port", type=int, default=8765, help="port (bawaan: 8765)")
+        else:
+            action.add_argument("--instansi", required=True, help="nama instansi pemilik token")
+            action.add_argument(
+                "--kelas",
+                required=True,
+                help="kelas aset yang boleh dilaporkan, dipisah koma (sd,smp,puskesmas; 'semua')",
+            )
+    pantau.set_defaults(handler=_pantau)
+
+
 def _command(commands: argparse._SubParsersAction, name: str, text: str) -> argparse.ArgumentParser:
     command = commands.add_parser(
         name,
@@ -315,6 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     osm.add_argument("--root", default=".", help="folder proyek (bawaan: .)")
     osm.set_defaults(handler=_osm)
+    _add_pantau(commands)
     return parser
 
 

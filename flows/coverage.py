@@ -121,6 +121,9 @@ def coverage_flow(
             outputs.processed, region=region.name, wait=wait, on_wait=get_run_logger().warning
         ),
     ):
+        # Read under the lock: the statuses as this run starts (README "Live status").
+        region = pipeline.with_live_status(region, outputs.processed)
+        region_json = region.to_json()
         written, summary = _run_region(region_json, region, outputs, accept_drop=accept_drop)
     create_markdown_artifact(markdown=summary["markdown"], key=f"ringkasan-{_key(region.name)}")
     create_table_artifact(table=summary["kesenjangan"], key=f"kesenjangan-{_key(region.name)}")

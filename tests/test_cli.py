@@ -192,11 +192,17 @@ def test_help_has_examples_and_every_option_explained():
     parser = build_parser()
     assert "Contoh" in parser.format_help()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    assert set(commands.choices) == {"run", "boundaries", "osm"}
+    assert set(commands.choices) == {"run", "boundaries", "osm", "pantau"}
     assert all(action.help for action in parser._actions)
     for name, command in commands.choices.items():
         assert "Contoh" in command.format_help(), name
         for action in command._actions:
+            assert action.help and action.help.strip(), (name, action.dest)
+    pantau = commands.choices["pantau"]
+    actions = next(a for a in pantau._actions if isinstance(a, argparse._SubParsersAction))
+    assert set(actions.choices) == {"serve", "token"}
+    for name, action_parser in actions.choices.items():
+        for action in action_parser._actions:
             assert action.help and action.help.strip(), (name, action.dest)
     assert "local" in commands.choices["run"].format_help().split("--runner")[1]
 

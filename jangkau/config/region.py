@@ -109,6 +109,9 @@ class Region:
     ignored: dict[str, str] = field(default_factory=dict)
     daftar: list[FileSpec] = field(default_factory=list)
     tebakan_kolom: Guesses = field(default_factory=list)
+    # id_aset of assets reported closed or heavily damaged when the run started
+    # (the live status service's status.json): they do not serve in this run.
+    aset_tidak_melayani: list[str] = field(default_factory=list)
 
     def to_json(self) -> str:
         """Serialise for handing between flow tasks as a small value."""

@@ -1,5 +1,6 @@
 """The run as stages from files to files: what the flows and the command line call."""
 
+from jangkau.pantau.files import with_live_status
 from jangkau.pipeline.context import OutputPaths, new_work_dir, prepare_region
 from jangkau.pipeline.fetching import fetch_boundaries, fetch_osm_assets
 from jangkau.pipeline.publishing import publish_index, run_publish
@@ -15,6 +16,7 @@ __all__ = [
     "prepare_region",
     "publish_index",
     "run_all",
+    "with_live_status",
     "run_assets",
     "run_boundaries",
     "run_coverage",

@@ -167,7 +167,13 @@ def stage_keys(region: Region) -> dict[str, str]:
         else:
             chained.update(
                 json.dumps(
-                    [region.layanan, region.usulan_k, region.usulan_anggaran, region.jalan_setelan],
+                    [
+                        region.layanan,
+                        region.usulan_k,
+                        region.usulan_anggaran,
+                        region.jalan_setelan,
+                        sorted(region.aset_tidak_melayani),
+                    ],
                     sort_keys=True,
                     default=str,
                 ).encode()

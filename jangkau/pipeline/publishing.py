@@ -201,6 +201,8 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "judul": region.title,
         "tanggal": dt.date.today().isoformat(),
         "proses": run_id(run_dir),
+        # Assets left out of this run's coverage because reported out of service live.
+        "aset_tidak_melayani": sorted(region.aset_tidak_melayani),
     }
     write_text(run_dir / "info.json", json.dumps(info, ensure_ascii=False))
     keep_record_counts(work, region, run_dir)

@@ -6,6 +6,7 @@ import shutil
 from collections.abc import Callable
 
 from jangkau.config.region import Region
+from jangkau.pantau.files import with_live_status
 from jangkau.pipeline.context import OutputPaths, new_work_dir
 from jangkau.pipeline.counts import check_record_counts
 from jangkau.pipeline.lock import region_lock
@@ -37,6 +38,8 @@ def run_all(
         ``keluaran`` (paths written) and ``ringkasan`` (:func:`run_summary`).
     """
     with region_lock(outputs.processed, region=region.name, wait=wait):
+        # Read under the lock: the statuses as this run starts (README "Live status").
+        region = with_live_status(region, outputs.processed)
         return _run_stages(
             region, outputs, keep_work=keep_work, progress=progress, accept_drop=accept_drop
         )

@@ -25,6 +25,7 @@ from jangkau.analysis.urgency import (
     urgency_index,
     weight_sensitivity,
 )
+from jangkau.clean.asset_ids import assign_asset_ids
 from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
 from jangkau.clean.boundaries import (
     REPAIR_COLUMNS,
@@ -149,6 +150,8 @@ def _run_assets(region: Region, work: Path) -> Path:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
     kinds = load_kind_table(region.jenis)
     placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    # Every placed record gets the id reports name it by (README "Asset identifiers").
+    placed = assign_asset_ids(placed)
     for spec in region.aset:
         if not (placed["sumber"] == spec.name).any():
             raise InputError(
@@ -222,7 +225,7 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    assets = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
@@ -272,7 +275,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     """
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
-    assets = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
@@ -306,6 +309,13 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
+
+
+def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
+    """Return the assets that serve in this run: all but those reported out of service live."""
+    if not region.aset_tidak_melayani:
+        return assets
+    return assets.loc[~assets["id_aset"].isin(region.aset_tidak_melayani)]
 
 
 def _candidate_sites(region: Region, metric: object) -> gpd.GeoDataFrame | None:

@@ -34,6 +34,7 @@ class KodePeta(JSCSSMixin, folium.MacroElement):
         ("fuse_js", "npm:fuse.js/dist/fuse.min.js"),
         ("jangkau_peta_js", "jangkau:peta.js"),
         ("jangkau_waktu_js", "jangkau:peta_waktu.js"),
+        ("jangkau_status_js", "jangkau:peta_status.js"),
     ]
     default_css = [("jangkau_peta_css", "jangkau:peta.css")]
 

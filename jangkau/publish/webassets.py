@@ -43,6 +43,8 @@ OWN_FILES = {
     "jangkau_peta_css": "peta.css",
     "jangkau_peta_js": "peta.js",
     "jangkau_waktu_js": "peta_waktu.js",
+    # "Status terkini" from the live status service (jangkau pantau, issue 17).
+    "jangkau_status_js": "peta_status.js",
 }
 
 

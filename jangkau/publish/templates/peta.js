@@ -460,6 +460,7 @@
     namaKec.perbarui();
     if (window.jangkauWaktuPasang && P.waktu) { window.jangkauWaktuPasang(api, P); }
     window.jangkauPeta = api;
+    if (window.jangkauStatusPasang) { window.jangkauStatusPasang(api); }
     api.siap = selesai;
     api.semua = semua;  // every service's markers clustered
     api.layananJarak = layananJarak.map(function (l) { return l.kode; });

@@ -1,0 +1,244 @@
+"""Live status service speed (issue 17): report → status.json, and reports per second.
+
+Starts ``jangkau pantau serve`` as its own process on loopback (SQLite beside a
+published Maros run in a temporary folder, or ``--db URL``), then measures
+
+1. the time from posting a ``tutup sementara`` / ``pulih`` for a puskesmas to
+   the ``status.json`` on disk naming that report (goal: 2 s for Maros);
+2. a burst of reports from concurrent clients: reports per second, answer time
+   percentiles (goal: 200/s with the 99th percentile under 200 ms) and the
+   count in the database against the count acknowledged (goal: equal).
+
+Writes ``benchmarks/results_pantau.json``. Usage:
+``python -m benchmarks.pantau [--reports 2000] [--clients 16] [--rate 200]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "benchmarks" / "results_pantau.json"
+
+
+def _publish_maros(root: Path) -> Path:
+    from jangkau import pipeline
+
+    region = pipeline.prepare_region(region_file=ROOT / "regions" / "maros.toml")
+    outputs = pipeline.OutputPaths.under(root, "maros")
+    pipeline.run_all(region, outputs)
+    return outputs.processed
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _token(db_url: str) -> str:
+    from jangkau.pantau.store import Store
+
+    async def make() -> str:
+        store = Store(db_url)
+        await store.create()
+        token = await store.new_token(instansi="Bench", kelas=["semua"])
+        await store.close()
+        return token
+
+    return asyncio.run(make())
+
+
+def _count(db_url: str) -> int:
+    from jangkau.pantau.store import Store
+
+    async def count() -> int:
+        store = Store(db_url)
+        value = await store.last_id()
+        rows = len(await store.reports())
+        await store.close()
+        return rows if rows else value
+
+    return asyncio.run(count())
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU seconds used by a process and its children (the update process), from /proc."""
+    total = 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for one in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{one}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def _latency(
+    base: str, headers: dict, processed: Path, targets: list[str], rounds: int
+) -> list[float]:
+    times = []
+    with httpx.Client(base_url=base, headers=headers, timeout=30) as client:
+        for n in range(rounds):
+            status = "tutup sementara" if n % 2 == 0 else "pulih"
+            start = time.perf_counter()
+            answer = client.post(
+                "/api/laporan/status",
+                json={"id_aset": targets[(n // 2) % len(targets)], "status": status},
+            )
+            report = answer.json()["id"]
+            while True:
+                try:
+                    document = json.loads((processed / "status.json").read_text(encoding="utf-8"))
+                    if document["laporan_terakhir"] >= report:
+                        break
+                except (OSError, ValueError):
+                    pass
+                time.sleep(0.005)
+            times.append(time.perf_counter() - start)
+    return times
+
+
+async def _burst(
+    base: str, headers: dict, targets: list[str], total: int, clients: int, rate: float
+) -> dict:
+    answers: list[float] = []
+    acknowledged = 0
+    failures = 0
+    interval = clients / rate if rate > 0 else 0.0
+    async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as client:
+
+        async def worker(w: int) -> None:
+            nonlocal acknowledged, failures
+            start = time.perf_counter()
+            for n in range(w, total, clients):
+                if interval:
+                    wait = start + (n // clients) * interval - time.perf_counter()
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                body = {
+                    "id_aset": targets[n % len(targets)],
+                    "status": ["rusak ringan", "pulih"][n % 2],
+                }
+                sent = time.perf_counter()
+                answer = await client.post("/api/laporan/status", json=body)
+                answers.append(time.perf_counter() - sent)
+                if answer.status_code == 201:
+                    acknowledged += 1
+                else:
+                    failures += 1
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        elapsed = time.perf_counter() - began
+    ms = np.array(answers) * 1000
+    return {
+        "laporan": total,
+        "klien": clients,
+        "laju_diminta_per_detik": rate,
+        "detik": round(elapsed, 2),
+        "laporan_per_detik": round(total / elapsed, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 1),
+        "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        "maks_ms": round(float(ms.max()), 1),
+        "diterima": acknowledged,
+        "gagal": failures,
+    }
+
+
+def main() -> int:
+    """Run both measurements and write the results."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--reports", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--rate",
+        type=float,
+        default=200.0,
+        help="offered reports per second (0: as fast as possible)",
+    )
+    parser.add_argument("--rounds", type=int, default=10)
+    parser.add_argument("--db", help="database URL (default: SQLite beside the outputs)")
+    args = parser.parse_args()
+    import geopandas as gpd
+
+    from jangkau.pantau.store import sqlite_url
+
+    with tempfile.TemporaryDirectory(prefix="jangkau-bench-pantau-") as folder:
+        root = Path(folder)
+        processed = _publish_maros(root)
+        db_url = args.db or sqlite_url(processed / "pantau.sqlite")
+        token = _token(db_url)
+        aset = gpd.read_file(processed / "coverage.gpkg", layer="aset")
+        puskesmas = aset.loc[aset["layanan"] == "puskesmas", "id_aset"].tolist()
+        port = _free_port()
+        command = [
+            sys.executable,
+            "-m",
+            "flows.cli",
+            "pantau",
+            "serve",
+            "maros",
+            "--root",
+            str(ROOT),
+        ]
+        command += ["--out", str(root), "--port", str(port), "--db", db_url]
+        server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(300):
+                try:
+                    if httpx.get(f"{base}/status.json", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            headers = {"Authorization": f"Bearer {token}"}
+            latency = _latency(base, headers, processed, puskesmas, args.rounds)
+            before = _count(db_url)
+            server_cpu, client_cpu = _cpu_seconds(server.pid), time.process_time()
+            burst = asyncio.run(
+                _burst(
+                    base, headers, aset["id_aset"].tolist(), args.reports, args.clients, args.rate
+                )
+            )
+            burst["cpu_layanan_detik"] = round(_cpu_seconds(server.pid) - server_cpu, 1)
+            burst["cpu_pembangkit_beban_detik"] = round(time.process_time() - client_cpu, 1)
+            burst["beban_mesin_1_menit"] = os.getloadavg()[0]
+            burst["di_basis_data"] = _count(db_url) - before
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    results = {
+        "waktu_ukur": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "cpu": os.cpu_count(),
+        "basis_data": "postgresql" if args.db else "sqlite",
+        "laporan_ke_status_json_detik": {
+            "median": round(float(np.median(latency)), 3),
+            "maks": round(float(np.max(latency)), 3),
+            "putaran": len(latency),
+        },
+        "semburan": burst,
+    }
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(json.dumps(results, indent=1, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

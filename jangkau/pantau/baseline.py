@@ -1,0 +1,124 @@
+"""The published run a live update starts from: assets, desa, kecamatan and standards.
+
+Read from the region's published ``coverage.gpkg`` (through the ``terkini``
+pointer, so a new full run is picked up by the next update) and brought to the
+run's metric CRS (layer ``crs_metrik``), the CRS the run measured coverage in.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import shapely
+
+from jangkau.errors import InputError
+
+ASSET_COLUMNS = [
+    "id_aset",
+    "nama",
+    "layanan",
+    "jenis",
+    "kode_desa",
+    "desa",
+    "kode_kec",
+    "kecamatan",
+]
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A published run's figures, as the live update needs them.
+
+    Attributes
+    ----------
+    run
+        Name of the run folder the figures come from.
+    aset, desa
+        Assets (points) and desa (polygons) in the metric CRS, with the run's
+        ``cakupan_<layanan>`` columns on the desa.
+    kecamatan
+        ``kode_kec``, ``kecamatan`` and the run's ``cakupan_<layanan>``.
+    layanan
+        The standards the run used: ``layanan``, ``nama``,
+        ``radius_kelurahan_m``, ``radius_desa_m``, ``target_cakupan``.
+    outline
+        The kabupaten (union of desa), EPSG:4326, for checking report locations.
+    services
+        ``id_aset`` → ``layanan``, for checking reports as they arrive.
+    excluded
+        ``id_aset`` the run left out of its coverage (reported out of service
+        when it started; its ``info.json``).
+    """
+
+    run: str
+    aset: gpd.GeoDataFrame
+    desa: gpd.GeoDataFrame
+    kecamatan: pd.DataFrame
+    layanan: pd.DataFrame
+    outline: shapely.Geometry
+    services: dict[str, str]
+    excluded: frozenset[str] = frozenset()
+
+    def service_of(self, id_aset: str) -> str | None:
+        """Return an asset's service by its ``id_aset``, or None when the region has none such."""
+        return self.services.get(id_aset)
+
+
+def published_run(processed: Path) -> str:
+    """Return the name of the run folder ``terkini`` points to (the published set)."""
+    pointer = processed / "terkini"
+    if not pointer.exists():
+        raise InputError(processed, "belum ada hasil yang diterbitkan; jalankan `jangkau run` dulu")
+    return Path(os.readlink(pointer)).name if pointer.is_symlink() else pointer.name
+
+
+def read_baseline(processed: Path) -> Baseline:
+    """Read the published run of a region's output folder ``data/processed/NAME``."""
+    run = published_run(processed)
+    path = processed / "riwayat" / run / "coverage.gpkg"
+    if not path.exists():
+        path = processed / "terkini" / "coverage.gpkg"
+    layers = {name for name, _ in pyogrio.list_layers(path)}
+    for needed in ("aset", "desa", "kecamatan", "layanan", "crs_metrik"):
+        if needed not in layers:
+            raise InputError(path, f"lapisan '{needed}' tidak ada; jalankan ulang `jangkau run`")
+    metric = pyogrio.read_dataframe(path, layer="crs_metrik")["crs"].iloc[0]
+    desa = pyogrio.read_dataframe(path, layer="desa")
+    if (
+        desa.get("permukaan_penduduk", pd.Series(dtype=str)).astype(str) != "merata per desa"
+    ).any():
+        # The finer population surface is not published, so coverage there cannot be redone.
+        raise InputError(
+            path, "pembaruan langsung belum mendukung permukaan penduduk rinci (penduduk_rinci)"
+        )
+    aset = pyogrio.read_dataframe(path, layer="aset")
+    if aset["id_aset"].isna().any() or not aset["id_aset"].is_unique:
+        raise InputError(path, "lapisan aset tanpa id_aset unik; jalankan ulang `jangkau run`")
+    # Plain object columns: the Arrow-backed strings GDAL hands back make every
+    # comparison and join of the live update many times slower.
+    aset = aset[[*ASSET_COLUMNS, "geometry"]].astype({c: object for c in ASSET_COLUMNS})
+    return Baseline(
+        run=run,
+        aset=aset.to_crs(metric),
+        desa=desa.to_crs(metric),
+        kecamatan=pd.DataFrame(
+            pyogrio.read_dataframe(path, layer="kecamatan", read_geometry=False)
+        ),
+        layanan=pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False)),
+        outline=shapely.union_all(desa.to_crs(4326).geometry.to_numpy()),
+        services=dict(zip(aset["id_aset"], aset["layanan"], strict=True)),
+        excluded=_excluded(path.parent / "info.json"),
+    )
+
+
+def _excluded(info: Path) -> frozenset[str]:
+    """Return the assets a run left out (none for runs from before the live service)."""
+    if not info.exists():
+        return frozenset()
+    return frozenset(json.loads(info.read_text(encoding="utf-8")).get("aset_tidak_melayani", []))
