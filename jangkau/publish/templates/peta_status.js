@@ -31,7 +31,7 @@ window.jangkauStatusPasang = function (P) {
     if (kena) { lapisDesa.setStyle({ color: "#b71c1c", weight: 3, dashArray: "4 3" }); }
   }
 
-  var panel = L.control({ position: "bottomleft" });
+  var panel = L.control({ position: "topleft" });
   panel.onAdd = function () {
     var div = L.DomUtil.create("div", "kotak status-terkini");
     div.id = "status-terkini";
@@ -42,6 +42,16 @@ window.jangkauStatusPasang = function (P) {
     return div;
   };
   panel.addTo(P.peta);
+
+  // The panel folds to its title (folded at first on a phone, where it would cover the
+  // map); a refresh keeps whatever the reader chose.
+  var terbuka = window.innerWidth >= 700;
+  function isiPanel(isi) {
+    var div = document.getElementById("status-terkini");
+    var lipat = div.querySelector("details");
+    if (lipat) { terbuka = lipat.open; }
+    div.innerHTML = "<details" + (terbuka ? " open" : "") + "><summary><b>Status terkini</b></summary>" + isi + "</details>";
+  }
 
   function tampilkan(s) {
     lapis.clearLayers();
@@ -66,7 +76,7 @@ window.jangkauStatusPasang = function (P) {
     });
     P.desa.eachLayer(function (l) { P.desa.resetStyle(l); gayaDesa(l); });
 
-    var html = "<h2>Status terkini</h2>";
+    var html = "";
     html += lewatHttp ? "<div>Diperbarui: " + waktu(s.diperbarui) + "</div>" :
       "<div>Dibuka dari berkas: menampilkan keadaan saat peta diterbitkan, tanpa laporan langsung. " +
       "Buka peta lewat layanan pantau untuk status terkini.</div>";
@@ -85,7 +95,7 @@ window.jangkauStatusPasang = function (P) {
       hilang.map(function (d) {
         return "<li>" + esc(d.desa) + " (" + esc(d.layanan) + "): " + persen(d.cakupan_sebelum) + " → " + persen(d.cakupan_sesudah) + "</li>";
       }).join("") + "</ul>";
-    document.getElementById("status-terkini").innerHTML = html;
+    isiPanel(html);
   }
 
   function muat() {
@@ -93,8 +103,7 @@ window.jangkauStatusPasang = function (P) {
       .then(function (r) { if (!r.ok) { throw new Error(r.status); } return r.json(); })
       .then(tampilkan)
       .catch(function () {
-        document.getElementById("status-terkini").innerHTML =
-          "<h2>Status terkini</h2><div>Status belum tersedia dari layanan pantau.</div>";
+        isiPanel("<div>Status belum tersedia dari layanan pantau.</div>");
       });
   }
 
