@@ -50,13 +50,13 @@ import shapely
 from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
 from jangkau.analysis.mclp import solve_grouped
-from jangkau.analysis.site_gains import within_reach
 from jangkau.analysis.site_search import (
     KabupatenArrays,
     grid_points,
     reach_matrix,
     site_rows,
     sites_to_reach,
+    within_reach,
 )
 from jangkau.analysis.threads import map_threads
 from jangkau.config.catalogue import has_distance_standard, service_radius
@@ -154,6 +154,42 @@ def _units_in_need(
     ].reset_index(drop=True)
 
 
+@dataclass(frozen=True)
+class Demand:
+    """Demand points of a kabupaten on one grid: coordinates, owner desa, people per point."""
+
+    xy: np.ndarray
+    owner: np.ndarray
+    weight: np.ndarray
+    spacing: float
+    coarsened: bool
+
+
+def _demand(kabupaten: KabupatenArrays, spacing: float, cap: int) -> Demand:
+    """Return the kabupaten's demand points ``spacing`` apart (or coarser, under ``cap``).
+
+    Built once per spacing and shared by every service that asks for it (services
+    with equal radii): the grid does not depend on the service.
+    """
+    key = (round(spacing, 6), cap)
+    found = kabupaten.demand_grids.get(key)
+    if found is not None:
+        return found
+    grid = grid_points(kabupaten.polygons, spacing, cap)
+    xy, owner = grid.xy, grid.owner
+    per_desa = np.bincount(owner, minlength=len(kabupaten.polygons))
+    weight = kabupaten.people[owner] / per_desa[owner]
+    if kabupaten.surface is not None:
+        points, surface_owner, share = kabupaten.surface
+        surfaced = np.bincount(surface_owner, weights=share, minlength=len(kabupaten.polygons)) > 0
+        keep = ~surfaced[owner]
+        xy = np.concatenate([xy[keep], shapely.get_coordinates(points).reshape(-1, 2)])
+        owner = np.concatenate([owner[keep], surface_owner])
+        weight = np.concatenate([weight[keep], kabupaten.people[surface_owner] * share])
+    demand = Demand(xy, owner, weight, grid.spacing, grid.coarsened)
+    return kabupaten.demand_grids.setdefault(key, demand)
+
+
 def _plan_one(
     kabupaten: KabupatenArrays,
     service: pd.Series,
@@ -170,21 +206,11 @@ def _plan_one(
     notes: list[str] = []
     radius = service_radius(catalogue, code, kabupaten.is_kelurahan)
     smallest = float(radius.min())
-    demand = grid_points(kabupaten.polygons, smallest / 4, settings.max_demand)
-    demand_points, demand_owner = demand.points, demand.owner
-    per_desa = np.bincount(demand_owner, minlength=len(kabupaten.polygons))
-    weight = kabupaten.people[demand_owner] / per_desa[demand_owner]
-    if kabupaten.surface is not None:
-        points, owner, share = kabupaten.surface
-        surfaced = np.bincount(owner, weights=share, minlength=len(kabupaten.polygons)) > 0
-        keep = ~surfaced[demand_owner]
-        demand_points = np.concatenate([demand_points[keep], points])
-        demand_owner = np.concatenate([demand_owner[keep], owner])
-        weight = np.concatenate([weight[keep], kabupaten.people[owner] * share])
-    demand_radius = radius[demand_owner]
-    open_demand = ~within_reach(demand_points, demand_radius, existing) & (weight > 0)
-    demand_points, demand_owner = demand_points[open_demand], demand_owner[open_demand]
-    weight, demand_radius = weight[open_demand], demand_radius[open_demand]
+    demand = _demand(kabupaten, smallest / 4, settings.max_demand)
+    demand_radius = radius[demand.owner]
+    open_demand = ~within_reach(demand.xy, demand_radius, existing) & (demand.weight > 0)
+    demand_xy, demand_owner = demand.xy[open_demand], demand.owner[open_demand]
+    weight, demand_radius = demand.weight[open_demand], demand_radius[open_demand]
     if demand.coarsened:
         notes.append(f"titik permintaan dijarangkan ke {demand.spacing:.0f} m (batas jumlah titik)")
 
@@ -201,16 +227,17 @@ def _plan_one(
         first = np.unique(site_index, return_index=True)[1]
         site_index, desa_index = site_index[first], desa_index[first]
         mine = in_need[desa_index]
-        candidates, candidate_owner = candidate_sites[site_index[mine]], desa_index[mine]
+        candidates = shapely.get_coordinates(candidate_sites[site_index[mine]])
+        candidate_owner = desa_index[mine]
         candidate_spacing = float("nan")
     else:
         owners = np.flatnonzero(in_need)
         grid = grid_points(kabupaten.polygons[owners], smallest / 2, settings.max_candidates)
-        candidates, candidate_owner = grid.points, owners[grid.owner]
+        candidates, candidate_owner = grid.xy, owners[grid.owner]
         candidate_spacing = grid.spacing
         if grid.coarsened:
             notes.append(f"titik kandidat dijarangkan ke {grid.spacing:.0f} m (batas jumlah titik)")
-    reach = reach_matrix(demand_points, demand_radius, candidates)
+    reach = reach_matrix(demand_xy, demand_radius, candidates)
     by_candidate = reach.tocsc()
 
     counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
@@ -220,12 +247,13 @@ def _plan_one(
     unit_index = {unit: i for i, unit in enumerate(units)}
     candidate_group = np.array([unit_index[u] for u in unit_of_desa[candidate_owner]], dtype=int)
     budget = np.zeros(len(units), dtype=int)
+    demand_unit = unit_of_desa[demand_owner]
     for i, row in need.iterrows():
-        in_unit_demand = np.isin(unit_of_desa[demand_owner], [row["unit"]])
-        local = by_candidate[np.flatnonzero(in_unit_demand)][:, candidate_group == i]
+        # Demand of other units weighs nothing here: the unit's own need, its own candidates.
+        unit_weight = np.where(demand_unit == row["unit"], weight, 0.0)
         greedy_count = sites_to_reach(
-            local.tocsc(),
-            weight[in_unit_demand],
+            by_candidate[:, np.flatnonzero(candidate_group == i)],
+            unit_weight,
             row["tambahan_perlu"],
             max(settings.maks_per_unit, int(row["kekurangan"])),
         )
@@ -269,7 +297,12 @@ def _plan_one(
     chosen = np.array(useful, dtype=int)
     owner = candidate_owner[chosen]
     sites = site_rows(
-        kabupaten, radius, existing, candidates[chosen], kabupaten.kode_kec[owner], covered_before
+        kabupaten,
+        radius,
+        shapely.points(existing) if len(existing) else np.array([], dtype=object),
+        shapely.points(candidates[chosen]) if len(chosen) else np.array([], dtype=object),
+        kabupaten.kode_kec[owner],
+        covered_before,
     )
     sites.insert(0, "layanan", code)
     sites.insert(1, "kode_kec", kabupaten.kode_kec[owner])
@@ -365,7 +398,9 @@ def plan_sites(
     def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
         code = service["layanan"]
         need = _units_in_need(gaps, service, kabupaten)
-        existing = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+        existing = shapely.get_coordinates(
+            facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+        )
         candidates = None
         if candidate_sites is not None:
             usable = candidate_sites
