@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 import scipy.sparse
 
-from jangkau.analysis.cover_bounds import lagrangian_bound, singleton_bound
+from jangkau.analysis.cover_bounds import excluded_candidates, lagrangian_bound, singleton_bound
 from jangkau.analysis.mclp import (
     greedy_with_swaps,
     relaxation_bound,
@@ -121,11 +121,16 @@ def test_without_nodes_to_prove_the_bound_still_holds():
     assert rushed.gap == pytest.approx((rushed.upper_bound - rushed.covered) / rushed.upper_bound)
 
 
-def brute_force_grouped(reach, weight, group, group_budget, p):
-    """Best weight over every choice of at most ``p`` candidates within the group budgets."""
+def brute_force_grouped(reach, weight, group, group_budget, p, first=False):
+    """Best weight over every choice of at most ``p`` candidates within the group budgets.
+
+    With ``first``, only choices that contain candidate 0.
+    """
     best = 0.0
     for k in range(1, p + 1):
         for combo in itertools.combinations(range(reach.shape[1]), k):
+            if first and 0 not in combo:
+                continue
             if (np.bincount(group[list(combo)], minlength=len(group_budget)) > group_budget).any():
                 continue
             best = max(best, float(weight[reach[:, list(combo)].any(axis=1)].sum()))
@@ -176,6 +181,21 @@ def test_bounds_without_the_exact_solver_hold_against_brute_force(seed):
         assert len(chosen) <= p
         assert (np.bincount(group[chosen], minlength=n_groups) <= group_budget).all()
         assert bound.covered == pytest.approx(weight[reach[:, chosen].any(axis=1)].sum())
+        # A candidate left out of the exact search cannot be part of anything better.
+        incumbent = bound.covered
+        excluded = excluded_candidates(bound, group, group_budget, p, incumbent)
+        for j in np.flatnonzero(excluded):
+            with_j = brute_force_grouped(
+                reach[:, [j, *np.delete(np.arange(n_candidates), j)]],
+                weight,
+                np.r_[group[j], np.delete(group, j)],
+                group_budget,
+                p,
+                first=True,
+            )
+            assert with_j <= incumbent + 1e-6
+        exact = solve_grouped(sparse, weight, group, group_budget, total=p, node_limit=50)
+        assert exact.covered == pytest.approx(optimum) and exact.proven_optimal
         rushed = solve_grouped(sparse, weight, group, group_budget, total=p, node_limit=0)
         assert rushed.covered <= optimum + 1e-6 <= rushed.upper_bound + 1e-6
         assert rushed.covered == pytest.approx(weight[reach[:, rushed.chosen].any(axis=1)].sum())

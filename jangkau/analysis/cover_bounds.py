@@ -58,12 +58,20 @@ def column_rows(by_candidate: scipy.sparse.csc_matrix, columns: np.ndarray) -> n
 
 @dataclass(frozen=True)
 class LagrangianResult:
-    """The best bound found, and the best feasible choice met on the way (with its weight)."""
+    """The best bound found, and the best feasible choice met on the way (with its weight).
+
+    ``value`` and ``relaxed`` are the candidate values ``c`` and the inner
+    choice at the multipliers that gave ``lagrangian`` (the bound before it
+    is capped by the total weight): :func:`excluded_candidates` uses them.
+    """
 
     bound: float
     chosen: np.ndarray
     covered: float
     iterations: int
+    lagrangian: float
+    value: np.ndarray
+    relaxed: np.ndarray
 
 
 def lagrangian_bound(
@@ -105,7 +113,8 @@ def lagrangian_bound(
     group = np.asarray(group, dtype=int)
     group_budget = np.asarray(group_budget, dtype=int)
     total = float(weight.sum())
-    best, best_chosen, best_covered = total, np.array([], dtype=int), 0.0
+    best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
+    best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
     multiplier = weight.copy()
     step_scale, since_better, steps = 2.0, 0, 0
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
@@ -120,11 +129,12 @@ def lagrangian_bound(
         target = max(lower, best_covered)
         if bound < best * (1 - 1e-9):
             best, since_better = bound, 0
+            best_value, best_relaxed = value, chosen
         else:
             since_better += 1
-            if since_better >= 8:
+            if since_better >= 5:
                 step_scale, since_better = step_scale / 2, 0
-        if best - target <= tolerance * max(best, 1.0) or step_scale < 1e-3:
+        if best - target <= tolerance * max(best, 1.0) or step_scale < 0.02:
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
         # reached, raise them where it is reached more than once.
@@ -133,7 +143,40 @@ def lagrangian_bound(
         if norm == 0:
             break
         multiplier = np.clip(multiplier - step_scale * (bound - target) / norm * slope, 0.0, weight)
-    return LagrangianResult(min(best, total), best_chosen, best_covered, steps)
+    return LagrangianResult(
+        min(best, total), best_chosen, best_covered, steps, best, best_value, best_relaxed
+    )
+
+
+def excluded_candidates(
+    result: LagrangianResult,
+    group: np.ndarray,
+    group_budget: np.ndarray,
+    p: int,
+    incumbent: float,
+) -> np.ndarray:
+    """Return, per candidate, True when no choice containing it can reach more than ``incumbent``.
+
+    Forcing candidate ``j`` into the inner choice at the same multipliers
+    gives an upper bound on every choice containing ``j``: the Lagrangian
+    plus ``c_j`` minus the smallest value it must displace (of its own group
+    when that group is full, else of the whole choice when ``p`` are chosen,
+    else nothing; the exchange rule of a matroid). Where that bound is below
+    ``incumbent``, ``j`` can be left out of the search for something better.
+    """
+    value, relaxed = result.value, result.relaxed
+    n_groups = len(group_budget)
+    count = np.bincount(group[relaxed], minlength=n_groups)
+    smallest_in_group = np.full(n_groups, np.inf)
+    np.minimum.at(smallest_in_group, group[relaxed], value[relaxed])
+    smallest = value[relaxed].min() if len(relaxed) else 0.0
+    group_full = count >= group_budget
+    displaced = np.where(
+        group_full[group], smallest_in_group[group], smallest if len(relaxed) >= p else 0.0
+    )
+    forced = result.lagrangian + value - displaced
+    forced[relaxed] = result.lagrangian
+    return forced < incumbent - 1e-9 * max(abs(incumbent), 1.0)
 
 
 def singleton_bound(
