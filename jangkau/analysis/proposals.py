@@ -59,7 +59,14 @@ from jangkau.analysis.site_search import (
     within_reach,
 )
 from jangkau.analysis.threads import map_threads
-from jangkau.config.catalogue import has_distance_standard, service_radius
+from jangkau.analysis.travel_sites import (
+    TravelSetting,
+    grid_site_rows,
+    on_network,
+    reached_in_time,
+    travel_reach,
+)
+from jangkau.config.catalogue import has_distance_standard, service_minutes, service_radius
 
 SITE_COLUMNS = [
     "layanan",
@@ -190,6 +197,21 @@ def _demand(kabupaten: KabupatenArrays, spacing: float, cap: int) -> Demand:
     return kabupaten.demand_grids.setdefault(key, demand)
 
 
+def _onto_roads(
+    travel: TravelSetting, xy: np.ndarray, kabupaten: KabupatenArrays, in_need: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return candidate points moved onto the roads, kept where they land in a desa in need."""
+    moved, _ = on_network(travel, xy)
+    if len(moved) == 0:
+        return moved.reshape(-1, 2), np.array([], dtype=int)
+    tree = shapely.STRtree(kabupaten.polygons)
+    point, desa = tree.query(shapely.points(moved), predicate="within")
+    first = np.unique(point, return_index=True)[1]
+    point, desa = point[first], desa[first]
+    keep = in_need[desa]
+    return moved[point[keep]], desa[keep]
+
+
 def _plan_one(
     kabupaten: KabupatenArrays,
     service: pd.Series,
@@ -199,8 +221,13 @@ def _plan_one(
     covered_before: pd.Series,
     settings: ProposalSettings,
     catalogue: pd.DataFrame,
+    travel: TravelSetting | None = None,
 ) -> tuple[pd.DataFrame, dict]:
-    """Choose one service's sites in one kabupaten; return the sites and the report row."""
+    """Choose one service's sites in one kabupaten; return the sites and the report row.
+
+    With ``travel``, reach is a trip on the road network within the time
+    standard (:mod:`jangkau.analysis.travel_sites`); otherwise a straight-line radius.
+    """
     code = service["layanan"]
     level = service["tingkat_perencanaan"]
     notes: list[str] = []
@@ -208,7 +235,16 @@ def _plan_one(
     smallest = float(radius.min())
     demand = _demand(kabupaten, smallest / 4, settings.max_demand)
     demand_radius = radius[demand.owner]
-    open_demand = ~within_reach(demand.xy, demand_radius, existing) & (demand.weight > 0)
+    if travel is None:
+        reached = within_reach(demand.xy, demand_radius, existing)
+    else:
+        standard = service_minutes(catalogue, code, kabupaten.is_kelurahan)[demand.owner]
+        reached = reached_in_time(travel, demand.xy, standard, existing)
+        before_by_kecamatan = (
+            pd.Series(demand.weight * reached).groupby(kabupaten.kode_kec[demand.owner]).sum()
+        )
+        demand_radius = standard  # per point: its time standard
+    open_demand = ~reached & (demand.weight > 0)
     demand_xy, demand_owner = demand.xy[open_demand], demand.owner[open_demand]
     weight, demand_radius = demand.weight[open_demand], demand_radius[open_demand]
     if demand.coarsened:
@@ -237,7 +273,12 @@ def _plan_one(
         candidate_spacing = grid.spacing
         if grid.coarsened:
             notes.append(f"titik kandidat dijarangkan ke {grid.spacing:.0f} m (batas jumlah titik)")
-    reach = reach_matrix(demand_xy, demand_radius, candidates)
+        if travel is not None:
+            candidates, candidate_owner = _onto_roads(travel, candidates, kabupaten, in_need)
+    if travel is None:
+        reach = reach_matrix(demand_xy, demand_radius, candidates)
+    else:
+        reach = travel_reach(travel, demand_xy, demand_radius, candidates)
     by_candidate = reach.tocsc()
 
     counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
@@ -296,14 +337,37 @@ def _plan_one(
             open_weight[reached] = 0.0
     chosen = np.array(useful, dtype=int)
     owner = candidate_owner[chosen]
-    sites = site_rows(
-        kabupaten,
-        radius,
-        shapely.points(existing) if len(existing) else np.array([], dtype=object),
-        shapely.points(candidates[chosen]) if len(chosen) else np.array([], dtype=object),
-        kabupaten.kode_kec[owner],
-        covered_before,
-    )
+    if travel is None:
+        sites = site_rows(
+            kabupaten,
+            radius,
+            shapely.points(existing) if len(existing) else np.array([], dtype=object),
+            shapely.points(candidates[chosen]) if len(chosen) else np.array([], dtype=object),
+            kabupaten.kode_kec[owner],
+            covered_before,
+        )
+        measure = "jarak garis lurus"
+    else:
+        gains, after = grid_site_rows(
+            reach,
+            weight,
+            kabupaten.kode_kec[demand_owner],
+            chosen,
+            kabupaten.kode_kec[owner],
+            before_by_kecamatan,
+            pd.Series(kabupaten.people).groupby(kabupaten.kode_kec).sum(),
+        )
+        sites = pd.DataFrame(
+            {
+                "urutan": np.arange(1, len(chosen) + 1),
+                "tambahan_penduduk_terlayani": gains,
+                "cakupan_setelah": after,
+                "geometry": shapely.points(candidates[chosen])
+                if len(chosen)
+                else np.array([], dtype=object),
+            }
+        )
+        measure = "waktu tempuh di jaringan jalan"
     sites.insert(0, "layanan", code)
     sites.insert(1, "kode_kec", kabupaten.kode_kec[owner])
     sites.insert(2, "kode_desa", kabupaten.kode_desa[owner])
@@ -316,9 +380,9 @@ def _plan_one(
         "tambahan_model": round(solution.covered, 1),
         "batas_atas": round(solution.upper_bound, 1),
         "selisih_optimal": round(solution.gap, 6),
-        "metode": f"{solution.method}; terbukti optimal"
+        "metode": f"{solution.method}; terbukti optimal; ukuran: {measure}"
         if solution.proven_optimal
-        else solution.method,
+        else f"{solution.method}; ukuran: {measure}",
         "jarak_titik_permintaan_m": round(demand.spacing, 0),
         "jarak_titik_kandidat_m": round(candidate_spacing, 0),
         "catatan": "; ".join(notes),
@@ -335,6 +399,7 @@ def plan_sites(
     settings: ProposalSettings | None = None,
     surface: gpd.GeoDataFrame | None = None,
     candidate_sites: gpd.GeoDataFrame | None = None,
+    travel: TravelSetting | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Propose sites for every service and kabupaten that need them (see the module docstring).
 
@@ -356,6 +421,10 @@ def plan_sites(
     candidate_sites
         Optional points where sites may go (land the pemda owns), same CRS;
         with a ``layanan`` column they serve only that service.
+    travel
+        Optional road network and trip rules: services with a time standard
+        are then planned by travel time (the report's ``metode`` says which
+        measure each row used).
 
     Returns
     -------
@@ -408,6 +477,8 @@ def plan_sites(
                 usable = usable[usable["layanan"].isna() | (usable["layanan"] == code)]
             candidates = usable.geometry.to_numpy()
         before = covered_before.xs(code, level="layanan") if code in covered_before.index else {}
+        minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
+        service_travel = travel if travel is not None and minutes.notna().all() else None
         results = []
         for place in places:
             mine = need[need["kode_kab"] == place.kode_kab].reset_index(drop=True)
@@ -423,6 +494,7 @@ def plan_sites(
                     before,
                     settings,
                     catalogue,
+                    service_travel,
                 )
             )
         return results
