@@ -104,6 +104,9 @@ class ProposalSettings:
         Optional budget per service code: most sites per kabupaten.
     max_demand, max_candidates
         Point caps per service and kabupaten; grids coarsen to stay under them.
+    max_candidates_travel
+        Candidate cap when reach is measured by travel time (each candidate
+        costs a shortest-path search over the network).
     node_limit
         Branch-and-bound nodes the exact solver may explore per service and
         kabupaten (a count, not a time: the same inputs give the same sites
@@ -115,6 +118,7 @@ class ProposalSettings:
     anggaran: dict[str, int] | None = None
     max_demand: int = 30000
     max_candidates: int = 3000
+    max_candidates_travel: int = 250
     node_limit: int = 50
 
 
@@ -268,7 +272,8 @@ def _plan_one(
         candidate_spacing = float("nan")
     else:
         owners = np.flatnonzero(in_need)
-        grid = grid_points(kabupaten.polygons[owners], smallest / 2, settings.max_candidates)
+        point_cap = settings.max_candidates if travel is None else settings.max_candidates_travel
+        grid = grid_points(kabupaten.polygons[owners], smallest / 2, point_cap)
         candidates, candidate_owner = grid.xy, owners[grid.owner]
         candidate_spacing = grid.spacing
         if grid.coarsened:
