@@ -9,12 +9,18 @@ per candidate, continuous ``0 <= y_i <= 1`` per demand point,
 ``y_i <= sum_j a_ij x_j``, at most ``p`` sites (optionally at most ``p_g``
 per group of candidates), maximise ``sum_i w_i y_i``.
 
-Every answer carries an upper bound on the weight any choice could reach:
-HiGHS's dual bound when it ran, else the linear-programming relaxation. When
-HiGHS cannot prove optimality within its node limit, the best of its
-incumbent and a greedy choice improved by single swaps is returned, so
-``batas_atas - terlayani`` is always a true (possibly pessimistic) measure of
-how far from optimal the answer may be.
+Every answer carries an upper bound on the weight any choice could reach.
+:func:`solve_grouped` (the proposals' solver) first takes a greedy choice
+improved by single swaps and a Lagrangian bound
+(:mod:`jangkau.analysis.cover_bounds`, never weaker than the singleton bound
+and often equal to the linear-programming one); when they meet, the choice is
+proven optimal without HiGHS. Otherwise the candidates the bound shows cannot
+beat the choice are left out, and HiGHS solves what remains when it is small
+enough (:data:`MAX_EXACT_NONZEROS`) within its node limit. The best choice
+found is kept with the smallest bound, so ``batas_atas - terlayani`` is always
+a true (possibly pessimistic) measure of how far from optimal the answer may be.
+:func:`solve_max_cover` is HiGHS alone (with the Lagrangian bound when HiGHS
+stops early).
 """
 
 from __future__ import annotations
