@@ -233,5 +233,15 @@ def test_with_a_road_network_the_site_is_chosen_by_travel_time():
         travel=travel,
     )
     assert only_b["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(300, abs=0.5)
+    # Without offered sites the candidates (500 m grid, x = 250, 750, ...) move onto the
+    # road. Strip houses lie at x = 125 ... 7,875, 25 m off the road (0.3 min on foot):
+    # a road site at x reaches them all in 5 minutes when 7,875 - x and x - 125 are at
+    # most 4,700 m, so x = 3,250, 3,750, 4,250 or 4,750, each adding all 1,000.
+    gridded, _ = plan_sites(
+        desa, NO_FACILITIES, gaps, catalogue=catalogue, settings=settings, travel=travel
+    )
+    site = gridded.geometry.iloc[0]
+    assert site.y == pytest.approx(0.0) and site.x in (3250, 3750, 4250, 4750)
+    assert gridded["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(1000, abs=0.5)
     assert "ukuran: jarak garis lurus" in straight_report["metode"].iloc[0]
     assert "ukuran: waktu tempuh" in road_report["metode"].iloc[0]

@@ -105,7 +105,8 @@ def _onto_roads(
     if len(moved) == 0:
         return moved.reshape(-1, 2), np.array([], dtype=int)
     tree = shapely.STRtree(kabupaten.polygons)
-    point, desa = tree.query(shapely.points(moved), predicate="within")
+    # Roads often run along desa borders: a road point on a border counts for the first desa.
+    point, desa = tree.query(shapely.points(moved), predicate="intersects")
     first = np.unique(point, return_index=True)[1]
     point, desa = point[first], desa[first]
     keep = in_need[desa]
