@@ -8,7 +8,13 @@ import pandas as pd
 import pytest
 import scipy.sparse
 
-from jangkau.analysis.mclp import greedy_with_swaps, relaxation_bound, solve_max_cover
+from jangkau.analysis.cover_bounds import excluded_candidates, lagrangian_bound, singleton_bound
+from jangkau.analysis.mclp import (
+    greedy_with_swaps,
+    relaxation_bound,
+    solve_grouped,
+    solve_max_cover,
+)
 
 
 def brute_force(reach: np.ndarray, weight: np.ndarray, p: int) -> float:
@@ -113,3 +119,85 @@ def test_without_nodes_to_prove_the_bound_still_holds():
     )
     assert rushed.covered <= exact.covered + 1e-6 <= rushed.upper_bound + 1e-6
     assert rushed.gap == pytest.approx((rushed.upper_bound - rushed.covered) / rushed.upper_bound)
+
+
+def brute_force_grouped(reach, weight, group, group_budget, p, first=False):
+    """Best weight over every choice of at most ``p`` candidates within the group budgets.
+
+    With ``first``, only choices that contain candidate 0.
+    """
+    best = 0.0
+    for k in range(1, p + 1):
+        for combo in itertools.combinations(range(reach.shape[1]), k):
+            if first and 0 not in combo:
+                continue
+            if (np.bincount(group[list(combo)], minlength=len(group_budget)) > group_budget).any():
+                continue
+            best = max(best, float(weight[reach[:, list(combo)].any(axis=1)].sum()))
+    return best
+
+
+def test_lagrangian_bound_is_tight_where_the_singleton_bound_is_not():
+    # Points A and B (10 each) are reached by candidates 0 and 1, C by 2, D by 3. Two sites:
+    # the best reach 30 (0 with 2, or with 3). Each site alone: 20, 20, 10, 10, so the
+    # singleton bound says 40; the linear relaxation (and so the Lagrangian) says 30.
+    reach = np.zeros((4, 4), dtype=bool)
+    reach[0:2, 0] = reach[0:2, 1] = True
+    reach[2, 2] = reach[3, 3] = True
+    weight = np.full(4, 10.0)
+    sparse = scipy.sparse.csr_matrix(reach)
+    assert singleton_bound(sparse, weight, 2) == pytest.approx(40.0)
+    bound = lagrangian_bound(sparse, weight, 2, lower=30.0, max_iterations=200)
+    assert 30.0 - 1e-9 <= bound.bound <= 30.0 + 1e-4
+    # Without HiGHS the greedy choice and the bound together prove the optimum.
+    solution = solve_grouped(sparse, weight, np.zeros(4, int), np.array([2]), node_limit=0)
+    assert solution.covered == pytest.approx(30.0)
+    assert solution.proven_optimal and solution.gap == 0.0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_bounds_without_the_exact_solver_hold_against_brute_force(seed):
+    rng = np.random.default_rng(seed)
+    for _ in range(20):
+        n_demand, n_candidates = int(rng.integers(6, 40)), int(rng.integers(3, 10))
+        n_groups = int(rng.integers(1, 4))
+        group = rng.integers(0, n_groups, n_candidates)
+        group_budget = rng.integers(1, 3, n_groups)
+        p = int(rng.integers(1, group_budget.sum() + 1))
+        reach = rng.random((n_demand, n_candidates)) < rng.uniform(0.1, 0.4)
+        weight = rng.integers(1, 100, n_demand).astype(float)
+        optimum = brute_force_grouped(reach, weight, group, group_budget, p)
+        sparse = scipy.sparse.csr_matrix(reach)
+        bound = lagrangian_bound(
+            sparse, weight, p, group=group, group_budget=group_budget, lower=0.0
+        )
+        assert bound.bound >= optimum - 1e-6
+        assert (
+            bound.bound
+            <= singleton_bound(sparse, weight, p, group=group, group_budget=group_budget) + 1e-6
+        )
+        # Every choice met on the way is feasible and reaches what it says.
+        chosen = bound.chosen
+        assert len(chosen) <= p
+        assert (np.bincount(group[chosen], minlength=n_groups) <= group_budget).all()
+        assert bound.covered == pytest.approx(weight[reach[:, chosen].any(axis=1)].sum())
+        # A candidate left out of the exact search cannot be part of anything better.
+        incumbent = bound.covered
+        excluded = excluded_candidates(bound, group, group_budget, p, incumbent)
+        for j in np.flatnonzero(excluded):
+            with_j = brute_force_grouped(
+                reach[:, [j, *np.delete(np.arange(n_candidates), j)]],
+                weight,
+                np.r_[group[j], np.delete(group, j)],
+                group_budget,
+                p,
+                first=True,
+            )
+            assert with_j <= incumbent + 1e-6
+        exact = solve_grouped(sparse, weight, group, group_budget, total=p, node_limit=50)
+        assert exact.covered == pytest.approx(optimum) and exact.proven_optimal
+        rushed = solve_grouped(sparse, weight, group, group_budget, total=p, node_limit=0)
+        assert rushed.covered <= optimum + 1e-6 <= rushed.upper_bound + 1e-6
+        assert rushed.covered == pytest.approx(weight[reach[:, rushed.chosen].any(axis=1)].sum())
+        if rushed.proven_optimal:
+            assert rushed.covered == pytest.approx(optimum)

@@ -144,3 +144,104 @@ def test_coarsened_grids_are_said():
     # 3 km square: 9e6 m^2 / 100 points -> 300 m apart, not the 125 m a quarter radius asks.
     assert report["jarak_titik_permintaan_m"].iloc[0] == pytest.approx(300)
     assert np.isfinite(report["batas_atas"].iloc[0])
+
+
+def test_with_a_road_network_the_site_is_chosen_by_travel_time():
+    # A 8 km strip of road-side houses (1,000 people; an arteri road, 60 km/h, along its
+    # middle) and, 12 km away, a roadless 1 km block (600 people). Puskesmas here: 1 km
+    # radius, 5 minutes. Two offered sites, one to choose: A on the road mid-strip, B in
+    # the block's centre. Straight line: A's disc holds a quarter of the strip (249),
+    # B's the whole block (600), so B. By road: from A every strip house is at most a
+    # 25 m walk (0.3 min) and 3.9 km of road (3.9 min) away, all 1,000 within 5 minutes;
+    # B is reached only on foot (no road), and on the 250 m demand grid 8 of the
+    # block's 16 points lie within 5 minutes' walk (417 m): 300 people. So A.
+    from jangkau.analysis.network import build_network
+    from jangkau.analysis.travel_sites import TravelSetting
+    from jangkau.clean.roads import speed_table, standardise_roads
+
+    desa = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["99.01.01.2001", "99.01.01.2002"],
+            "kode_kec": ["99.01.01", "99.01.01"],
+            "tipe": ["desa", "desa"],
+            "penduduk": [1000.0, 600.0],
+        },
+        geometry=[shapely.box(0, -150, 8000, 150), shapely.box(20_000, 0, 21_000, 1000)],
+        crs=32750,
+    )
+    catalogue = load_catalogue(
+        {
+            "puskesmas": {
+                "radius_kelurahan_m": 1000,
+                "radius_desa_m": 1000,
+                "waktu_kelurahan_menit": 5,
+                "waktu_desa_menit": 5,
+            }
+        }
+    )
+    catalogue = catalogue[catalogue["layanan"] == "puskesmas"].reset_index(drop=True)
+    gaps = gaps_by_hand(desa, NO_FACILITIES, catalogue, {("99.01.01", "puskesmas"): 1})
+    offered = gpd.GeoDataFrame(
+        geometry=[shapely.Point(4000, 0), shapely.Point(20_500, 500)], crs=32750
+    )
+    roads = standardise_roads(
+        gpd.GeoDataFrame(
+            {"REMARK": ["Jalan Arteri"]},
+            geometry=[shapely.LineString([(0, 0), (8000, 0)])],
+            crs=32750,
+        ),
+        columns={"kelas": "REMARK"},
+        source="jalan.geojson",
+        speeds=speed_table(),
+    )
+    land = shapely.buffer(shapely.union_all(desa.geometry.to_numpy()), 50.0)
+    shapely.prepare(land)
+    travel = TravelSetting(
+        network=build_network(roads, tolerance_m=10.0, min_fragment_m=1000.0),
+        walking_kmh=5.0,
+        land=land,
+        land_margin_m=50.0,
+        direct_walk_beyond_m=500.0,
+    )
+    settings = ProposalSettings(maks_per_unit=1)
+    straight, straight_report = plan_sites(
+        desa, NO_FACILITIES, gaps, catalogue=catalogue, settings=settings, candidate_sites=offered
+    )
+    by_road, road_report = plan_sites(
+        desa,
+        NO_FACILITIES,
+        gaps,
+        catalogue=catalogue,
+        settings=settings,
+        candidate_sites=offered,
+        travel=travel,
+    )
+    assert [(p.x, p.y) for p in straight.geometry] == [(20_500, 500)]
+    assert straight["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(600, abs=0.5)
+    assert [(p.x, p.y) for p in by_road.geometry] == [(4000, 0)]
+    assert by_road["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(1000, abs=0.5)
+    assert by_road["kode_desa"].iloc[0] == "99.01.01.2001"
+    assert road_report["batas_atas"].iloc[0] == pytest.approx(1000, abs=0.5)
+    # B alone, by road: the grid's 8 block points within 5 minutes' walk.
+    only_b, _ = plan_sites(
+        desa,
+        NO_FACILITIES,
+        gaps,
+        catalogue=catalogue,
+        settings=settings,
+        candidate_sites=offered.iloc[[1]],
+        travel=travel,
+    )
+    assert only_b["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(300, abs=0.5)
+    # Without offered sites the candidates (500 m grid, x = 250, 750, ...) move onto the
+    # road. Strip houses lie at x = 125 ... 7,875, 25 m off the road (0.3 min on foot):
+    # a road site at x reaches them all in 5 minutes when 7,875 - x and x - 125 are at
+    # most 4,700 m, so x = 3,250, 3,750, 4,250 or 4,750, each adding all 1,000.
+    gridded, _ = plan_sites(
+        desa, NO_FACILITIES, gaps, catalogue=catalogue, settings=settings, travel=travel
+    )
+    site = gridded.geometry.iloc[0]
+    assert site.y == pytest.approx(0.0) and site.x in (3250, 3750, 4250, 4750)
+    assert gridded["tambahan_penduduk_terlayani"].iloc[0] == pytest.approx(1000, abs=0.5)
+    assert "ukuran: jarak garis lurus" in straight_report["metode"].iloc[0]
+    assert "ukuran: waktu tempuh" in road_report["metode"].iloc[0]

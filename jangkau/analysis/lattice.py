@@ -7,44 +7,26 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
-# Shift (metres) that moves each group's points far from every other group's:
-# more than Indonesia's width plus any service radius.
-SEPARATION = 1.0e7
-
 
 @dataclass(frozen=True)
 class Lattice:
     """Points inside polygons, on one square lattice per group of polygons.
 
-    Point ``p`` lies in polygon ``owner[p]`` at lattice position
+    Point ``p`` lies in polygon ``owner[p]`` at ``xy[p]``, lattice position
     ``(column[p], row[p])`` of its group; a polygon too small to hold a
     lattice point gets one point on its surface, at position ``(-1, -1)``.
-    Points are ordered by owner. ``separated`` holds the same points moved
-    apart by group (see :data:`SEPARATION`), so that a distance search
-    never pairs points of different groups.
+    Points are ordered by owner.
     """
 
-    points: np.ndarray
-    separated: np.ndarray
+    xy: np.ndarray
     owner: np.ndarray
     column: np.ndarray
     row: np.ndarray
 
-    def every(self, step: np.ndarray, *, keep: np.ndarray, n_owners: int) -> np.ndarray:
-        """Return the points on every ``step``-th lattice line (``step`` per owner) of kept owners.
-
-        Owners that would be left with no point keep their first one, so
-        every kept polygon is represented.
-        """
-        wanted = keep[self.owner]
-        stride = step[self.owner]
-        on_lines = (self.column % stride == 0) & (self.row % stride == 0)
-        chosen = wanted & (on_lines | (self.column < 0))
-        represented = np.bincount(self.owner[chosen], minlength=n_owners) > 0
-        first = np.flatnonzero(np.r_[True, self.owner[1:] != self.owner[:-1]])
-        missing = first[wanted[first] & ~represented[self.owner[first]]]
-        chosen[missing] = True
-        return np.flatnonzero(chosen)
+    @property
+    def points(self) -> np.ndarray:
+        """The points as shapely geometries (built on demand: coordinates serve most uses)."""
+        return shapely.points(self.xy)
 
 
 def lattice_points(polygons: np.ndarray, group: np.ndarray, spacing: np.ndarray) -> Lattice:
@@ -63,7 +45,7 @@ def lattice_points(polygons: np.ndarray, group: np.ndarray, spacing: np.ndarray)
     n = len(polygons)
     if n == 0:
         empty = np.array([], dtype=int)
-        return Lattice(np.array([], dtype=object), np.array([], dtype=object), empty, empty, empty)
+        return Lattice(np.zeros((0, 2)), empty, empty, empty)
     # Parts of a multipolygon (islands) get their own bounding box: far cheaper
     # than one box spanning the sea between them.
     parts, part_owner = shapely.get_parts(polygons, return_index=True)
@@ -101,10 +83,4 @@ def lattice_points(polygons: np.ndarray, group: np.ndarray, spacing: np.ndarray)
     y = np.concatenate([y, shapely.get_y(surface)])
     order = np.argsort(owner, kind="stable")
     x, y, owner = x[order], y[order], owner[order]
-    return Lattice(
-        shapely.points(x, y),
-        shapely.points(x + group[owner] * SEPARATION, y),
-        owner,
-        column[order],
-        row[order],
-    )
+    return Lattice(np.column_stack([x, y]), owner, column[order], row[order])

@@ -9,12 +9,18 @@ per candidate, continuous ``0 <= y_i <= 1`` per demand point,
 ``y_i <= sum_j a_ij x_j``, at most ``p`` sites (optionally at most ``p_g``
 per group of candidates), maximise ``sum_i w_i y_i``.
 
-Every answer carries an upper bound on the weight any choice could reach:
-HiGHS's dual bound when it ran, else the linear-programming relaxation. When
-HiGHS cannot prove optimality within its node limit, the best of its
-incumbent and a greedy choice improved by single swaps is returned, so
-``batas_atas - terlayani`` is always a true (possibly pessimistic) measure of
-how far from optimal the answer may be.
+Every answer carries an upper bound on the weight any choice could reach.
+:func:`solve_grouped` (the proposals' solver) first takes a greedy choice
+improved by single swaps and a Lagrangian bound
+(:mod:`jangkau.analysis.cover_bounds`, never weaker than the singleton bound
+and often equal to the linear-programming one); when they meet, the choice is
+proven optimal without HiGHS. Otherwise the candidates the bound shows cannot
+beat the choice are left out, and HiGHS solves what remains when it is small
+enough (:data:`MAX_EXACT_NONZEROS`) within its node limit. The best choice
+found is kept with the smallest bound, so ``batas_atas - terlayani`` is always
+a true (possibly pessimistic) measure of how far from optimal the answer may be.
+:func:`solve_max_cover` is HiGHS alone (with the Lagrangian bound when HiGHS
+stops early).
 """
 
 from __future__ import annotations
@@ -25,12 +31,22 @@ import numpy as np
 import scipy.optimize
 import scipy.sparse
 
+from jangkau.analysis.cover_bounds import (  # noqa: F401 (singleton_bound: re-exported)
+    excluded_candidates,
+    lagrangian_bound,
+    singleton_bound,
+)
+
 # Relative tolerance under which a solution counts as proven optimal.
 OPTIMALITY_TOLERANCE = 1e-6
-# Largest problem (nonzeros of the reach matrix, after merging equal demand rows) given
-# to HiGHS: beyond it even the root linear programme can take minutes on two cores,
-# and a node limit does not bound that. A size, not a time, so answers repeat.
-MAX_EXACT_NONZEROS = 60_000
+# Largest problem (nonzeros of the reach matrix, after merging equal demand rows and
+# leaving out the candidates the bound excludes) given to HiGHS: its root cut rounds,
+# which a node limit does not bound, took 14 s on one province problem of 11,000
+# nonzeros and under 0.6 s on every one below 6,000. A size, not a time, so answers repeat.
+MAX_EXACT_NONZEROS = 6_000
+# Subgradient steps of the Lagrangian bound times the problem's nonzeros, at most: the
+# bound's cost stays near a second on the largest kabupaten-wide problems.
+BOUND_WORK = 1.0e7
 
 
 @dataclass(frozen=True)
@@ -77,17 +93,42 @@ def merge_equal_rows(
     and the programme gets far smaller on dense grids.
     """
     reach = scipy.sparse.csr_matrix(reach)
+    reach.sum_duplicates()
     reach.sort_indices()
-    keys: dict[bytes, int] = {}
-    row_of = np.empty(reach.shape[0], dtype=np.int64)
-    for row in range(reach.shape[0]):
-        key = reach.indices[reach.indptr[row] : reach.indptr[row + 1]].tobytes()
-        row_of[row] = keys.setdefault(key, len(keys))
-    merged_weight = np.bincount(row_of, weights=weight, minlength=len(keys))
-    first = np.unique(row_of, return_index=True)[1]
+    n_rows = reach.shape[0]
+    length = np.diff(reach.indptr)
+    # Rows are grouped by a fingerprint (their length and a sum of random 64-bit column
+    # keys, wrapping alike for equal rows), then each is compared column by column with
+    # its group's first row: merging stays exact even if two rows shared a fingerprint.
+    key = np.random.default_rng(0).integers(1, 2**62, size=reach.shape[1], dtype=np.int64)
+    with np.errstate(over="ignore"):
+        running = np.concatenate([[0], np.cumsum(key[reach.indices], dtype=np.int64)])
+        fingerprint = running[reach.indptr[1:]] - running[reach.indptr[:-1]]
+        fingerprint = fingerprint * np.int64(1_000_003) + length
+    _, first, row_of = np.unique(fingerprint, return_index=True, return_inverse=True)
+    row_of = row_of.ravel()
+    row = np.repeat(np.arange(n_rows), length)
+    position = np.arange(reach.nnz) - reach.indptr[row]
+    leader = first[row_of]
+    same_length = length[leader] == length
+    theirs = reach.indptr[leader[row]] + np.minimum(position, length[leader[row]] - 1)
+    if not same_length.all() or (reach.indices[theirs] != reach.indices).any():
+        row_of = _rows_by_content(reach)
+        first = np.unique(row_of, return_index=True)[1]
+    merged_weight = np.bincount(row_of, weights=weight, minlength=len(first))
     merged = reach[first]
     reached = np.diff(merged.indptr) > 0
     return merged[reached], merged_weight[reached]
+
+
+def _rows_by_content(reach: scipy.sparse.csr_matrix) -> np.ndarray:
+    """Return a number per row, equal for rows with the same columns (the slow, sure way)."""
+    keys: dict[bytes, int] = {}
+    row_of = np.empty(reach.shape[0], dtype=np.int64)
+    for row in range(reach.shape[0]):
+        columns = reach.indices[reach.indptr[row] : reach.indptr[row + 1]].tobytes()
+        row_of[row] = keys.setdefault(columns, len(keys))
+    return row_of
 
 
 def covered_weight(reach: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray) -> float:
@@ -114,7 +155,7 @@ def _budget_rows(
     return scipy.sparse.vstack(rows).tocsr(), np.asarray(limits)
 
 
-def _programme(
+def programme(
     reach: scipy.sparse.csr_matrix,
     weight: np.ndarray,
     p: int,
@@ -149,7 +190,7 @@ def relaxation_bound(
     group_budget: np.ndarray | None = None,
 ) -> float:
     """Return the linear-programming relaxation's optimum: an upper bound on any choice."""
-    objective, constraints, bounds = _programme(reach, weight, p, group, group_budget)
+    objective, constraints, bounds = programme(reach, weight, p, group, group_budget)
     result = scipy.optimize.milp(objective, constraints=constraints, bounds=bounds)
     if result.x is None:
         return float(np.sum(weight))
@@ -172,6 +213,7 @@ def greedy_with_swaps(
     helps or ``max_rounds`` is reached.
     """
     by_candidate = scipy.sparse.csc_matrix(reach)
+    gains_of = by_candidate.T.tocsr()  # candidates × demand: gains are one product
     weight = np.asarray(weight, dtype=float)
     n_candidates = by_candidate.shape[1]
     limit = (
@@ -190,7 +232,7 @@ def greedy_with_swaps(
         ]
 
     for _ in range(p):
-        gains = by_candidate.T @ np.where(count == 0, weight, 0.0)
+        gains = gains_of @ np.where(count == 0, weight, 0.0)
         gains[chosen] = -1.0
         gains[used[group] >= limit[group]] = -1.0
         best = int(np.argmax(gains))
@@ -206,7 +248,7 @@ def greedy_with_swaps(
             count[rows(out)] -= 1
             open_weight = np.where(count == 0, weight, 0.0)
             loss = open_weight[rows(out)].sum()
-            gains = by_candidate.T @ open_weight
+            gains = gains_of @ open_weight
             gains[chosen] = -1.0
             spare = limit[group] - used[group]
             spare[group == group[out]] += 1
@@ -225,46 +267,23 @@ def greedy_with_swaps(
     return np.array(chosen, dtype=int)
 
 
-def singleton_bound(
-    reach: scipy.sparse.csr_matrix,
-    weight: np.ndarray,
-    p: int,
-    *,
-    group: np.ndarray | None = None,
-    group_budget: np.ndarray | None = None,
-) -> float:
-    """Return an upper bound from each candidate's reach on its own.
-
-    Sites together never reach more than the sum of what each reaches alone
-    (coverage is submodular), so the best sum of single-site figures within
-    the budgets bounds every choice; so does the total weight.
-    """
-    alone = scipy.sparse.csc_matrix(reach).T @ np.asarray(weight, dtype=float)
-    if group is None or group_budget is None:
-        top = np.sort(alone)[::-1][:p]
-    else:
-        picks = []
-        for g, budget in enumerate(np.asarray(group_budget, dtype=int)):
-            mine = np.sort(alone[np.asarray(group) == g])[::-1][:budget]
-            picks.append(mine)
-        top = np.sort(np.concatenate(picks) if picks else np.array([]))[::-1][:p]
-    return float(min(top.sum(), np.asarray(weight, dtype=float).sum()))
-
-
 def order_by_gain(
     reach: scipy.sparse.csr_matrix, weight: np.ndarray, chosen: np.ndarray
 ) -> np.ndarray:
     """Return the chosen candidates ordered so that each adds the most given those before it."""
     remaining = list(np.asarray(chosen, dtype=int))
     ordered: list[int] = []
-    count = np.zeros(reach.shape[0], dtype=int)
-    by_candidate = reach.tocsc()
+    by_candidate = scipy.sparse.csc_matrix(reach)
+    rows = {
+        c: by_candidate.indices[by_candidate.indptr[c] : by_candidate.indptr[c + 1]]
+        for c in remaining
+    }
+    open_weight = np.asarray(weight, dtype=float).copy()
     while remaining:
-        open_weight = np.where(count == 0, weight, 0.0)
-        gains = [open_weight[by_candidate[:, c].indices].sum() for c in remaining]
+        gains = [open_weight[rows[c]].sum() for c in remaining]
         best = remaining.pop(int(np.argmax(gains)))
         ordered.append(best)
-        count[by_candidate[:, best].indices] += 1
+        open_weight[rows[best]] = 0.0
     return np.array(ordered, dtype=int)
 
 
@@ -303,10 +322,22 @@ def solve_max_cover(
     CoverSolution
     """
     reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
+    return _solve_merged(reach, weight, p, group, group_budget, node_limit)
+
+
+def _solve_merged(
+    reach: scipy.sparse.csr_matrix,
+    weight: np.ndarray,
+    p: int,
+    group: np.ndarray | None,
+    group_budget: np.ndarray | None,
+    node_limit: int,
+) -> CoverSolution:
+    """:func:`solve_max_cover` for a problem whose equal rows are already merged."""
     n_demand, n_candidates = reach.shape
     if p <= 0 or n_candidates == 0 or n_demand == 0 or weight.sum() <= 0:
         return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
-    objective, constraints, bounds = _programme(reach, weight, p, group, group_budget)
+    objective, constraints, bounds = programme(reach, weight, p, group, group_budget)
     integrality = np.concatenate([np.ones(n_candidates), np.zeros(n_demand)])
     result = scipy.optimize.milp(
         objective,
@@ -327,7 +358,9 @@ def solve_max_cover(
         swapped = greedy_with_swaps(reach, weight, p, group=group, group_budget=group_budget)
         candidates.append((covered_weight(reach, weight, swapped), swapped, "greedy+tukar"))
     if bound is None:
-        bound = singleton_bound(reach, weight, p, group=group, group_budget=group_budget)
+        bound = lagrangian_bound(
+            reach, weight, p, group=group, group_budget=group_budget, lower=candidates[-1][0]
+        ).bound
     covered, picked, method = max(candidates, key=lambda item: item[0])
     bound = max(bound, covered)
     proven = result.status == 0 or bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
@@ -344,13 +377,16 @@ def solve_grouped(
     *,
     total: int | None = None,
     node_limit: int = 500,
+    bound_work: float = BOUND_WORK,
 ) -> CoverSolution:
     """Choose sites when each group of candidates (a kecamatan) has its own number of sites.
 
-    The joint problem is solved exactly with HiGHS when it finishes within
-    ``node_limit`` branch-and-bound nodes (0: not tried); otherwise the better of HiGHS's incumbent
-    and a greedy choice improved by swaps is kept. The upper bound is the
-    smallest of HiGHS's bound (when it ran) and :func:`singleton_bound`.
+    First a greedy choice improved by swaps, and a Lagrangian upper bound
+    (:func:`jangkau.analysis.cover_bounds.lagrangian_bound`, whose search
+    also meets feasible choices). When they meet, the choice is proven
+    optimal. Otherwise problems up to :data:`MAX_EXACT_NONZEROS` go to HiGHS,
+    which may explore ``node_limit`` branch-and-bound nodes (0: not tried);
+    the best choice found is kept, with the smallest bound.
 
     Parameters
     ----------
@@ -362,27 +398,48 @@ def solve_grouped(
         At most this many sites in all (a budget); by default the sum of the groups'.
     node_limit
         Branch-and-bound nodes HiGHS may explore (a count, for repeatable answers).
+    bound_work
+        Subgradient steps of the bound times nonzeros of the problem, at most
+        (between 30 and 100 steps; a count, for repeatable answers).
     """
     reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
     group_budget = np.asarray(group_budget, dtype=int)
+    group = np.asarray(group, dtype=int)
     total = int(group_budget.sum()) if total is None else int(total)
     if total <= 0 or reach.shape[0] == 0 or reach.shape[1] == 0:
         return CoverSolution(np.array([], dtype=int), 0.0, 0.0, True, "milp")
-    exact_tried = node_limit > 0 and reach.nnz <= MAX_EXACT_NONZEROS
-    if exact_tried:
-        exact = solve_max_cover(
-            reach, weight, total, group=group, group_budget=group_budget, node_limit=node_limit
-        )
-        if exact.proven_optimal:
-            return exact
-    heuristic = greedy_with_swaps(reach, weight, total, group=group, group_budget=group_budget)
-    covered = covered_weight(reach, weight, heuristic)
-    chosen, method = heuristic, "greedy+tukar"
-    bound = singleton_bound(reach, weight, total, group=group, group_budget=group_budget)
-    if exact_tried:
-        bound = min(bound, exact.upper_bound)
-        if exact.covered > covered:
-            chosen, covered, method = exact.chosen, exact.covered, exact.method
+    chosen = greedy_with_swaps(reach, weight, total, group=group, group_budget=group_budget)
+    covered, method = covered_weight(reach, weight, chosen), "greedy+tukar"
+    steps = int(np.clip(bound_work / max(reach.nnz, 1), 30, 100))
+    relaxed = lagrangian_bound(
+        reach,
+        weight,
+        total,
+        group=group,
+        group_budget=group_budget,
+        lower=covered,
+        max_iterations=steps,
+    )
+    bound = relaxed.bound
+    if relaxed.covered > covered:
+        chosen, covered, method = relaxed.chosen, relaxed.covered, "lagrange"
+
+    def proven() -> bool:
+        return bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
+
+    if not proven() and node_limit > 0:
+        # Candidates that cannot beat the incumbent at the bound's multipliers are left
+        # out; the rest often make a problem HiGHS proves quickly.
+        incumbent = covered
+        keep = np.flatnonzero(~excluded_candidates(relaxed, group, group_budget, total, incumbent))
+        sub_reach, sub_weight = merge_equal_rows(reach[:, keep], weight)
+        if sub_reach.nnz <= MAX_EXACT_NONZEROS:
+            exact = _solve_merged(
+                sub_reach, sub_weight, total, group[keep], group_budget, node_limit
+            )
+            # A better choice uses only kept candidates, so this bounds every choice.
+            bound = min(bound, max(exact.upper_bound, incumbent))
+            if exact.covered > covered:
+                chosen, covered, method = keep[exact.chosen], exact.covered, exact.method
     bound = max(bound, covered)
-    proven = bound - covered <= OPTIMALITY_TOLERANCE * max(bound, 1.0)
-    return CoverSolution(order_by_gain(reach, weight, chosen), covered, bound, proven, method)
+    return CoverSolution(order_by_gain(reach, weight, chosen), covered, bound, proven(), method)

@@ -40,8 +40,6 @@ the chosen sites may fall short of that bound; 0 when proven optimal).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -49,17 +47,11 @@ import shapely
 
 from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.mclp import solve_grouped
-from jangkau.analysis.site_gains import within_reach
-from jangkau.analysis.site_search import (
-    KabupatenArrays,
-    grid_points,
-    reach_matrix,
-    site_rows,
-    sites_to_reach,
-)
+from jangkau.analysis.site_plan import ProposalSettings, plan_one
+from jangkau.analysis.site_search import KabupatenArrays
 from jangkau.analysis.threads import map_threads
-from jangkau.config.catalogue import has_distance_standard, service_radius
+from jangkau.analysis.travel_sites import TravelSetting
+from jangkau.config.catalogue import has_distance_standard
 
 SITE_COLUMNS = [
     "layanan",
@@ -83,32 +75,6 @@ REPORT_COLUMNS = [
     "jarak_titik_kandidat_m",
     "catatan",
 ]
-
-
-@dataclass(frozen=True)
-class ProposalSettings:
-    """How many sites a run may propose, and how finely it looks for them.
-
-    Attributes
-    ----------
-    maks_per_unit
-        Most sites per planning unit (kecamatan, or kabupaten) and service.
-    anggaran
-        Optional budget per service code: most sites per kabupaten.
-    max_demand, max_candidates
-        Point caps per service and kabupaten; grids coarsen to stay under them.
-    node_limit
-        Branch-and-bound nodes the exact solver may explore per service and
-        kabupaten (a count, not a time: the same inputs give the same sites
-        however busy the machine is); past it, the better of its incumbent
-        and a greedy choice with swaps is kept, with its bound.
-    """
-
-    maks_per_unit: int = 3
-    anggaran: dict[str, int] | None = None
-    max_demand: int = 30000
-    max_candidates: int = 3000
-    node_limit: int = 50
 
 
 def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
@@ -165,145 +131,6 @@ def _units_in_need(
     ].reset_index(drop=True)
 
 
-def _plan_one(
-    kabupaten: KabupatenArrays,
-    service: pd.Series,
-    need: pd.DataFrame,
-    existing: np.ndarray,
-    candidate_sites: np.ndarray | None,
-    covered_before: pd.Series,
-    settings: ProposalSettings,
-    catalogue: pd.DataFrame,
-) -> tuple[pd.DataFrame, dict]:
-    """Choose one service's sites in one kabupaten; return the sites and the report row."""
-    code = service["layanan"]
-    level = service["tingkat_perencanaan"]
-    notes: list[str] = []
-    radius = service_radius(catalogue, code, kabupaten.is_kelurahan)
-    smallest = float(radius.min())
-    demand = grid_points(kabupaten.polygons, smallest / 4, settings.max_demand)
-    demand_points, demand_owner = demand.points, demand.owner
-    per_desa = np.bincount(demand_owner, minlength=len(kabupaten.polygons))
-    weight = kabupaten.people[demand_owner] / per_desa[demand_owner]
-    if kabupaten.surface is not None:
-        points, owner, share = kabupaten.surface
-        surfaced = np.bincount(owner, weights=share, minlength=len(kabupaten.polygons)) > 0
-        keep = ~surfaced[demand_owner]
-        demand_points = np.concatenate([demand_points[keep], points])
-        demand_owner = np.concatenate([demand_owner[keep], owner])
-        weight = np.concatenate([weight[keep], kabupaten.people[owner] * share])
-    demand_radius = radius[demand_owner]
-    open_demand = ~within_reach(demand_points, demand_radius, existing) & (weight > 0)
-    demand_points, demand_owner = demand_points[open_demand], demand_owner[open_demand]
-    weight, demand_radius = weight[open_demand], demand_radius[open_demand]
-    if demand.coarsened:
-        notes.append(f"titik permintaan dijarangkan ke {demand.spacing:.0f} m (batas jumlah titik)")
-
-    unit_of_desa = (
-        np.full(len(kabupaten.polygons), kabupaten.kode_kab, dtype=object)
-        if level == "kabupaten"
-        else kabupaten.kode_kec
-    )
-    units = need["unit"].tolist()
-    in_need = np.isin(unit_of_desa, units)
-    if candidate_sites is not None:
-        tree = shapely.STRtree(kabupaten.polygons)
-        site_index, desa_index = tree.query(candidate_sites, predicate="within")
-        first = np.unique(site_index, return_index=True)[1]
-        site_index, desa_index = site_index[first], desa_index[first]
-        mine = in_need[desa_index]
-        candidates, candidate_owner = candidate_sites[site_index[mine]], desa_index[mine]
-        candidate_spacing = float("nan")
-    else:
-        owners = np.flatnonzero(in_need)
-        grid = grid_points(kabupaten.polygons[owners], smallest / 2, settings.max_candidates)
-        candidates, candidate_owner = grid.points, owners[grid.owner]
-        candidate_spacing = grid.spacing
-        if grid.coarsened:
-            notes.append(f"titik kandidat dijarangkan ke {grid.spacing:.0f} m (batas jumlah titik)")
-    reach = reach_matrix(demand_points, demand_radius, candidates)
-    by_candidate = reach.tocsc()
-
-    counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
-        "desa",
-        "kecamatan",
-    )
-    unit_index = {unit: i for i, unit in enumerate(units)}
-    candidate_group = np.array([unit_index[u] for u in unit_of_desa[candidate_owner]], dtype=int)
-    budget = np.zeros(len(units), dtype=int)
-    for i, row in need.iterrows():
-        in_unit_demand = np.isin(unit_of_desa[demand_owner], [row["unit"]])
-        local = by_candidate[np.flatnonzero(in_unit_demand)][:, candidate_group == i]
-        greedy_count = sites_to_reach(
-            local.tocsc(),
-            weight[in_unit_demand],
-            row["tambahan_perlu"],
-            max(settings.maks_per_unit, int(row["kekurangan"])),
-        )
-        if counted:
-            # The count standard says how many are missing; reach says whether placing
-            # them brings people within reach. More than either would not be needed.
-            wanted = min(int(row["kekurangan"]), greedy_count)
-            if row["kekurangan"] > 0 and wanted == 0:
-                notes.append(
-                    f"{row['unit']}: kekurangan {int(row['kekurangan'])} fasilitas tanpa usulan "
-                    "lokasi (cakupan sudah memenuhi target)"
-                )
-        else:
-            wanted = greedy_count
-        if wanted > settings.maks_per_unit:
-            notes.append(
-                f"{row['unit']}: perlu lebih dari {settings.maks_per_unit} lokasi, "
-                f"diusulkan {settings.maks_per_unit}"
-            )
-        budget[i] = min(wanted, settings.maks_per_unit)
-    total = int(budget.sum())
-    cap = (settings.anggaran or {}).get(code)
-    if cap is not None and total > cap:
-        notes.append(f"dibatasi anggaran: {cap} dari {total} lokasi yang diperlukan")
-        total = int(cap)
-    solution = solve_grouped(
-        reach,
-        weight,
-        candidate_group,
-        budget,
-        total=total,
-        node_limit=settings.node_limit,
-    )
-    # A site that brings no one more within reach than the sites before it is not proposed.
-    open_weight, useful = weight.copy(), []
-    for candidate in solution.chosen:
-        reached = by_candidate[:, candidate].indices
-        if open_weight[reached].sum() > 0:
-            useful.append(candidate)
-            open_weight[reached] = 0.0
-    chosen = np.array(useful, dtype=int)
-    owner = candidate_owner[chosen]
-    sites = site_rows(
-        kabupaten, radius, existing, candidates[chosen], kabupaten.kode_kec[owner], covered_before
-    )
-    sites.insert(0, "layanan", code)
-    sites.insert(1, "kode_kec", kabupaten.kode_kec[owner])
-    sites.insert(2, "kode_desa", kabupaten.kode_desa[owner])
-    report = {
-        "layanan": code,
-        "kode_kab": kabupaten.kode_kab,
-        "tingkat": level,
-        "jumlah_usulan": len(chosen),
-        "tambahan_penduduk_terlayani": round(float(sites["tambahan_penduduk_terlayani"].sum()), 1),
-        "tambahan_model": round(solution.covered, 1),
-        "batas_atas": round(solution.upper_bound, 1),
-        "selisih_optimal": round(solution.gap, 6),
-        "metode": f"{solution.method}; terbukti optimal"
-        if solution.proven_optimal
-        else solution.method,
-        "jarak_titik_permintaan_m": round(demand.spacing, 0),
-        "jarak_titik_kandidat_m": round(candidate_spacing, 0),
-        "catatan": "; ".join(notes),
-    }
-    return sites, report
-
-
 def plan_sites(
     desa: gpd.GeoDataFrame,
     facilities: gpd.GeoDataFrame,
@@ -314,6 +141,7 @@ def plan_sites(
     surface: gpd.GeoDataFrame | None = None,
     candidate_sites: gpd.GeoDataFrame | None = None,
     kabupaten_only: pd.Series | None = None,
+    travel: TravelSetting | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Propose sites for every service and kabupaten that need them (see the module docstring).
 
@@ -339,6 +167,10 @@ def plan_sites(
         Facilities counted for a kabupaten but no kecamatan (without a
         location), per (``kode_kab``, ``layanan``): they count against the
         need of services planned per kabupaten.
+    travel
+        Optional road network and trip rules: services with a time standard
+        are then planned by travel time (the report's ``metode`` says which
+        measure each row used).
 
     Returns
     -------
@@ -381,7 +213,9 @@ def plan_sites(
     def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
         code = service["layanan"]
         need = _units_in_need(gaps, service, kabupaten, kabupaten_only)
-        existing = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+        existing = shapely.get_coordinates(
+            facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+        )
         candidates = None
         if candidate_sites is not None:
             usable = candidate_sites
@@ -389,13 +223,15 @@ def plan_sites(
                 usable = usable[usable["layanan"].isna() | (usable["layanan"] == code)]
             candidates = usable.geometry.to_numpy()
         before = covered_before.xs(code, level="layanan") if code in covered_before.index else {}
+        minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
+        service_travel = travel if travel is not None and minutes.notna().all() else None
         results = []
         for place in places:
             mine = need[need["kode_kab"] == place.kode_kab].reset_index(drop=True)
             if mine.empty:
                 continue
             results.append(
-                _plan_one(
+                plan_one(
                     place,
                     service,
                     mine,
@@ -404,6 +240,7 @@ def plan_sites(
                     before,
                     settings,
                     catalogue,
+                    service_travel,
                 )
             )
         return results

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 import scipy.sparse
+import scipy.spatial
 import shapely
 
 from jangkau.analysis.lattice import lattice_points
@@ -15,9 +16,9 @@ from jangkau.analysis.site_gains import Chosen, SiteRegion, gain_pairs
 
 @dataclass(frozen=True)
 class Grid:
-    """Points over polygons: each point's owner (polygon index) and the spacing used."""
+    """Points over polygons: coordinates, each point's owner (polygon index) and the spacing used."""
 
-    points: np.ndarray
+    xy: np.ndarray
     owner: np.ndarray
     spacing: float
     coarsened: bool
@@ -28,26 +29,44 @@ def grid_points(polygons: np.ndarray, spacing: float, cap: int) -> Grid:
     area = float(shapely.area(polygons).sum())
     used = max(spacing, np.sqrt(area / cap) if cap > 0 else spacing, 1.0)
     lattice = lattice_points(polygons, np.zeros(len(polygons), dtype=int), np.array([used]))
-    return Grid(lattice.points, lattice.owner, used, used > spacing * (1 + 1e-9))
+    return Grid(lattice.xy, lattice.owner, used, used > spacing * (1 + 1e-9))
 
 
 def reach_matrix(
     demand: np.ndarray, demand_radius: np.ndarray, candidates: np.ndarray
 ) -> scipy.sparse.csr_matrix:
-    """Return the demand × candidate matrix: 1 where the candidate lies within the demand's radius."""
+    """Return the demand × candidate matrix: 1 where the candidate lies within the demand's radius.
+
+    ``demand`` and ``candidates`` are coordinate arrays (n × 2, metres).
+    """
     rows, columns = [], []
     if len(candidates) and len(demand):
-        tree = shapely.STRtree(candidates)
+        tree = scipy.spatial.cKDTree(candidates)
         for value in np.unique(demand_radius):
             group = np.flatnonzero(demand_radius == value)
-            found, candidate = tree.query(demand[group], predicate="dwithin", distance=value)
-            rows.append(group[found])
-            columns.append(candidate)
+            pairs = scipy.spatial.cKDTree(demand[group]).sparse_distance_matrix(
+                tree, float(value), output_type="ndarray"
+            )
+            rows.append(group[pairs["i"]])
+            columns.append(pairs["j"])
     row = np.concatenate(rows) if rows else np.array([], dtype=int)
     column = np.concatenate(columns) if columns else np.array([], dtype=int)
     return scipy.sparse.csr_matrix(
         (np.ones(len(row)), (row, column)), shape=(len(demand), len(candidates))
     )
+
+
+def within_reach(xy: np.ndarray, radius: np.ndarray, facilities: np.ndarray) -> np.ndarray:
+    """Return, per point (coordinates), whether a facility (coordinates) lies within its radius."""
+    reached = np.zeros(len(xy), dtype=bool)
+    if len(facilities) == 0 or len(xy) == 0:
+        return reached
+    tree = scipy.spatial.cKDTree(facilities)
+    for value in np.unique(radius):
+        group = np.flatnonzero(radius == value)
+        distance, _ = tree.query(xy[group], k=1, distance_upper_bound=float(value) * 1.001 + 1.0)
+        reached[group] = distance <= value
+    return reached
 
 
 def sites_to_reach(
@@ -61,14 +80,15 @@ def sites_to_reach(
     if needed <= 0.5 or reach.shape[1] == 0:
         return 0
     open_weight = weight.astype(float).copy()
+    gains_of = reach.T.tocsr()
     gained = 0.0
     for count in range(1, cap + 2):
-        gains = reach.T @ open_weight
+        gains = gains_of @ open_weight
         best = int(np.argmax(gains))
         if gains[best] <= 0:
             return count - 1
         gained += gains[best]
-        open_weight[reach[:, best].indices] = 0.0
+        open_weight[reach.indices[reach.indptr[best] : reach.indptr[best + 1]]] = 0.0
         if gained >= needed - 0.5:
             return count
     return cap + 1
@@ -85,6 +105,8 @@ class KabupatenArrays:
     people: np.ndarray
     is_kelurahan: np.ndarray
     surface: tuple | None
+    # Demand grids by spacing, shared by the services that use them (filled as they are built).
+    demand_grids: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def site_rows(
@@ -120,18 +142,20 @@ def site_rows(
         region, radius, existing, Chosen(sites, np.zeros(len(sites), dtype=int), order)
     )
     gain = np.bincount(site, weights=people, minlength=len(sites))
-    contribution = pd.DataFrame(
-        {"site": site, "kode_kec": kabupaten.kode_kec[desa], "people": people}
+    kecamatan_codes, kecamatan_of_desa = np.unique(kabupaten.kode_kec, return_inverse=True)
+    # People each site adds per kecamatan, summed over the sites up to it.
+    by_site = np.zeros((len(sites), len(kecamatan_codes)))
+    np.add.at(by_site, (site, kecamatan_of_desa[desa]), people)
+    running = np.cumsum(by_site, axis=0)
+    totals = np.bincount(
+        kecamatan_of_desa, weights=kabupaten.people, minlength=len(kecamatan_codes)
     )
-    by_site = contribution.pivot_table(
-        index="site", columns="kode_kec", values="people", aggfunc="sum", fill_value=0.0
-    ).reindex(order, fill_value=0.0)
-    running = by_site.cumsum()
-    totals = pd.Series(kabupaten.people).groupby(kabupaten.kode_kec).sum()
+    position = {code: i for i, code in enumerate(kecamatan_codes)}
     after = []
     for i, kecamatan in enumerate(site_kecamatan):
-        added = running.at[i, kecamatan] if kecamatan in running.columns else 0.0
-        total = totals.get(kecamatan, 0.0)
+        k = position.get(kecamatan)
+        total = totals[k] if k is not None else 0.0
+        added = running[i, k] if k is not None else 0.0
         after.append((covered_before.get(kecamatan, 0.0) + added) / total if total > 0 else np.nan)
     return pd.DataFrame(
         {

@@ -47,7 +47,7 @@ from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
-from jangkau.pipeline.travel_step import run_travel
+from jangkau.pipeline.travel_step import run_travel, travel_setting
 
 CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
 UNLOCATED_FILE = "tanpa_koordinat.parquet"
@@ -280,8 +280,9 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
     unlocated = read_unlocated(work)
+    desa_metric = desa.to_crs(metric)
     sites, report = plan_sites(
-        desa.to_crs(metric),
+        desa_metric,
         assets.to_crs(metric),
         gaps,
         catalogue=catalogue,
@@ -291,6 +292,8 @@ def propose_and_rank(region: Region, work: Path) -> Path:
         surface=_surface(work, metric),
         candidate_sites=_candidate_sites(region, metric),
         kabupaten_only=kabupaten_only_counts(unlocated),
+        # With a road file, services with a time standard are planned by travel time.
+        travel=travel_setting(region, desa_metric),
     )
     gaps = with_proposals(gaps, sites, report)
     kabupaten = (

@@ -19,10 +19,12 @@ from typing import Any
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from jangkau.analysis.ferries import add_ferries, ferry_routes
-from jangkau.analysis.network import build_network
+from jangkau.analysis.network import RoadNetwork, build_network
 from jangkau.analysis.travel import travel_coverage_by_desa
+from jangkau.analysis.travel_sites import TravelSetting
 from jangkau.clean.roads import network_settings, speed_table, standardise_roads
 from jangkau.config.region import Region
 from jangkau.errors import InputError
@@ -38,21 +40,14 @@ TRAVEL_FILES = [
 ]
 
 
-def run_travel(
-    region: Region,
-    work: Path,
-    *,
-    desa: gpd.GeoDataFrame,
-    facilities: gpd.GeoDataFrame,
-    catalogue: pd.DataFrame,
-    surface: gpd.GeoDataFrame | None,
-) -> bool:
-    """Measure travel-time coverage when the region has a road file; return whether it did.
+def region_network(
+    region: Region, desa: gpd.GeoDataFrame
+) -> tuple[RoadNetwork, float, dict[str, Any], pd.DataFrame]:
+    """Read the region's road file and build its network in the CRS of ``desa``.
 
-    ``desa``, ``facilities`` and ``surface`` are in the run's metric CRS.
+    Returns the network (with ferries), the walking speed (km/h), the
+    network settings and the speed table.
     """
-    if region.jalan is None:
-        return False
     spec = region.jalan
     settings = network_settings(region.jalan_setelan)
     speeds = speed_table(region.jalan_setelan.get("kecepatan"))
@@ -74,6 +69,42 @@ def run_travel(
         network = add_ferries(network, ferries, walking_kmh=walking)
     except ValueError as error:
         raise InputError(f"{region.name}.toml", f"[[jalan.feri]] {error}") from error
+    return network, walking, settings, speeds
+
+
+def travel_setting(region: Region, desa: gpd.GeoDataFrame) -> TravelSetting | None:
+    """Return the network and trip rules for proposed sites, or None without a road file."""
+    if region.jalan is None:
+        return None
+    network, walking, settings, _ = region_network(region, desa)
+    land = shapely.buffer(shapely.union_all(desa.geometry.to_numpy()), settings["tepi_daratan_m"])
+    shapely.prepare(land)
+    return TravelSetting(
+        network=network,
+        walking_kmh=walking,
+        land=land,
+        land_margin_m=settings["tepi_daratan_m"],
+        direct_walk_beyond_m=settings["jarak_jalan_kaki_langsung_m"],
+    )
+
+
+def run_travel(
+    region: Region,
+    work: Path,
+    *,
+    desa: gpd.GeoDataFrame,
+    facilities: gpd.GeoDataFrame,
+    catalogue: pd.DataFrame,
+    surface: gpd.GeoDataFrame | None,
+) -> bool:
+    """Measure travel-time coverage when the region has a road file; return whether it did.
+
+    ``desa``, ``facilities`` and ``surface`` are in the run's metric CRS.
+    """
+    if region.jalan is None:
+        return False
+    spec = region.jalan
+    network, walking, settings, speeds = region_network(region, desa)
     times = travel_coverage_by_desa(
         desa,
         facilities,
