@@ -167,8 +167,19 @@ def recognise_file(
                 return level, spec, []
             if level == "kabupaten":
                 return "kabupaten", FileSpec(path=str(path), level=level), []
+            # Polygon assets (markets, parks, landfill sites) name their kind.
+            if looks_like_assets(list_columns(path), has_points=True):
+                return _asset_or_unknown_kind(
+                    path, asset_columns(list_columns(path)), kinds, bounds, reasons
+                )
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         if "linestring" in geometry:
+            if _line_assets(path, kinds):
+                return (
+                    "aset",
+                    FileSpec(path=str(path), columns=asset_columns(list_columns(path))),
+                    [],
+                )
             return "jalan", FileSpec(path=str(path)), []
         columns = list_columns(path)
         if (
@@ -217,6 +228,19 @@ def recognise_file(
         path,
         "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset; sebutkan perannya di berkas wilayah",
     )
+
+
+def _line_assets(path: Path, kinds: KindTable) -> bool:
+    """Return True for a line file that lists assets: most of its kind column is in the kind table.
+
+    Road files (RBI ``REMARK``, OSM ``highway``) write road functions, not
+    kinds of the table, and stay road files for travel time.
+    """
+    roles = asset_columns(list_columns(path))
+    if "jenis" not in roles:
+        return False
+    values = read_records(path, allow_missing_crs=True)[roles["jenis"]].dropna()
+    return len(values) > 0 and values.map(kinds.classify).notna().mean() >= 0.5
 
 
 def _asset_or_unknown_kind(

@@ -97,6 +97,7 @@ class Region:
     aset: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
+    jaringan: dict[str, dict[str, Any]] = field(default_factory=dict)
     crs: str | None = None
     usulan_k: int = 3
     usulan_anggaran: dict[str, int] = field(default_factory=dict)
@@ -301,6 +302,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         aset=assets,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
+        jaringan=dict(settings.get("jaringan", {})),
         crs=settings.get("crs"),
         usulan_k=int(proposals.get("maks_per_kecamatan", proposals.get("k", 3))),
         usulan_anggaran={str(k).lower(): int(v) for k, v in proposals.get("anggaran", {}).items()},

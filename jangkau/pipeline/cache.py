@@ -62,6 +62,8 @@ STAGE_FILES = {
         "aset_ditolak.parquet",
         "aset_dibaca.parquet",
         "inferensi_crs.parquet",
+        "aset_garis.parquet",
+        "aset_area.parquet",
     ],
     "cakupan": [
         "cakupan_desa.parquet",
@@ -73,6 +75,8 @@ STAGE_FILES = {
         "kesenjangan_kabupaten.parquet",
         "urgensi.parquet",
         "kepekaan_bobot.parquet",
+        "cakupan_rusak_berat_desa.parquet",
+        "jaringan_desa.parquet",
         # Travel time (only for a region with a road file; see pipeline/travel_step.py).
         "cakupan_waktu_desa.parquet",
         "jalan.parquet",

@@ -20,6 +20,7 @@ from jangkau.config.catalogue import (
     distance_services,
     load_catalogue,
 )
+from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
 from jangkau.pipeline.context import OutputPaths, RunContext
@@ -34,6 +35,7 @@ from jangkau.pipeline.history import (
     run_id,
 )
 from jangkau.pipeline.summary import run_quality_sections
+from jangkau.publish.asset_layers import add_asset_outputs
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
     catalogue_table,
@@ -96,6 +98,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "crs_metrik": context.table(),
     }
     layers = add_travel_outputs(work, layers)
+    layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan))
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
@@ -133,6 +136,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         ),
         desa_gaps=desa_gaps,
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
+        extra_sheets={"rekap_aset": layers["rekap_aset"]},
     )
     write_csv(run_dir / "perubahan.csv", changes)
     write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))

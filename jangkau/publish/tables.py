@@ -141,6 +141,7 @@ def write_gap_workbook(
     context: WorkbookContext | None = None,
     desa_gaps: pd.DataFrame | None = None,
     urgency: pd.Series | None = None,
+    extra_sheets: dict[str, pd.DataFrame] | None = None,
 ) -> Path:
     """Write the planners' workbook (see the module docstring for its sheets).
 
@@ -158,6 +159,8 @@ def write_gap_workbook(
         The ``kesenjangan_desa`` table, for a sheet of its own.
     urgency
         Overall gap index per ``kode_kec`` for sorting the summary.
+    extra_sheets
+        Further sheets by title, written last (e.g. ``rekap_aset``).
     """
     words = labels()["kolom"]
     sheets: dict[str, pd.DataFrame] = {}
@@ -165,6 +168,8 @@ def write_gap_workbook(
     sheets.update(_service_sheets(gaps, catalogue, sheets))
     if desa_gaps is not None:
         sheets[words["lembar_desa"]] = desa_gaps
+    for title, frame in (extra_sheets or {}).items():
+        sheets[_sheet_title(title, sheets)] = frame
     kecamatan_count = gaps["kode_kec"].nunique()
     with replacing(path) as temporary:
         _write_book(
