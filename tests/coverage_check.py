@@ -76,6 +76,9 @@ def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return desa and kecamatan coverage (wide, ``cakupan_<layanan>``) recomputed from a GeoPackage."""
     desa = _lonlat(gpkg, "desa")
     assets = _lonlat(gpkg, "aset")
+    if "status_operasi" in assets:
+        # Assets that do not operate (or are still being built) serve no one (issue 16).
+        assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
     catalogue = load_catalogue()
     catalogue = catalogue[catalogue["radius_desa_m"].notna()]
     points = {

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from jangkau.analysis.coverage import coverage_by_kecamatan
 from jangkau.analysis.networks import network_by_kecamatan, network_columns
@@ -40,7 +41,17 @@ def _asset_layer(frame: gpd.GeoDataFrame, extra: list[str]) -> gpd.GeoDataFrame:
     for column in CONDITION_OUTPUT:
         if column not in frame:
             frame = frame.assign(**{column: ""})
-    return frame[[*columns, *extra, *CONDITION_OUTPUT, "geometry"]]
+    frame = frame[[*columns, *extra, *CONDITION_OUTPUT, "geometry"]]
+    if "panjang_km" in extra:
+        # One geometry type per layer (QGIS and the GeoPackage declare one): all multi-part.
+        frame = frame.set_geometry(
+            [
+                shapely.MultiLineString([g]) if g.geom_type == "LineString" else g
+                for g in frame.geometry
+            ],
+            crs=frame.crs,
+        )
+    return frame
 
 
 def _closure_wide(long: pd.DataFrame, key: str) -> pd.DataFrame:
