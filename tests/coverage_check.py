@@ -161,6 +161,8 @@ def proposals_recompute(gpkg) -> int:
     """
     desa = _lonlat(gpkg, "desa")
     assets = _lonlat(gpkg, "aset")
+    if "status_operasi" in assets:
+        assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
     sites = _lonlat(gpkg, "usulan_lokasi")
     catalogue = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
     error = measuring_scale_error(gpkg)
