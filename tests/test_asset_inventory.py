@@ -440,3 +440,50 @@ def test_network_files_can_be_added_to_a_maros_folder(tmp_path):
     per_kec = desa.groupby("KDCPUM").size()
     assert (pipes["jenis"] == "pipa distribusi").sum() >= int((per_kec - 1).sum())
     assert json.loads(pipes.to_json())["features"][0]["properties"]["kondisi"] is not None
+
+
+@pytest.mark.skipif(not (DATA / "maros").is_dir(), reason="no ../shared/data")
+def test_maros_run_with_generated_network_files_publishes_networks_and_register(tmp_path):
+    """The Maros files as delivered plus generated networks: every record accounted, measures out."""
+    import shutil
+
+    import pyogrio
+
+    folder = tmp_path / "maros"
+    shutil.copytree(DATA / "maros", folder)
+    desa = gpd.read_file(folder / "batas_desa.shp")
+    added = write_network_files(folder, desa)
+    region_text = (PROJECT / "regions" / "maros.toml").read_text(encoding="utf-8")
+    region_text = region_text.replace(
+        'data_dir = "../shared/data/maros"', f'data_dir = "{folder}"'
+    ).replace('name = "maros"', 'name = "maros_jaringan"')
+    region_text += "".join(f'\n[[aset]]\nfile = "{p.name}"\n' for p in added)
+    region_file = tmp_path / "maros_jaringan.toml"
+    region_file.write_text(region_text, encoding="utf-8")
+    region = pipeline.prepare_region(region_file=region_file)
+    region.usulan_k = 0
+    pipeline.run_all(region, pipeline.OutputPaths.under(tmp_path / "out", region.name))
+    gpkg = tmp_path / "out" / "data" / "processed" / "maros_jaringan" / "coverage.gpkg"
+    present = set(pyogrio.list_layers(gpkg)[:, 0])
+    assert {"aset_garis", "aset_area", "rekap_aset"} <= present
+    placed = pd.concat(
+        [
+            gpd.read_file(gpkg, layer=n)[["sumber", "baris"]]
+            for n in ("aset", "aset_garis", "aset_area")
+        ]
+    )
+    rejected = gpd.read_file(gpkg, layer="aset_ditolak")[["sumber", "baris"]]
+    both = pd.concat([placed, rejected], ignore_index=True)
+    assert not both.duplicated().any()
+    for path in added:
+        count = len(pd.read_csv(path) if path.suffix == ".csv" else gpd.read_file(path))
+        rows = sorted(both.loc[both["sumber"] == path.name, "baris"])
+        assert rows == list(range(1, count + 1)), path.name
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan")
+    assert kecamatan["terjangkau_air_minum"].between(0, 1).all()
+    assert kecamatan["terjangkau_air_minum"].max() > 0
+    assert (kecamatan["panjang_km_jalan"] > 0).all()
+    register = gpd.read_file(gpkg, layer="rekap_aset")
+    lines = gpd.read_file(gpkg, layer="aset_garis")
+    assert register["jumlah"].sum() == len(placed)
+    assert register["panjang_km"].sum() == pytest.approx(lines["panjang_km"].sum(), rel=1e-9)
