@@ -487,3 +487,50 @@ def test_maros_run_with_generated_network_files_publishes_networks_and_register(
     lines = gpd.read_file(gpkg, layer="aset_garis")
     assert register["jumlah"].sum() == len(placed)
     assert register["panjang_km"].sum() == pytest.approx(lines["panjang_km"].sum(), rel=1e-9)
+
+
+def test_osm_lines_and_polygons_come_whole_with_their_kind():
+    from jangkau.config.catalogue import load_kind_table
+    from jangkau.sources.osm import assets_from_overpass, overpass_query
+
+    outline = shapely.box(119.0, -5.0, 119.1, -4.9)
+    query = overpass_query(outline)
+    assert 'way["power"~"^(minor_line)$"]' in query and "out geom tags;" in query
+    ring = [(119.01, -4.99), (119.02, -4.99), (119.02, -4.98), (119.01, -4.98), (119.01, -4.99)]
+    answer = {
+        "elements": [
+            {"type": "node", "id": 1, "lat": -4.95, "lon": 119.05, "tags": {"highway": "bus_stop"}},
+            {
+                "type": "way",
+                "id": 2,
+                "tags": {"power": "minor_line"},
+                "geometry": [{"lat": -4.95, "lon": 119.05}, {"lat": -4.95, "lon": 119.2}],
+            },
+            {
+                "type": "way",
+                "id": 3,
+                "tags": {"leisure": "park", "name": "Taman Kota"},
+                "geometry": [{"lon": x, "lat": y} for x, y in ring],
+            },
+            {
+                "type": "way",
+                "id": 4,
+                "tags": {"waterway": "drain"},
+                "geometry": [{"lat": -4.5, "lon": 119.5}, {"lat": -4.6, "lon": 119.5}],
+            },
+        ]
+    }
+    assets, outside = assets_from_overpass(answer, outline=outline, kinds=load_kind_table())
+    assert outside == 1  # the drain lies wholly outside
+    by_id = assets.set_index("osm_id")
+    assert (
+        by_id.loc["node/1", "jenis"] == "Halte"
+        and by_id.loc["node/1"].geometry.geom_type == "Point"
+    )
+    # The power line runs out of the outline: kept whole here, clipped by the run.
+    line = by_id.loc["way/2"]
+    assert line["jenis"] == "SUTM" and line.geometry.geom_type == "LineString"
+    assert line.geometry.length == pytest.approx(0.15)
+    park = by_id.loc["way/3"]
+    assert park["jenis"] == "Ruang Terbuka Hijau" and park.geometry.geom_type == "Polygon"
+    assert park.geometry.area == pytest.approx(0.0001)
