@@ -457,7 +457,11 @@ def test_maros_run_with_generated_network_files_publishes_networks_and_register(
     region_text = region_text.replace(
         'data_dir = "../shared/data/maros"', f'data_dir = "{folder}"'
     ).replace('name = "maros"', 'name = "maros_jaringan"')
-    region_text += "".join(f'\n[[aset]]\nfile = "{p.name}"\n' for p in added)
+    region_text += "".join(
+        f'\n[[{"sistem_informasi" if p.name.startswith("sistem_") else "aset"}]]\nfile = "{p.name}"\n'
+        for p in added
+    )
+    added = [p for p in added if not p.name.startswith("sistem_")]
     region_file = tmp_path / "maros_jaringan.toml"
     region_file.write_text(region_text, encoding="utf-8")
     region = pipeline.prepare_region(region_file=region_file)
@@ -465,7 +469,8 @@ def test_maros_run_with_generated_network_files_publishes_networks_and_register(
     pipeline.run_all(region, pipeline.OutputPaths.under(tmp_path / "out", region.name))
     gpkg = tmp_path / "out" / "data" / "processed" / "maros_jaringan" / "coverage.gpkg"
     present = set(pyogrio.list_layers(gpkg)[:, 0])
-    assert {"aset_garis", "aset_area", "rekap_aset"} <= present
+    assert {"aset_garis", "aset_area", "rekap_aset", "sistem_informasi"} <= present
+    assert len(gpd.read_file(gpkg, layer="sistem_informasi")) == 5
     placed = pd.concat(
         [
             gpd.read_file(gpkg, layer=n)[["sumber", "baris"]]
@@ -534,3 +539,28 @@ def test_osm_lines_and_polygons_come_whole_with_their_kind():
     park = by_id.loc["way/3"]
     assert park["jenis"] == "Ruang Terbuka Hijau" and park.geometry.geom_type == "Polygon"
     assert park.geometry.area == pytest.approx(0.0001)
+
+
+def test_the_information_system_register_is_read_without_geometry(demo_assets):
+    from jangkau.clean.info_systems import read_register
+
+    raw, region, work = demo_assets
+    assert [s.name for s in region.sistem_informasi] == ["sistem_informasi_opd.csv"]
+    systems = pd.read_parquet(work / "sistem_informasi.parquet")
+    written = pd.read_csv(raw / "sistem_informasi_opd.csv", keep_default_na=False)
+    assert systems["sistem"].tolist() == written["Nama Aplikasi"].tolist()
+    assert systems["opd"].tolist() == written["OPD"].tolist()
+    assert systems["status_operasi"].tolist() == [
+        "beroperasi",
+        "beroperasi",
+        "tidak beroperasi",
+        "dalam pembangunan",
+        "",
+    ]
+    assert systems["terintegrasi"].tolist() == ["ya", "tidak", "ya", "tidak", ""]
+    table = pd.DataFrame(
+        {"baris": [1, 2], "nama sistem": ["SIAK", " "], "OPD": ["Disdukcapil", "Diskominfo"]}
+    )
+    found, rejected = read_register(table, source="daftar.csv")
+    assert found["sistem"].tolist() == ["SIAK"]
+    assert rejected[["baris", "alasan"]].values.tolist() == [[2, "nama sistem informasi kosong"]]

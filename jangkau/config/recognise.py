@@ -15,6 +15,7 @@ from typing import Any
 
 import pyogrio
 
+from jangkau.clean.info_systems import register_columns
 from jangkau.config.catalogue import KindTable
 from jangkau.config.columns_by_content import (
     guess_asset_columns,
@@ -198,6 +199,9 @@ def recognise_file(
                 return role, spec, guesses
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
     columns = list_columns(path)
+    if register_columns(columns) is not None and not looks_like_assets(columns, has_points=False):
+        # The agencies' information systems: a register without geometry (issue 16).
+        return "sistem_informasi", FileSpec(path=str(path)), []
     population = population_columns(columns)
     asset_roles = asset_columns(columns)
     guesses: Guesses = []

@@ -95,6 +95,7 @@ class Region:
     jalan: FileSpec | None = None
     jalan_setelan: dict[str, Any] = field(default_factory=dict)
     aset: list[FileSpec] = field(default_factory=list)
+    sistem_informasi: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
     jaringan: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -126,6 +127,7 @@ class Region:
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["jalan"] = spec(data.get("jalan"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        data["sistem_informasi"] = [FileSpec(**i) for i in data.get("sistem_informasi", [])]
         data["daftar"] = [FileSpec(**item) for item in data.get("daftar", [])]
         data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
@@ -193,9 +195,12 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         if role in settings and "file" in settings[role]:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
+    registers = [_spec(data_dir, item) for item in settings.get("sistem_informasi", [])]
     roads = _road_spec(data_dir, settings.get("jalan"))
     explicit_paths = {
-        Path(s.path).resolve() for s in [*named.values(), *assets, roads] if s is not None
+        Path(s.path).resolve()
+        for s in [*named.values(), *assets, *registers, roads]
+        if s is not None
     }
     stated_columns = {s.path: dict(s.columns) for s in [*named.values(), *assets]}
     if "kandidat" in settings.get("usulan", {}):
@@ -248,6 +253,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"berkas jalan lain; yang dipakai: {roads.name}"
         elif role == "jalan":
             roads = spec
+        elif role == "sistem_informasi":
+            registers.append(spec)
         elif role == "daftar":
             rosters.append(spec)
             ignored[path.name] = ROSTER_REASON
@@ -300,6 +307,7 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         jalan=roads,
         jalan_setelan=_road_settings(settings.get("jalan")),
         aset=assets,
+        sistem_informasi=registers,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
         jaringan=dict(settings.get("jaringan", {})),

@@ -9,8 +9,11 @@ import pandas as pd
 
 from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
-from jangkau.clean.assets import PLACED_COLUMNS
+from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
 from jangkau.clean.condition import heavily_damaged, serves
+from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
+from jangkau.config.region import Region
+from jangkau.io.read import read_table
 
 CONDITION_OUTPUT = ["kondisi", "status_operasi"]
 
@@ -106,3 +109,15 @@ def closure_coverage(
         .drop(columns="_order")[desa_coverage.columns]
         .reset_index(drop=True)
     )
+
+
+def read_registers(region: Region) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the region's information-system registers: systems, and rows rejected with a reason."""
+    systems, rejected = [pd.DataFrame(columns=REGISTER_COLUMNS)], []
+    for spec in region.sistem_informasi:
+        found, refused = read_register(read_table(spec.path, **spec.options), source=spec.name)
+        systems.append(found)
+        rejected.append(refused)
+    frame = pd.concat(systems, ignore_index=True)
+    refused = pd.concat(rejected, ignore_index=True) if rejected else None
+    return frame, refused if refused is not None else pd.DataFrame(columns=REJECTED_COLUMNS)

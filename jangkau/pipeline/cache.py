@@ -64,6 +64,7 @@ STAGE_FILES = {
         "inferensi_crs.parquet",
         "aset_garis.parquet",
         "aset_area.parquet",
+        "sistem_informasi.parquet",
     ],
     "cakupan": [
         "cakupan_desa.parquet",

@@ -136,7 +136,9 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         ),
         desa_gaps=desa_gaps,
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
-        extra_sheets={"rekap_aset": layers["rekap_aset"]},
+        extra_sheets={
+            name: layers[name] for name in ("rekap_aset", "sistem_informasi") if name in layers
+        },
     )
     write_csv(run_dir / "perubahan.csv", changes)
     write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))

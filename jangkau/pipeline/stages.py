@@ -50,6 +50,7 @@ from jangkau.pipeline.asset_step import (
     combine_shapes,
     operating,
     read_lines,
+    read_registers,
     with_condition,
 )
 from jangkau.pipeline.cache import cached_stage
@@ -181,7 +182,9 @@ def _run_assets(region: Region, work: Path) -> Path:
     placed = with_condition(placed, condition)
     lines = with_condition(combine_shapes(shapes[LINE], LINE), condition)
     areas = with_condition(combine_shapes(shapes[AREA], AREA), condition)
-    rejected = pd.concat([rejected, *shapes["ditolak"]], ignore_index=True)
+    systems, system_rejects = read_registers(region)
+    rejected = pd.concat([rejected, *shapes["ditolak"], system_rejects], ignore_index=True)
+    systems.to_parquet(work / "sistem_informasi.parquet")
     for spec in region.aset:
         if not any((layer["sumber"] == spec.name).any() for layer in (placed, lines, areas)):
             raise InputError(

@@ -8,7 +8,8 @@ beside each ``cakupan_<layanan>``, and per network layanan with lines
 ``terjangkau_<layanan>``, ``panjang_km_<layanan>``, ``km_per_km2_<layanan>``
 and ``km_per_1000_penduduk_<layanan>``. The ``layanan`` table gains
 ``jarak_jaringan_m`` (with ``sumber_jarak_jaringan``); network services not
-in the catalogue get a row of their own.
+in the catalogue get a row of their own. The agencies' information systems,
+when a register was given, are the table ``sistem_informasi``.
 """
 
 from __future__ import annotations
@@ -115,6 +116,9 @@ def add_asset_outputs(
             layers[name] = _asset_layer(frame, [SHAPE_COLUMNS[kind]])
             shape_layers.append(frame)
     layers["rekap_aset"] = asset_register(points, *shape_layers)
+    systems = _read(work, "sistem_informasi.parquet")
+    if systems is not None and len(systems):
+        layers["sistem_informasi"] = systems
     layers["layanan"] = service_table(layers["layanan"], networks)
     closure = _read(work, "cakupan_rusak_berat_desa.parquet")
     reach = _read(work, "jaringan_desa.parquet")

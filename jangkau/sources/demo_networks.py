@@ -4,7 +4,8 @@
 Maros, every kabupaten of the province benchmark): water distribution and
 transmission pipes, low- and medium-voltage lines, kabupaten and desa roads,
 polygon assets (landfill, markets, parks), a BTS list, and a file mixing
-points, lines and polygons. Condition columns are written as offices write
+points, lines and polygons, and a register of the agencies' information
+systems (no geometry). Condition columns are written as offices write
 them (misspelt, English, abbreviated). The faults, one of each per file
 where it applies: repeated vertices, a zero-length line, a self-intersecting
 polygon, a line running out of the kabupaten, a feature wholly outside, a
@@ -239,6 +240,20 @@ def network_frames(
         },
     ]
     files["aset_campuran.geojson"] = _frame(mixed, metric, 4)
+    files["sistem_informasi_opd.csv"] = pd.DataFrame(
+        {
+            "Nama Aplikasi": [
+                "SIMPEG",
+                "e-Planning",
+                "SIMDA Keuangan",
+                "Aplikasi Posyandu",
+                "JDIH",
+            ],
+            "OPD": ["BKPSDM", "Bappelitbangda", "BPKD", "Dinas Kesehatan", "Bagian Hukum"],
+            "Status": ["Aktif", "aktip", "non aktif", "dalam pengembangan", ""],
+            "Terintegrasi": ["Ya", "belum", "sudah", "Tidak", "-"],
+        }
+    )
     return files
 
 
