@@ -149,7 +149,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     chained.update(json.dumps(library_versions(), sort_keys=True).encode())
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
-        "aset": region.aset,
+        "aset": [*region.aset, *region.sistem_informasi],
         "cakupan": [region.usulan_kandidat, region.jalan],
     }
     for stage, specs in parts.items():
@@ -170,7 +170,13 @@ def stage_keys(region: Region) -> dict[str, str]:
         else:
             chained.update(
                 json.dumps(
-                    [region.layanan, region.usulan_k, region.usulan_anggaran, region.jalan_setelan],
+                    [
+                        region.layanan,
+                        region.usulan_k,
+                        region.usulan_anggaran,
+                        region.jalan_setelan,
+                        region.jaringan,
+                    ],
                     sort_keys=True,
                     default=str,
                 ).encode()
