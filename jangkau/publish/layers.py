@@ -50,7 +50,19 @@ QGIS_LAYERS = [
 ]
 
 # Per-service columns: prefix to the alias entry in label.toml (longest prefix first).
-_SERVICE_COLUMNS = ("cakupan_waktu", "waktu_median", "waktu_p90", "cakupan")
+_SERVICE_COLUMNS = (
+    "cakupan_jika_rusak_berat_tutup",
+    "cakupan_waktu",
+    "waktu_median",
+    "waktu_p90",
+    "cakupan",
+    "km_per_1000_penduduk",
+    "km_per_km2",
+    "panjang_km",
+    "terjangkau",
+)
+# Network columns may name a network service that is no point service (listrik, jalan).
+_NETWORK_COLUMNS = ("km_per_1000_penduduk", "km_per_km2", "panjang_km", "terjangkau")
 
 
 def field_aliases(columns: list[str], names: dict[str, str]) -> dict[str, str]:
@@ -71,8 +83,15 @@ def field_aliases(columns: list[str], names: dict[str, str]) -> dict[str, str]:
             continue
         for prefix in _SERVICE_COLUMNS:
             service = column.removeprefix(f"{prefix}_")
-            if column.startswith(f"{prefix}_") and service in names:
+            if not column.startswith(f"{prefix}_"):
+                continue
+            if prefix not in _NETWORK_COLUMNS and service in names:
                 aliases[column] = words[prefix].format(layanan=names[service])
+                break
+            if prefix in _NETWORK_COLUMNS:
+                aliases[column] = words[prefix].format(
+                    layanan=f"jaringan {service.replace('_', ' ')}"
+                )
                 break
     return aliases
 
