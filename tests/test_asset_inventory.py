@@ -564,3 +564,38 @@ def test_the_information_system_register_is_read_without_geometry(demo_assets):
     found, rejected = read_register(table, source="daftar.csv")
     assert found["sistem"].tolist() == ["SIAK"]
     assert rejected[["baris", "alasan"]].values.tolist() == [[2, "nama sistem informasi kosong"]]
+
+
+def test_network_reach_by_hand_with_and_without_population_points():
+    desa = gpd.GeoDataFrame(
+        {"kode_desa": ["d1"], "kode_kec": ["k1"], "penduduk": [2000.0]},
+        geometry=[shapely.box(760_000, 9_440_000, 761_000, 9_441_000)],
+        crs=UTM,
+    )
+    lines = gpd.GeoDataFrame(
+        {
+            "layanan": ["air_minum", "air_minum"],
+            "jenis": ["Pipa Distribusi Air Minum", "Pipa Distribusi Air Minum"],
+            "status_operasi": ["", "tidak beroperasi"],
+        },
+        geometry=[
+            shapely.LineString([(760_000, 9_440_000), (761_000, 9_440_000)]),
+            shapely.LineString([(760_000, 9_441_000), (761_000, 9_441_000)]),
+        ],
+        crs=UTM,
+    )
+    networks = load_networks()  # air_minum: 100 m
+    long = network_measures(desa, lines, networks=networks)
+    row = long.set_index("layanan").loc["air_minum"]
+    # The operating pipe on the south edge reaches a 100 m strip: 10 % of the desa;
+    # the pipe that does not operate reaches no one but still counts in length.
+    assert row["terjangkau"] == pytest.approx(0.1, abs=1e-6)
+    assert row["penduduk_terjangkau"] == pytest.approx(200.0, abs=1e-3)
+    assert row["panjang_km"] == pytest.approx(2.0)
+    surface = gpd.GeoDataFrame(
+        {"kode_desa": ["d1", "d1"], "bobot": [0.3, 0.7]},
+        geometry=[shapely.Point(760_500, 9_440_050), shapely.Point(760_500, 9_440_500)],
+        crs=UTM,
+    )
+    with_points = network_measures(desa, lines, networks=networks, surface=surface)
+    assert with_points["terjangkau"].iloc[0] == pytest.approx(0.3)
