@@ -599,3 +599,18 @@ def test_network_reach_by_hand_with_and_without_population_points():
     )
     with_points = network_measures(desa, lines, networks=networks, surface=surface)
     assert with_points["terjangkau"].iloc[0] == pytest.approx(0.3)
+
+
+def test_a_region_overrides_a_network_distance_and_typos_stop_the_run():
+    from jangkau.errors import InputError
+
+    networks = load_networks({"air_minum": {"jarak_jaringan_m": 50}}).set_index("layanan")
+    assert networks.loc["air_minum", "jarak_jaringan_m"] == 50
+    assert networks.loc["air_minum", "sumber_jarak_jaringan"] == "berkas wilayah"
+    assert networks.loc["jalan", "jarak_jaringan_m"] == 2000
+    with pytest.raises(InputError, match=r"\[jaringan.air_mnum\] tidak dikenal"):
+        load_networks({"air_mnum": {"jarak_jaringan_m": 50}})
+    with pytest.raises(InputError, match="jarak_jaringan_m harus > 0"):
+        load_networks({"listrik": {"jarak_jaringan_m": -5}})
+    with pytest.raises(InputError, match="'jarak' tidak dikenal"):
+        load_networks({"listrik": {"jarak": 5}})
