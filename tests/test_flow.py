@@ -210,7 +210,7 @@ def test_demo_publishes_network_measures_condition_and_register(demo_run):
     book = openpyxl.load_workbook(
         root / "data" / "processed" / "demo" / "kesenjangan_kecamatan.xlsx", read_only=True
     )
-    assert "rekap_aset" in book.sheetnames
+    assert {"Rekap aset", "Sistem informasi"} <= set(book.sheetnames)
 
 
 def test_demo_figures_known_by_hand(demo_run):
@@ -321,9 +321,10 @@ def test_maros_gap_table_and_catalogue(maros_run):
     sheets = pd.read_excel(
         root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
     )
-    # Title sheet, summary, one sheet per service (14), and the desa.
-    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 17
-    assert list(sheets)[-1] == "Desa" and len(sheets["Desa"]) == 103 * 14
+    # Title sheet, summary, one sheet per service (14), the desa, and the asset register.
+    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 18
+    assert list(sheets)[-2] == "Desa" and len(sheets["Desa"]) == 103 * 14
+    assert list(sheets)[-1] == "Rekap aset"
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )

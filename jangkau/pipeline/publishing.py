@@ -137,7 +137,12 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         desa_gaps=desa_gaps,
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
         extra_sheets={
-            name: layers[name] for name in ("rekap_aset", "sistem_informasi") if name in layers
+            title: layers[name]
+            for name, title in (
+                ("rekap_aset", "Rekap aset"),
+                ("sistem_informasi", "Sistem informasi"),
+            )
+            if name in layers
         },
     )
     write_csv(run_dir / "perubahan.csv", changes)

@@ -96,6 +96,11 @@ def service_table(catalogue_table: pd.DataFrame, networks: pd.DataFrame) -> pd.D
             "jenis_aset": missing["jenis_aset"].map(", ".join),
             "jarak_jaringan_m": missing["jarak_jaringan_m"],
             "sumber_jarak_jaringan": missing["sumber_jarak_jaringan"],
+            "sumber_standar": missing["sumber_jarak_jaringan"],
+            "sumber_target_cakupan": (
+                "(bawaan) Tidak berlaku: layanan jaringan dinilai dengan terjangkau_<kode> "
+                "(bagian penduduk dalam jarak_jaringan_m dari jaringan), bukan cakupan fasilitas."
+            ),
         }
     )
     return pd.concat([table, rows], ignore_index=True) if len(rows) else table
