@@ -614,3 +614,51 @@ def test_a_region_overrides_a_network_distance_and_typos_stop_the_run():
         load_networks({"listrik": {"jarak_jaringan_m": -5}})
     with pytest.raises(InputError, match="'jarak' tidak dikenal"):
         load_networks({"listrik": {"jarak": 5}})
+
+
+SELF_NOTE = "garis memotong atau menumpuk dirinya sendiri (bagian yang menumpuk dihitung sekali)"
+
+
+def test_place_shapes_by_hand():
+    from jangkau.clean.asset_geometry import place_shapes
+    from jangkau.config.catalogue import load_kind_table
+
+    desa = gpd.GeoDataFrame(
+        {"kode_desa": ["d1"], "desa": ["Satu"], "kode_kec": ["k1"], "kecamatan": ["K"]},
+        geometry=[shapely.box(760_000, 9_440_000, 761_000, 9_441_000)],
+        crs=UTM,
+    )
+    lines = [
+        # Doubles back over itself: 600 m of pipe, nothing cut.
+        shapely.LineString([(760_100, 9_440_500), (760_700, 9_440_500), (760_400, 9_440_500)]),
+        # Half outside the desa: 400 m kept of 800 m.
+        shapely.LineString([(760_600, 9_440_200), (761_400, 9_440_200)]),
+        # Crosses itself (a figure of eight is fine for a pipe): noted, not cut.
+        shapely.LineString(
+            [(760_100, 9_440_100), (760_300, 9_440_300), (760_300, 9_440_100), (760_100, 9_440_300)]
+        ),
+    ]
+    raw = gpd.GeoDataFrame(
+        {"baris": [1, 2, 3], "nama": ["a", "b", "c"], "jenis": ["pipa distribusi"] * 3},
+        geometry=lines,
+        crs=UTM,
+    )
+    placed, rejected = place_shapes(
+        raw,
+        kind="garis",
+        columns={"nama": "nama", "jenis": "jenis"},
+        source="pipa.geojson",
+        desa=desa,
+        kinds=load_kind_table(),
+    )
+    assert rejected.empty
+    by_name = placed.set_index("nama")
+    assert by_name.loc["a", "panjang_km"] == pytest.approx(0.6)
+    assert by_name.loc["a", "perbaikan"] == SELF_NOTE
+    assert by_name.loc["b", "panjang_km"] == pytest.approx(0.4)
+    assert (
+        by_name.loc["b", "perbaikan"] == "dipotong di batas wilayah: 50.0 % panjang di luar dibuang"
+    )
+    assert by_name.loc["c", "perbaikan"] == SELF_NOTE
+    # 200 m along the bottom and two 200·√2 m diagonals.
+    assert by_name.loc["c", "panjang_km"] == pytest.approx((200 + 400 * 2**0.5) / 1000)

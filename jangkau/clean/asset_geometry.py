@@ -74,7 +74,9 @@ def _repair(
         if shapely.length(geometry) == 0:
             return None, repairs, "garis panjang nol (semua titik sudut sama)"
         if not shapely.is_simple(geometry):
-            repairs.append("garis memotong dirinya sendiri (panjang dihitung apa adanya)")
+            repairs.append(
+                "garis memotong atau menumpuk dirinya sendiri (bagian yang menumpuk dihitung sekali)"
+            )
         return geometry, repairs, ""
     if not shapely.is_valid(geometry):
         reason = shapely.is_valid_reason(geometry)
@@ -103,7 +105,8 @@ def _clip_to_desa(
     clipped = np.full(len(shapes), None, dtype=object)
     owner = np.full(len(shapes), -1)
     kept = np.zeros(len(shapes))
-    total = _measure(shapes, kind)
+    # Measured as dissolved, like the clipped part: a line doubling back is not "cut off".
+    total = _measure(shapely.union(shapes, shapes), kind)
     frame = pd.DataFrame({"shape": shape_index, "desa": desa_index, "amount": amount})
     frame = frame[frame["amount"] > 0]
     for shape, group in frame.groupby("shape", sort=False):
