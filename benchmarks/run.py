@@ -401,7 +401,17 @@ def report(results: dict) -> str:
             "",
         ]
     text += _travel_section()
+    text += _map_page_section()
     return "\n".join(text)
+
+
+def _map_page_section() -> list[str]:
+    """Return the map page section from ``results_peta.json`` (``python -m benchmarks.peta``)."""
+    from benchmarks.peta import RESULTS, section
+
+    if not RESULTS.exists():
+        return []
+    return section(json.loads(RESULTS.read_text(encoding="utf-8")))
 
 
 def _travel_section() -> list[str]:

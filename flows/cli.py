@@ -16,7 +16,11 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from flows.prefect_setup import PrefectServerUnreachableError, prepare_prefect
+from flows.prefect_setup import (
+    PrefectServerUnreachableError,
+    ephemeral_start_failed,
+    prepare_prefect,
+)
 from jangkau.errors import InputError, NetworkError, RegionBusyError
 
 DESCRIPTION = """\
@@ -332,6 +336,8 @@ def _user_error(error: BaseException) -> tuple[str, int] | None:
             return f"jangkau: {current}", 4
         if isinstance(current, NetworkError):
             return f"jangkau: tidak ada jaringan: {current}", 3
+        if (line := ephemeral_start_failed(current)) is not None:
+            return f"jangkau: {line}", 3
         if isinstance(current, (FileNotFoundError, ValueError)):
             return f"jangkau: {current}", 2
         current = current.__cause__

@@ -12,6 +12,11 @@ import socket
 from urllib.parse import urlsplit
 
 PREFECT_DEFAULT_PORT = 4200
+# Seconds the temporary API may take to start. Prefect's 20 s default is too short on a
+# busy office PC (seen on a 2-core machine under load), and the run then fails for nothing.
+EPHEMERAL_STARTUP_SECONDS = "120"
+# How Prefect says its temporary API did not start in time (prefect.server.api.server).
+EPHEMERAL_TIMEOUT_TEXT = "Timed out while attempting to connect to ephemeral Prefect API server"
 
 
 class PrefectServerUnreachableError(Exception):
@@ -35,6 +40,17 @@ def _require_server(url: str) -> None:
             f"server Prefect di {url} tidak menjawab; jalankan 'prefect server start', "
             "kosongkan PREFECT_API_URL, atau pakai --runner local"
         )
+
+
+def ephemeral_start_failed(error: BaseException) -> str | None:
+    """Return one line when ``error`` is Prefect's temporary API not starting in time, else None."""
+    if isinstance(error, RuntimeError) and str(error).startswith(EPHEMERAL_TIMEOUT_TEXT):
+        seconds = os.environ.get("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "20")
+        return (
+            f"API Prefect sementara tidak siap dalam {seconds} detik (komputer sibuk?); "
+            "coba lagi, jalankan 'prefect server start', atau pakai --runner local"
+        )
+    return None
 
 
 def prepare_prefect(*, verbose: bool) -> None:
@@ -63,6 +79,9 @@ def prepare_prefect(*, verbose: bool) -> None:
         _require_server(url)
         print(f"jangkau: memakai server Prefect di {url}", flush=True)
     else:
+        os.environ.setdefault(
+            "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", EPHEMERAL_STARTUP_SECONDS
+        )
         print(
             "jangkau: menjalankan API Prefect sementara (tidak ada server Prefect: "
             f"PREFECT_API_URL kosong dan port {PREFECT_DEFAULT_PORT} tidak menjawab)",

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -89,3 +91,21 @@ def open_page(driver, path, wait: float = 0.5):
         time.sleep(0.1)
     time.sleep(wait)
     return [entry for entry in driver.get_log("browser") if entry["level"] in ("SEVERE", "WARNING")]
+
+
+def set_screen(driver, width: int | None, height: int | None = None) -> None:
+    """Emulate a screen of ``width`` × ``height`` CSS pixels (a phone when narrow); None resets."""
+    if width is None:
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        return
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 700},
+    )
+
+
+def page_layers(page: str) -> tuple[list[dict], list[list]]:
+    """Return the GeoJSON collections (kecamatan, desa…) and facility rows of a map page."""
+    collections = [json.loads(text) for text in re.findall(r"geo_json_\w+_add\((\{.*?\})\);", page)]
+    groups = [json.loads(text) for text in re.findall(r"var data = (\[.*?\]);\n", page)]
+    return collections, [row for group in groups for row in group]

@@ -239,3 +239,27 @@ def test_a_configured_server_that_does_not_answer_is_one_line(tmp_path):
     assert done.stderr.startswith(
         f"jangkau: server Prefect di http://127.0.0.1:{port}/api tidak menjawab"
     )
+
+
+def test_a_temporary_prefect_api_that_does_not_start_in_time_is_one_line(demo_files, tmp_path):
+    # No time at all to start: what a very busy machine looks like to the command line.
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(PROJECT),
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "0",
+    }
+    env.pop("PREFECT_API_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "run", "--data-dir", str(demo_files), "--name", "x"]
+        + ["--out", str(tmp_path)],
+        cwd=PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert done.stderr == (
+        "jangkau: API Prefect sementara tidak siap dalam 0 detik (komputer sibuk?); "
+        "coba lagi, jalankan 'prefect server start', atau pakai --runner local\n"
+    )

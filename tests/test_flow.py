@@ -225,7 +225,13 @@ def test_demo_figures_known_by_hand(demo_run):
     )
     gaps = gpd.read_file(gpkg, layer="kesenjangan").set_index(["kode_kec", "layanan"])
     assert gaps.loc[("99.01.01", "polsek"), "jumlah_fasilitas"] == 1
-    assert gaps.loc[("99.01.02", "sd"), "jumlah_fasilitas"] == 3  # SDN 5 has no coordinates
+    # SDN 5 has no coordinates; its row names its kecamatan: counted there, not drawn.
+    assert gaps.loc[("99.01.02", "sd"), "jumlah_fasilitas"] == 4
+    assert gaps.loc[("99.01.02", "sd"), "tanpa_koordinat"] == 1
+    unlocated = gpd.read_file(gpkg, layer="tanpa_koordinat").set_index(["sumber", "baris"])
+    assert bool(unlocated.loc[("sekolah.csv", 5), "dihitung"])
+    # The school outside the kabupaten names no kecamatan of it ('Luar'): not counted.
+    assert not bool(unlocated.loc[("sekolah.csv", 19), "dihitung"])
     assert math.isnan(gaps.loc[("99.01.01", "polsek"), "cakupan"])
     rejected = gpd.read_file(gpkg, layer="aset_ditolak").set_index(["sumber", "baris"])["alasan"]
     assert rejected[("sekolah.csv", 5)] == "koordinat kosong"
@@ -321,10 +327,11 @@ def test_maros_gap_table_and_catalogue(maros_run):
     sheets = pd.read_excel(
         root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
     )
-    # Title sheet, summary, one sheet per service (14), the desa, and the asset register.
-    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 18
-    assert list(sheets)[-2] == "Desa" and len(sheets["Desa"]) == 103 * 14
-    assert list(sheets)[-1] == "Rekap aset"
+    # Title sheet, summary, one sheet per service (14), the desa, facilities without
+    # coordinates, and the asset register.
+    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 19
+    assert list(sheets)[-3:] == ["Desa", "Tanpa koordinat", "Rekap aset"]
+    assert len(sheets["Desa"]) == 103 * 14
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )

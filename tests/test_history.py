@@ -37,6 +37,7 @@ KNOWN = [
     "data/processed/demo/kesenjangan_kecamatan.xlsx",
     "data/processed/demo/perubahan.csv",
     "data/processed/demo/kualitas_data.html",
+    "data/processed/demo/laporan.pdf",
     "maps/demo/index.html",
     "maps/demo/info.json",
 ]

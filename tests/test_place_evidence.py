@@ -1,6 +1,5 @@
 """Evidence of place from text: points far from every place their text names are doubted."""
 
-import json
 import re
 import sqlite3
 import tomllib
@@ -11,7 +10,7 @@ import pandas as pd
 import pyproj
 import pytest
 import shapely
-from conftest import open_page
+from conftest import open_page, page_layers
 
 from jangkau import pipeline
 from jangkau.clean.assets import place_assets, standardise_assets
@@ -228,13 +227,11 @@ def test_maros_puskesmas_camba_is_doubted_everywhere(maros_puskesmas_run):
     assert section.count("<tr>") == 2  # header and the one doubted row
 
     page = (root / "maps" / "ragu" / "index.html").read_text("utf-8")
-    data = json.loads(re.search(r'id="data-peta"[^>]*>(.*?)</script>', page, re.S).group(1))
-    flagged = {a["nama"]: a.get("diragukan", "") for a in data["aset"]}
+    collections, rows = page_layers(page)
+    flagged = {row[3]: row[8] if len(row) > 8 else "" for row in rows}  # nama, diragukan
     assert {name: bool(note) for name, note in flagged.items()} == expected
     assert flagged["CAMBA"].startswith("lokasi diragukan: teks menyebut Kec. Camba")
-    camba = next(
-        f for f in data["kecamatan"]["features"] if f["properties"]["kecamatan"] == "Camba"
-    )
+    camba = next(f for f in collections[0]["features"] if f["properties"]["kecamatan"] == "Camba")
     assert "CAMBA" in camba["properties"]["layanan"]["puskesmas"]["catatan"]
 
 
@@ -246,7 +243,7 @@ def test_map_page_marks_the_doubted_marker(maros_puskesmas_run, browser):
     marked = browser.execute_script(
         "return window.jangkauPeta.aset.getLayers()"
         ".filter(function (m) { return m.options.icon.options.className.indexOf('diragukan') >= 0; })"
-        ".map(function (m) { return m.getTooltip().getContent(); })"
+        ".map(function (m) { return window.jangkauPeta.teksAset(m.options.r); })"
     )
     assert len(marked) == 1
     assert "<b>CAMBA</b>" in marked[0] and "lokasi diragukan: teks menyebut Kec. Camba" in marked[0]

@@ -145,13 +145,42 @@ def test_quality_report_adds_up(province):
     assert "TIDAK" not in page and "sekolah.csv" in page
 
 
-def test_province_page_is_under_15_mb_and_renders(province, browser):
+def test_province_page_is_under_8_mb_and_renders(province, browser):
     root, gpkg, *_ = province
     page = root / "maps" / "sulsel" / "index.html"
-    assert page.stat().st_size < 15 * 1024 * 1024
+    assert page.stat().st_size < 8 * 1000 * 1000
     assert open_page(browser, page, wait=2.0) == []
-    state = browser.execute_script(
-        "const p = window.jangkauPeta; return {k: p.kecamatan.getLayers().length, a: p.aset.getLayers().length};"
+    browser.set_script_timeout(60)
+    state = browser.execute_async_script(
+        """
+        const done = arguments[0], p = window.jangkauPeta;
+        p.semua.then(() => done({k: p.kecamatan.getLayers().length, d: p.desa.getLayers().length,
+                a: Object.values(p.asetPerLayanan).concat([p.asetLain])
+                     .reduce((n, c) => n + c.getLayers().length, 0)}));
+        """
     )
     kecamatan = pyogrio.read_info(gpkg, layer="kecamatan")["features"]
-    assert state["k"] == kecamatan == 313 and state["a"] > 10_000
+    desa = pyogrio.read_info(gpkg, layer="desa")["features"]
+    assets = pyogrio.read_info(gpkg, layer="aset")["features"]
+    assert state == {"k": kecamatan, "d": desa, "a": assets} and kecamatan == 313
+    assert desa == 3056 and assets > 40_000
+
+
+def test_printed_report_ranks_every_kecamatan_once_and_tells_repeated_names_apart(province):
+    import pypdf
+
+    root, gpkg, _, _ = province
+    kecamatan = gpd.read_file(gpkg, layer="kecamatan")
+    total = len(kecamatan)
+    assert total > 300
+    pages = [p.extract_text() for p in pypdf.PdfReader(gpkg.parent / "laporan.pdf").pages]
+    summary = [p for p in pages if p.lstrip().startswith("Ringkasan")]
+    assert len(summary) > 1
+    ranks = [line for p in summary for line in p.splitlines() if line.endswith(f" dari {total}")]
+    assert ranks == [f"{rank} dari {total}" for rank in range(1, total + 1)]
+    # Four names repeat across kabupaten (two Cenrana): each is shown with its code.
+    repeated = kecamatan[kecamatan["kecamatan"].duplicated(keep=False)]
+    assert len(repeated) >= 8
+    lines = {line for p in summary for line in p.splitlines()}
+    for row in repeated.itertuples():
+        assert f"{row.kecamatan} ({row.kode_kec})" in lines

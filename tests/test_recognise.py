@@ -22,7 +22,6 @@ from jangkau.pipeline.runner import run_all
 MAROS = SHARED / "maros"
 MAROS_REAL = SHARED / "maros_nyata"
 MAKASSAR = SHARED / "makassar"
-ROSTER_REASON = "daftar fasilitas tanpa koordinat (dihitung pada tahap berikut)"
 # Kabupaten Maros, roughly (west, south, east, north) in degrees.
 MAROS_BOUNDS = (119.45, -5.25, 119.95, -4.75)
 
@@ -84,20 +83,22 @@ def test_maros_real_lists_run_without_region_file(tmp_path):
     assert expected == {"sekolah_kemdikbud_2019.json": 385, "puskesmas_kemenkes_2019.csv": 14}
     region, summary, read, placed, rejected, _ = run_folder(folder, tmp_path, "maros_nyata")
     assert_every_record_accounted(read, placed, rejected, expected)
-    assert region.ignored == {
-        "puskesmas_daftar_kemenkes.csv": ROSTER_REASON,
-        "rumah_sakit_daftar_kemenkes.csv": ROSTER_REASON,
-    }
-    assert sorted(spec.name for spec in region.daftar) == sorted(region.ignored)
+    # Rosters are used (counted without location, tests/test_unlocated.py), not unused.
+    assert region.ignored == {}
+    assert sorted(spec.name for spec in region.daftar) == [
+        "puskesmas_daftar_kemenkes.csv",
+        "rumah_sakit_daftar_kemenkes.csv",
+    ]
     school = next(s for s in region.aset if s.name == "sekolah_kemdikbud_2019.json").columns
     assert (school["nama"], school["jenis"], school["id"]) == ("sekolah", "bentuk", "npsn")
     guesses = pd.DataFrame(region.tebakan_kolom).set_index(["berkas", "peran"])["kolom"]
     assert guesses[("sekolah_kemdikbud_2019.json", "jenis")] == "bentuk"
     assert guesses[("sekolah_kemdikbud_2019.json", "nama")] == "sekolah"
-    # The report shows the guesses, and the unused rosters with their reason.
+    # The report shows the guesses, and what became of every roster row.
     assert "## Kolom yang ditebak" in summary["markdown"]
     assert "| sekolah_kemdikbud_2019.json | jenis | bentuk |" in summary["markdown"]
-    assert f"- puskesmas_daftar_kemenkes.csv: {ROSTER_REASON}" in summary["teks"]
+    assert "## Pencocokan daftar resmi" in summary["markdown"]
+    assert "Berkas yang tidak dipakai" not in summary["teks"]
 
 
 def test_makassar_real_lists_run_without_region_file(tmp_path):

@@ -8,26 +8,32 @@ the expected texts below are written out by hand.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from html.parser import HTMLParser
 from pathlib import Path
 
+import folium
 import geopandas as gpd
 import pandas as pd
 import pytest
 import shapely
 
+from jangkau.publish.foliummap import render_page
+from jangkau.publish.offline import OfflineFigure, json_block
 from jangkau.publish.quality import quality_html
-from jangkau.publish.webassets import load_web_assets, node_modules_dir
-from jangkau.publish.webmap import index_page, page_data, render_page
+from jangkau.publish.webassets import NPM_FILES, load_web_assets, node_modules_dir
+from jangkau.publish.webmap import index_page, page_data
 
 PAYLOAD = (
     "Bontoa — Ñ @@JS@@ @@DATA@@ @@CSS@@ @@JUDUL@@ {{ 7*7 }} {% raw %} "
     "</script><script>window.__x=1</script> <img src=x onerror=alert(1)> \"'&"
 )
-# PAYLOAD as page_data escapes it for peta.js, which shows names through innerHTML.
+# PAYLOAD as page_data escapes it for peta.js, which shows names through innerHTML; braces
+# too, because folium reads the code it writes as a template once more.
 PAYLOAD_ESCAPED = (
-    "Bontoa — Ñ @@JS@@ @@DATA@@ @@CSS@@ @@JUDUL@@ {{ 7*7 }} {% raw %} "
+    "Bontoa — Ñ @@JS@@ @@DATA@@ @@CSS@@ @@JUDUL@@ &#123;&#123; 7*7 &#125;&#125; "
+    "&#123;% raw %&#125; "
     "&lt;/script&gt;&lt;script&gt;window.__x=1&lt;/script&gt; "
     "&lt;img src=x onerror=alert(1)&gt; &quot;&#x27;&amp;"
 )
@@ -150,32 +156,44 @@ def map_page(assets) -> str:
 def test_map_page_keeps_names_out_of_its_markup(map_page, assets):
     # One kecamatan, desa and facility: the data need a few kB; a placeholder token in a
     # name that pulled in the libraries again would add their 170 kB.
-    assert len(map_page) < len(assets.js) + len(assets.css) + 20_000
+    assert len(map_page) < len(assets.js) + len(assets.css) + 30_000
     page = Page(map_page)
-    assert page.tags.count("script") == 2 and page.tags.count("style") == 1
-    assert "img" not in page.tags
+    assert "img" not in page.tags and "link" not in page.tags
     title = "Cakupan Layanan Publik — " + PAYLOAD
     assert page.texts["title"] == [title]  # not 49, no library pulled into the title
-    (peta,) = [a for a in page.attributes if a.get("id") == "peta"]
-    assert peta["aria-label"] == title
-    # The library code is inlined once, whole, and nowhere else.
-    data_text, script_text = page.texts["script"]
-    # Compared as booleans: pytest's diff of two 300 kB strings would take minutes.
-    script_whole = script_text.strip() == str(assets.js).strip()
-    style_whole = page.texts["style"][0].strip() == str(assets.css).strip()
-    assert script_whole and style_whole, "the inlined script or stylesheet differs from the assets"
+    # Every library and the page's own code are inlined once, whole, and nowhere else.
+    scripts = [text.strip() for text in page.texts["script"]]
+    styles = [text.strip() for text in page.texts["style"]]
+    for name, code in assets.code.items():
+        inlined = styles if name.lower().endswith("css") else scripts
+        # Compared as booleans: pytest's diff of two 300 kB strings would take minutes.
+        assert inlined.count(str(code).strip()) == 1, name
     assert map_page.count("L.markerClusterGroup=function") == 1
-    assert map_page.count("// jangkau map page.") == 1
+    assert map_page.count("// jangkau map page: the plugin") == 1
     assert map_page.count('t.version="') == 1  # Leaflet itself
+    assert page.attributes[page.tags.index("html")] == {"lang": "id"}
+
+
+def _layer_data(map_page: str) -> tuple[list[dict], list[list]]:
+    """Return the GeoJSON collections and the facility rows folium wrote into the page."""
+    collections = [
+        json.loads(text) for text in re.findall(r"geo_json_\w+_add\((\{.*?\})\);", map_page)
+    ]
+    rows = [json.loads(text) for text in re.findall(r"var data = (\[.*?\]);\n", map_page)]
+    return collections, [row for group in rows for row in group]
 
 
 def test_map_page_data_arrive_whole_and_readable(map_page):
-    data_text = Page(map_page).texts["script"][0]
+    scripts = Page(map_page).texts["script"]
+    (data_text,) = [t for t in scripts if t.startswith('{"perubahan"')]
     data = json.loads(data_text)
-    kecamatan = data["kecamatan"]["features"][0]["properties"]
-    assert kecamatan["kecamatan"] == PAYLOAD_ESCAPED
-    assert data["desa"]["features"][0]["properties"]["desa"] == PAYLOAD_ESCAPED
-    assert [data["aset"][0][f] for f in ("nama", "jenis", "desa")] == [PAYLOAD_ESCAPED] * 3
+    collections, rows = _layer_data(map_page)
+    kecamatan, desa = (c["features"][0]["properties"] for c in collections)
+    assert kecamatan["kecamatan"] == PAYLOAD_ESCAPED and kecamatan["c"] == [0.5]
+    assert desa["desa"] == desa["kecamatan"] == PAYLOAD_ESCAPED
+    (row,) = rows
+    assert row[:4] == [-4.99, 119.51, 0, PAYLOAD_ESCAPED] and row[6] == 3000
+    assert data["jenis"] == data["desa_aset"] == [PAYLOAD_ESCAPED]
     assert data["layanan"][0]["nama"] == PAYLOAD_ESCAPED
     assert data["perubahan"][0]["kecamatan"] == PAYLOAD_ESCAPED
     assert data["proses_sebelumnya"] == PAYLOAD_ESCAPED
@@ -184,14 +202,24 @@ def test_map_page_data_arrive_whole_and_readable(map_page):
     # Nothing in the block can end the script or open a tag, and non-ASCII stays readable.
     assert not any(character in data_text for character in "<>&")
     assert "Bontoa — Ñ" in data_text and "\\u2014" not in data_text
+    # Nor in folium's scripts: no name ends its block or becomes template syntax.
+    assert map_page.count("{{ 7*7 }}") == 1  # in the title, as text
+    assert "@@JUDUL@@ 49" not in map_page
 
 
-def test_map_page_data_block_holds_any_text(assets):
+def test_map_page_data_block_holds_any_text():
     # page_data escapes names already; the block must hold even text it did not escape.
-    raw = "</script><script>window.__x=1</script><!-- '&"
-    page = Page(render_page({"judul": "Maros", "catatan": raw}, assets))
-    assert page.tags.count("script") == 2
+    raw = "</script><script>window.__x=1</script><!-- '& {{ 7*7 }}"
+    page = Page(json_block("data-peta", {"judul": "Maros", "catatan": raw}).render())
+    assert page.tags == ["script"]
     assert json.loads(page.texts["script"][0]) == {"judul": "Maros", "catatan": raw}
+
+
+def test_a_page_linking_a_library_it_has_no_file_for_is_refused(assets):
+    figure = OfflineFigure(title="Maros", assets=assets)
+    figure.add_child(folium.Map(tiles=None))  # folium's defaults link jQuery and Bootstrap
+    with pytest.raises(ValueError, match="would fetch 'jquery'"):
+        figure.render()
 
 
 def test_index_page_shows_names_as_text():
@@ -229,8 +257,55 @@ def test_quality_report_shows_names_as_text():
 
 
 def test_a_library_that_could_close_its_block_is_refused(tmp_path):
-    for name in ("leaflet", "leaflet.markercluster"):
-        shutil.copytree(node_modules_dir() / name / "dist", tmp_path / name / "dist")
+    for package in {path.split("/")[0] for path in NPM_FILES.values()}:
+        shutil.copytree(node_modules_dir() / package, tmp_path / package)
     (tmp_path / "leaflet/dist/leaflet.js").write_text("var s = '</SCRIPT><b>';", encoding="utf-8")
-    with pytest.raises(ValueError, match="script of the map page holds '</script'"):
+    with pytest.raises(ValueError, match="script of the map page .leaflet. holds '</script'"):
         load_web_assets(Path(tmp_path))
+
+
+def test_kecamatan_of_several_kabupaten_name_their_kabupaten():
+    codes = ["73.09.01", "73.10.01"]
+    kecamatan = gpd.GeoDataFrame(
+        {"kode_kec": codes, "kecamatan": ["Cenrana", "Cenrana"], "penduduk": [10, 20]},
+        geometry=[_square(119.5, -5.0), _square(119.6, -5.0)],
+        crs=4326,
+    )
+    desa = gpd.GeoDataFrame(
+        {
+            "kode_desa": ["73.09.01.2001", "73.10.01.2001"],
+            "desa": ["A", "B"],
+            "kode_kec": codes,
+            "kecamatan": ["Cenrana", "Cenrana"],
+            "tipe": ["desa", "desa"],
+            "penduduk": [10, 20],
+        },
+        geometry=[_square(119.5, -5.0), _square(119.6, -5.0)],
+        crs=4326,
+    )
+    facilities = gpd.GeoDataFrame(
+        {"layanan": [], "jenis": [], "nama": [], "desa": [], "kode_desa": []},
+        geometry=[],
+        crs=4326,
+    )
+    catalogue = pd.DataFrame(
+        {"layanan": ["sd"], "nama": ["SD"], "radius_desa_m": [3000.0], "radius_kelurahan_m": [1e3]}
+    )
+    gaps = pd.DataFrame({"kode_kec": codes, "layanan": ["sd", "sd"], "cakupan": [0.5, 0.6]})
+    data = page_data(
+        kecamatan, desa, facilities, gaps, catalogue, title="T", data_date="D", metric_crs=32750
+    )
+    names = [f["properties"]["kabupaten"] for f in data["kecamatan"]["features"]]
+    assert names == ["kode 73.09", "kode 73.10"]
+    assert [f["properties"]["kabupaten"] for f in data["desa"]["features"]] == names
+    one = page_data(
+        kecamatan.iloc[:1],
+        desa.iloc[:1],
+        facilities,
+        gaps,
+        catalogue,
+        title="T",
+        data_date="D",
+        metric_crs=32750,
+    )
+    assert one["kecamatan"]["features"][0]["properties"]["kabupaten"] == ""

@@ -4,7 +4,10 @@ One row per desa × catalogue service (``DESA_GAP_COLUMNS``):
 
 - ``cakupan``, ``penduduk_terlayani``: as the coverage stage measured them
   (distance services; empty for count-only services).
-- ``jumlah_fasilitas``: placed facilities of the service inside the desa.
+- ``jumlah_fasilitas``: facilities of the service in the desa: placed
+  points, plus ``tanpa_koordinat``: facilities known without a location
+  whose record names this desa (:mod:`jangkau.clean.rosters`). Distances and
+  coverage use placed points only; the per-desa minimum uses both.
 - ``jarak_terdekat_m``: straight-line distance, in the run's metric CRS, from
   the desa's representative point (a point guaranteed inside its polygon) to
   the nearest facility of the service anywhere in the region, across
@@ -25,7 +28,12 @@ import pandas as pd
 import shapely
 
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.gaps import combine_index, facility_counts
+from jangkau.analysis.gaps import (
+    combine_index,
+    counted_without_location,
+    facility_counts,
+    with_unlocated,
+)
 
 DESA_GAP_COLUMNS = [
     "kode_desa",
@@ -35,6 +43,7 @@ DESA_GAP_COLUMNS = [
     "layanan",
     "penduduk",
     "jumlah_fasilitas",
+    "tanpa_koordinat",
     "penduduk_terlayani",
     "cakupan",
     "jarak_terdekat_m",
@@ -62,6 +71,7 @@ def desa_gap_table(
     *,
     catalogue: pd.DataFrame,
     weights: dict[str, float],
+    unlocated: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one row per desa × service (``DESA_GAP_COLUMNS``).
 
@@ -78,11 +88,19 @@ def desa_gap_table(
         Services and their standards.
     weights
         Gap index weights (``bobot_tak_terjangkau``, ``bobot_kekurangan``).
+    unlocated
+        Facilities counted without a location (``layanan``, ``kode_desa``,
+        empty where the record names no desa).
     """
     require_metric(desa, "desa")
     require_metric(facilities, "facilities")
     services = catalogue["layanan"].tolist()
-    table = facility_counts(facilities, desa["kode_desa"], services, by="kode_desa")
+    unlocated = counted_without_location(unlocated)
+    everything = with_unlocated(facilities, unlocated)
+    table = facility_counts(everything, desa["kode_desa"], services, by="kode_desa")
+    table["tanpa_koordinat"] = facility_counts(
+        unlocated.dropna(subset=["kode_desa"]), desa["kode_desa"], services, by="kode_desa"
+    )["jumlah_fasilitas"].to_numpy()
     info = desa.set_index("kode_desa")
     for column in ("desa", "kode_kec", "kecamatan", "penduduk"):
         table[column] = table["kode_desa"].map(info[column])

@@ -3,6 +3,11 @@
 Per kecamatan × service (see ``layanan.toml`` for the standards and the
 index weights):
 
+- ``jumlah_fasilitas``: facilities of the service in the kecamatan: placed
+  points, plus ``tanpa_koordinat``: facilities known without a usable
+  location that their record counts here (rejected only for their
+  coordinates, or an unmatched roster row; :mod:`jangkau.clean.rosters`).
+  Coverage uses placed points only; counts and shortfalls use both.
 - ``kebutuhan``: facilities the standards require: ceil(penduduk /
   penduduk_per_fasilitas), raised to the regulatory minimum (one per
   kecamatan, or one per desa/kelurahan in it); empty when neither applies.
@@ -38,6 +43,7 @@ GAP_COLUMNS = [
     "kecamatan",
     "layanan",
     "jumlah_fasilitas",
+    "tanpa_koordinat",
     "penduduk",
     "penduduk_terlayani",
     "cakupan",
@@ -66,6 +72,25 @@ def facility_counts(
     return counts.reindex(grid, fill_value=0).astype("int64").reset_index()
 
 
+def counted_without_location(unlocated: pd.DataFrame | None) -> pd.DataFrame:
+    """Return the counted rows of a ``tanpa_koordinat`` table (none when absent)."""
+    columns = ["layanan", "kode_kab", "kode_kec", "kode_desa"]
+    if unlocated is None or unlocated.empty:
+        return pd.DataFrame(columns=columns)
+    if "dihitung" in unlocated:
+        unlocated = unlocated[unlocated["dihitung"].astype(bool)]
+    return unlocated.reindex(columns=columns)
+
+
+def with_unlocated(facilities: pd.DataFrame, unlocated: pd.DataFrame) -> pd.DataFrame:
+    """Return the facilities' count columns with the counted unlocated rows appended."""
+    columns = ["layanan", "kode_kec", "kode_desa"]
+    frames = [pd.DataFrame(facilities).reindex(columns=columns)]
+    if len(unlocated):
+        frames.append(unlocated.reindex(columns=columns))
+    return pd.concat(frames, ignore_index=True)
+
+
 def combine_index(
     uncovered: pd.Series, shortfall: pd.Series, *, weights: dict[str, float]
 ) -> pd.Series:
@@ -87,6 +112,7 @@ def gap_table(
     *,
     catalogue: pd.DataFrame,
     weights: dict[str, float],
+    unlocated: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one row per kecamatan × catalogue service (``GAP_COLUMNS``).
 
@@ -104,9 +130,18 @@ def gap_table(
         Services and their standards.
     weights
         Gap index weights (:func:`jangkau.config.catalogue.index_weights`).
+    unlocated
+        Facilities counted without a location (``layanan``, ``kode_kec``,
+        ``kode_desa`` may be empty); rows without ``kode_kec`` count for the
+        kabupaten only (:func:`jangkau.analysis.urgency.kabupaten_table`).
     """
     services = catalogue["layanan"].tolist()
-    table = facility_counts(facilities, kecamatan["kode_kec"], services, by="kode_kec")
+    unlocated = counted_without_location(unlocated)
+    everything = with_unlocated(facilities, unlocated)
+    table = facility_counts(everything, kecamatan["kode_kec"], services, by="kode_kec")
+    table["tanpa_koordinat"] = facility_counts(
+        unlocated.dropna(subset=["kode_kec"]), kecamatan["kode_kec"], services, by="kode_kec"
+    )["jumlah_fasilitas"].to_numpy()
     population = desa.groupby("kode_kec")["penduduk"].sum()
     table["penduduk"] = table["kode_kec"].map(population).fillna(0).astype("int64")
     covered = coverage_by_kecamatan(desa_coverage).set_index(["kode_kec", "layanan"])
@@ -118,7 +153,7 @@ def gap_table(
     table["kecamatan"] = table["kode_kec"].map(kecamatan.set_index("kode_kec")["kecamatan"])
 
     table = table.join(
-        _required_counts(table, desa, desa_coverage, facilities, catalogue=catalogue)
+        _required_counts(table, desa, desa_coverage, everything, catalogue=catalogue)
     )
 
     uncovered = 1 - table["cakupan"]
@@ -307,15 +342,18 @@ def desa_index(
     *,
     catalogue: pd.DataFrame,
     weights: dict[str, float],
+    unlocated: pd.DataFrame | None = None,
 ) -> pd.Series:
     """Return each desa's overall gap index (0–100), indexed by ``kode_desa``.
 
     Per service: the uncovered share 1 − cakupan (distance services) and, where
     one facility per desa is the minimum, a shortfall share of 1 when the desa
-    has none and 0 otherwise; combined as in the kecamatan index and averaged.
+    has none (placed or counted without location, ``unlocated``) and 0
+    otherwise; combined as in the kecamatan index and averaged.
     """
     services = catalogue["layanan"].tolist()
-    counts = facility_counts(facilities, desa["kode_desa"], services, by="kode_desa")
+    everything = with_unlocated(facilities, counted_without_location(unlocated))
+    counts = facility_counts(everything, desa["kode_desa"], services, by="kode_desa")
     counts = counts.set_index(["kode_desa", "layanan"])["jumlah_fasilitas"]
     coverage = desa_coverage.set_index(["kode_desa", "layanan"])["cakupan"]
     per_desa_minimum = set(catalogue.loc[catalogue["minimum_per"] == "desa", "layanan"])

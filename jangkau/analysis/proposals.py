@@ -119,7 +119,10 @@ def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
 
 
 def _units_in_need(
-    gaps: pd.DataFrame, catalogue_row: pd.Series, kabupaten: pd.Series
+    gaps: pd.DataFrame,
+    catalogue_row: pd.Series,
+    kabupaten: pd.Series,
+    kabupaten_only: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Return the planning units of one service that need sites, with their shortfalls.
 
@@ -137,6 +140,14 @@ def _units_in_need(
             penduduk_terlayani=("penduduk_terlayani", "sum"),
             jumlah_fasilitas=("jumlah_fasilitas", "sum"),
         )
+        if kabupaten_only is not None and len(kabupaten_only):
+            # Facilities counted for the kabupaten but no kecamatan (roster rows).
+            mine = kabupaten_only.index.get_level_values("layanan") == catalogue_row["layanan"]
+            extra = pd.Series(
+                kabupaten_only[mine].to_numpy(),
+                index=kabupaten_only[mine].index.get_level_values("kode_kab"),
+            )
+            units["jumlah_fasilitas"] += units["kode_kab"].map(extra).fillna(0).to_numpy()
         norm = catalogue_row["penduduk_per_fasilitas"]
         need = np.ceil(units["penduduk"] / norm) if pd.notna(norm) else 0.0
         units["kekurangan"] = np.maximum(0.0, need - units["jumlah_fasilitas"])
@@ -302,6 +313,7 @@ def plan_sites(
     settings: ProposalSettings | None = None,
     surface: gpd.GeoDataFrame | None = None,
     candidate_sites: gpd.GeoDataFrame | None = None,
+    kabupaten_only: pd.Series | None = None,
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
     """Propose sites for every service and kabupaten that need them (see the module docstring).
 
@@ -323,6 +335,10 @@ def plan_sites(
     candidate_sites
         Optional points where sites may go (land the pemda owns), same CRS;
         with a ``layanan`` column they serve only that service.
+    kabupaten_only
+        Facilities counted for a kabupaten but no kecamatan (without a
+        location), per (``kode_kab``, ``layanan``): they count against the
+        need of services planned per kabupaten.
 
     Returns
     -------
@@ -364,7 +380,7 @@ def plan_sites(
 
     def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
         code = service["layanan"]
-        need = _units_in_need(gaps, service, kabupaten)
+        need = _units_in_need(gaps, service, kabupaten, kabupaten_only)
         existing = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
         candidates = None
         if candidate_sites is not None:

@@ -30,6 +30,7 @@ KABUPATEN_COLUMNS = [
     "penduduk_terlayani",
     "cakupan",
     "jumlah_fasilitas",
+    "tanpa_koordinat",
     "kebutuhan",
     "kekurangan",
     "indeks_kesenjangan",
@@ -141,12 +142,21 @@ def weight_sensitivity(
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
 
+def kabupaten_only_counts(unlocated: pd.DataFrame | None) -> pd.Series:
+    """Return facilities counted for a kabupaten but no kecamatan, per (``kode_kab``, ``layanan``)."""
+    if unlocated is None or unlocated.empty:
+        return pd.Series(dtype="int64")
+    rows = unlocated[unlocated["dihitung"].astype(bool) & unlocated["kode_kec"].isna()]
+    return rows.groupby(["kode_kab", "layanan"]).size()
+
+
 def kabupaten_table(
     gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
     *,
     kabupaten: pd.Series,
     weights: dict[str, float],
+    unlocated: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Return one row per kabupaten × service (``KABUPATEN_COLUMNS``).
 
@@ -160,6 +170,12 @@ def kabupaten_table(
         The kabupaten code of each ``kode_kec`` (index).
     weights
         Gap index weights (``bobot_tak_terjangkau``, ``bobot_kekurangan``).
+    unlocated
+        Facilities counted without a location (``kode_kab``, ``kode_kec``,
+        ``layanan``): those counted for a kecamatan are already in ``gaps``;
+        those counted for the kabupaten only (``kode_kec`` empty, e.g. a
+        roster row of a hospital) are added here, to ``jumlah_fasilitas``
+        and ``tanpa_koordinat``.
 
     Notes
     -----
@@ -167,19 +183,29 @@ def kabupaten_table(
     ceil(penduduk / penduduk_per_fasilitas) for the whole kabupaten (empty
     without a population norm); for the others it is the sum of the
     kecamatan needs, and ``kekurangan`` the sum of their shortfalls (a
-    surplus in one kecamatan does not make up for a shortfall in another).
+    surplus in one kecamatan does not make up for a shortfall in another;
+    facilities counted for the kabupaten only make up for none either).
     """
     frame = gaps.assign(kode_kab=gaps["kode_kec"].map(kabupaten))
+    if "tanpa_koordinat" not in frame:
+        frame["tanpa_koordinat"] = 0
     frame["_kebutuhan"] = frame["kebutuhan"].astype("Float64")
     frame["_kekurangan"] = frame["kekurangan"].astype("Float64")
     table = frame.groupby(["kode_kab", "layanan"], sort=False).agg(
         penduduk=("penduduk", "sum"),
         penduduk_terlayani=("penduduk_terlayani", lambda s: s.sum(min_count=1)),
         jumlah_fasilitas=("jumlah_fasilitas", "sum"),
+        tanpa_koordinat=("tanpa_koordinat", "sum"),
         kebutuhan=("_kebutuhan", lambda s: s.sum(min_count=1)),
         kekurangan=("_kekurangan", lambda s: s.sum(min_count=1)),
     )
     table = table.reset_index()
+    extra = kabupaten_only_counts(unlocated)
+    added = pd.MultiIndex.from_frame(table[["kode_kab", "layanan"]]).map(
+        lambda key: extra.get(key, 0)
+    )
+    table["jumlah_fasilitas"] = table["jumlah_fasilitas"] + added.to_numpy(dtype="int64")
+    table["tanpa_koordinat"] = table["tanpa_koordinat"] + added.to_numpy(dtype="int64")
     standards = catalogue.set_index("layanan")
     table["tingkat"] = table["layanan"].map(standards["tingkat_perencanaan"])
     by_kabupaten = (table["tingkat"] == "kabupaten").to_numpy()

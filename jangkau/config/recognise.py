@@ -34,8 +34,6 @@ from jangkau.config.detect import (
 from jangkau.errors import InputError
 from jangkau.io.read import is_vector, json_table_key, list_columns, read_records
 
-ROSTER_REASON = "daftar fasilitas tanpa koordinat (dihitung pada tahap berikut)"
-
 # One row per column role that was guessed: berkas, peran, kolom, alasan.
 Guesses = list[dict[str, str]]
 

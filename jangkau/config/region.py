@@ -41,6 +41,10 @@ and overrides what is otherwise recognised from the files themselves::
     file = "sekolah.csv"
     columns = { lintang = "lintang", bujur = "bujur" }
 
+    [[daftar]]        # rosters: names and codes without coordinates (jangkau.clean.rosters)
+    file = "rumah_sakit_daftar_kemenkes.csv"
+    columns = { nama = "unit_kerja", jenis = "unit_kerja", id = "kode_instansi", kode_kab = "kode_kab" }
+
     [layanan.sd]      # a local norm replacing the national figure
     radius_desa_m = 2500
 
@@ -65,7 +69,6 @@ from typing import Any
 
 from jangkau.config.catalogue import load_kind_table
 from jangkau.config.recognise import (
-    ROSTER_REASON,
     FileSpec,
     Guesses,
     complete_columns,
@@ -176,8 +179,9 @@ def resolve_region(settings: dict[str, Any]) -> Region:
     population column the population, lines the road file (travel time),
     points or tables with coordinates
     (named, or numbers that fall inside the desa layer's extent) asset lists,
-    and names of known kinds without coordinates or place rosters. Files not
-    used (rosters, a kabupaten outline, points of no known kind) are listed
+    and names of known kinds without coordinates or place rosters (counted
+    without location, :mod:`jangkau.clean.rosters`). Files not used (a
+    kabupaten outline, points of no known kind) are listed
     in ``ignored`` with the reason, never silently skipped; every column
     role not stated in the settings is listed in ``tebakan_kolom``.
 
@@ -196,10 +200,11 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
     registers = [_spec(data_dir, item) for item in settings.get("sistem_informasi", [])]
+    rosters: list[FileSpec] = [_spec(data_dir, item) for item in settings.get("daftar", [])]
     roads = _road_spec(data_dir, settings.get("jalan"))
     explicit_paths = {
         Path(s.path).resolve()
-        for s in [*named.values(), *assets, *registers, roads]
+        for s in [*named.values(), *assets, *rosters, *registers, roads]
         if s is not None
     }
     stated_columns = {s.path: dict(s.columns) for s in [*named.values(), *assets]}
@@ -229,7 +234,6 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             recognised[path] = recognise_file(path, kinds=kinds, bounds=bounds, reasons=reasons)
 
     population_candidates: list[FileSpec] = []
-    rosters: list[FileSpec] = []
     ignored: dict[str, str] = {}
     guesses: Guesses = []
     for path in files:
@@ -255,9 +259,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             roads = spec
         elif role == "sistem_informasi":
             registers.append(spec)
+        elif role == "daftar" and "daftar" in settings:
+            ignored[path.name] = "daftar fasilitas yang tidak disebut di berkas wilayah"
         elif role == "daftar":
             rosters.append(spec)
-            ignored[path.name] = ROSTER_REASON
         elif role == "tanpa_jenis":
             ignored[path.name] = reasons[path]
         elif "aset" in settings:
@@ -279,6 +284,9 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         guesses += complete_columns(spec, role, kinds=kinds, bounds=bounds)
     for spec in assets:
         guesses += complete_columns(spec, "aset", kinds=kinds, bounds=bounds)
+    for spec in rosters:
+        if not {"nama", "jenis"} & set(spec.columns):
+            guesses += complete_columns(spec, "aset", kinds=kinds, bounds=bounds)
     # Every role not stated in the region file and not read from the values
     # was taken from the column's name: a guess too, listed with the others.
     by_content = {(row["berkas"], row["peran"]) for row in guesses}

@@ -65,6 +65,8 @@ STAGE_FILES = {
         "aset_garis.parquet",
         "aset_area.parquet",
         "sistem_informasi.parquet",
+        "tanpa_koordinat.parquet",
+        "daftar_pencocokan.parquet",
     ],
     "cakupan": [
         "cakupan_desa.parquet",
@@ -149,7 +151,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     chained.update(json.dumps(library_versions(), sort_keys=True).encode())
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
-        "aset": [*region.aset, *region.sistem_informasi],
+        "aset": [*region.aset, *region.daftar, *region.sistem_informasi],
         "cakupan": [region.usulan_kandidat, region.jalan],
     }
     for stage, specs in parts.items():

@@ -55,6 +55,7 @@ PUBLISHED = [
     ("perubahan", "perubahan.csv", "processed"),
     ("kualitas_data", "kualitas_data.html", "processed"),
     ("baris_ditolak", "baris_ditolak.csv", "processed"),
+    ("laporan", "laporan.pdf", "processed"),
     ("peta", "index.html", "maps"),
     ("info_peta", "info.json", "maps"),
 ]

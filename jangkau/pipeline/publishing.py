@@ -16,6 +16,8 @@ import geopandas as gpd
 import pandas as pd
 
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
+from jangkau.clean.rosters import ROSTER_LEDGER_COLUMNS
+from jangkau.clean.unlocated import UNLOCATED_COLUMNS
 from jangkau.config.catalogue import (
     distance_services,
     load_catalogue,
@@ -34,8 +36,10 @@ from jangkau.pipeline.history import (
     publish_run,
     run_id,
 )
+from jangkau.pipeline.stages import ROSTER_LEDGER_FILE, UNLOCATED_FILE
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.asset_layers import add_asset_outputs
+from jangkau.publish.foliummap import render_page
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
     catalogue_table,
@@ -46,10 +50,16 @@ from jangkau.publish.layers import (
 )
 from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html, rejected_for_agency
-from jangkau.publish.tables import WorkbookContext, write_excel_csv, write_gap_workbook
+from jangkau.publish.report_pdf import ReportContext, write_report_pdf
+from jangkau.publish.tables import (
+    WorkbookContext,
+    unlocated_sheet,
+    write_excel_csv,
+    write_gap_workbook,
+)
 from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
-from jangkau.publish.webmap import index_page, page_data, render_page
+from jangkau.publish.webmap import index_page, page_data
 
 
 def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
@@ -60,6 +70,11 @@ def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
         covered = set(pd.read_parquet(path, columns=["kode_desa"])["kode_desa"])
         label[desa["kode_desa"].isin(covered)] = f"titik penduduk ({region.penduduk_rinci.name})"
     return label
+
+
+def _optional_table(path: Path, columns: list[str]) -> pd.DataFrame:
+    """Return a work table, or an empty one with its columns for a work folder from before it."""
+    return pd.read_parquet(path) if path.exists() else pd.DataFrame(columns=columns)
 
 
 def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, str]:
@@ -80,7 +95,12 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     desa_layer_frame = desa_layer(
         desa, desa_coverage, pd.read_parquet(work / "indeks_desa.parquet")
     )
-    kecamatan_layer_frame = kecamatan_layer(kecamatan, desa, gaps, urgency, services=services)
+    names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
+    kecamatan_layer_frame = kecamatan_layer(
+        kecamatan, desa, gaps, urgency, services=services, names=names
+    )
+    unlocated = _optional_table(work / UNLOCATED_FILE, UNLOCATED_COLUMNS)
+    roster_ledger = _optional_table(work / ROSTER_LEDGER_FILE, ROSTER_LEDGER_COLUMNS)
     desa_gaps = pd.read_parquet(work / "kesenjangan_desa.parquet")
     asset_layer = assets[[*PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
     layers = {
@@ -88,6 +108,8 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "desa": desa_layer_frame,
         "aset": asset_layer,
         "aset_ditolak": rejected[REJECTED_COLUMNS],
+        "tanpa_koordinat": unlocated.astype({"baris": "int64", "dihitung": bool}),
+        "daftar_pencocokan": roster_ledger,
         "kesenjangan": gaps,
         "kesenjangan_desa": desa_gaps,
         "kesenjangan_kabupaten": pd.read_parquet(work / "kesenjangan_kabupaten.parquet"),
@@ -124,6 +146,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
     write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
     write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
+    sources = _input_sources(work, region)
     write_gap_workbook(
         run_dir / "kesenjangan_kecamatan.xlsx",
         gaps,
@@ -131,7 +154,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         context=WorkbookContext(
             title=region.title,
             data_date=dt.date.today().isoformat(),
-            sources=_input_sources(work, region),
+            sources=sources,
             metric_crs=f"{context.metric_crs} ({context.crs_basis})",
         ),
         desa_gaps=desa_gaps,
@@ -144,6 +167,25 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
             )
             if name in layers
         },
+        unlocated=unlocated_sheet(unlocated, names),
+    )
+    write_report_pdf(
+        run_dir / "laporan.pdf",
+        kecamatan=kecamatan_layer_frame,
+        desa=desa_layer_frame,
+        assets=assets,
+        proposals=proposals,
+        gaps=gaps,
+        catalogue=catalogue,
+        services=services,
+        context=ReportContext(
+            title=region.title,
+            data_date=dt.date.today().isoformat(),
+            run_id=run_id(run_dir),
+            metric_crs=f"{context.metric_crs} ({context.crs_basis})",
+            sources=sources,
+        ),
+        metric_crs=context.metric_crs,
     )
     write_csv(run_dir / "perubahan.csv", changes)
     write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
@@ -153,6 +195,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         assets,
         gaps,
         catalogue,
+        desa_gaps=desa_gaps,
         proposals=proposals,
         changes=changes,
         title=region.title,
@@ -192,6 +235,16 @@ def _input_sources(work: Path, region: Region) -> pd.DataFrame:
     if region.penduduk_rinci is not None:
         rows.append((region.penduduk_rinci.name, "sebaran penduduk (titik)", None))
     rows += [(spec.name, "daftar aset", int(read.get(spec.name, 0))) for spec in region.aset]
+    ledger = work / ROSTER_LEDGER_FILE
+    roster_rows = (
+        pd.read_parquet(ledger, columns=["sumber"])["sumber"].value_counts()
+        if ledger.exists()
+        else pd.Series(dtype="int64")
+    )
+    rows += [
+        (spec.name, "daftar resmi tanpa koordinat", int(roster_rows.get(spec.name, 0)))
+        for spec in region.daftar
+    ]
     if region.usulan_kandidat is not None:
         rows.append((region.usulan_kandidat.name, "lokasi kandidat usulan", None))
     return pd.DataFrame(rows, columns=["berkas", "peran", "baris"])

@@ -20,6 +20,7 @@ from jangkau.analysis.gaps import desa_index, gap_table
 from jangkau.analysis.networks import network_measures
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
 from jangkau.analysis.urgency import (
+    kabupaten_only_counts,
     kabupaten_table,
     most_urgent_service,
     urgency_index,
@@ -36,6 +37,8 @@ from jangkau.clean.boundaries import (
 from jangkau.clean.condition import read_condition
 from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
+from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
+from jangkau.clean.unlocated import count_unlocated
 from jangkau.config.catalogue import (
     index_weights,
     load_catalogue,
@@ -58,6 +61,8 @@ from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_contex
 from jangkau.pipeline.travel_step import run_travel
 
 CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
+UNLOCATED_FILE = "tanpa_koordinat.parquet"
+ROSTER_LEDGER_FILE = "daftar_pencocokan.parquet"
 
 
 def _read_inferring_crs(
@@ -194,10 +199,53 @@ def _run_assets(region: Region, work: Path) -> Path:
     lines.to_parquet(work / "aset_garis.parquet")
     areas.to_parquet(work / "aset_area.parquet")
     rejected.to_parquet(work / "aset_ditolak.parquet")
+    point_rejected = rejected[rejected["sumber"].isin(set(records["sumber"]))]
+    _count_without_location(region, work, records, placed, point_rejected, desa=desa, kinds=kinds)
     pd.DataFrame(read_counts, columns=["sumber", "dibaca"]).to_parquet(work / "aset_dibaca.parquet")
     # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
     pd.concat(crs_notes, ignore_index=True).to_parquet(work / "inferensi_crs.parquet")
     return work
+
+
+def _count_without_location(
+    region: Region,
+    work: Path,
+    records: pd.DataFrame,
+    placed: pd.DataFrame,
+    rejected: pd.DataFrame,
+    *,
+    desa: pd.DataFrame,
+    kinds: object,
+) -> None:
+    """Write the facilities known without a location and the roster ledger.
+
+    ``tanpa_koordinat``: records rejected only for their location and roster
+    rows matched to no placed facility, each counted or not with why;
+    ``daftar_pencocokan``: what became of every roster row.
+    """
+    unlocated = count_unlocated(records, rejected, placed, desa=desa, kinds=kinds)
+    rosters = [
+        standardise_roster(
+            read_records(spec.path, **spec.options), columns=spec.columns, source=spec.name
+        )
+        for spec in region.daftar
+    ]
+    roster_rows = (
+        pd.concat(rosters, ignore_index=True) if rosters else pd.DataFrame(columns=ROSTER_COLUMNS)
+    )
+    from_rosters, ledger = match_rosters(
+        roster_rows, placed=placed, unlocated=unlocated, desa=desa, kinds=kinds, records=records
+    )
+    frames = [f for f in (unlocated, from_rosters) if len(f)]
+    table = pd.concat(frames, ignore_index=True) if frames else unlocated
+    table.astype({"dihitung": bool}).to_parquet(work / UNLOCATED_FILE)
+    ledger.to_parquet(work / ROSTER_LEDGER_FILE)
+
+
+def read_unlocated(work: Path) -> pd.DataFrame | None:
+    """Return the run's ``tanpa_koordinat`` table (None for a work folder from before it)."""
+    path = work / UNLOCATED_FILE
+    return pd.read_parquet(path) if path.exists() else None
 
 
 def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
@@ -243,11 +291,27 @@ def measure_coverage(region: Region, work: Path) -> Path:
         surface=surface,
     )
     weights = index_weights()
-    gaps = gap_table(kecamatan, desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
-    desa_gap = desa_index(desa, desa_coverage, assets, catalogue=catalogue, weights=weights)
+    unlocated = read_unlocated(work)
+    gaps = gap_table(
+        kecamatan,
+        desa,
+        desa_coverage,
+        assets,
+        catalogue=catalogue,
+        weights=weights,
+        unlocated=unlocated,
+    )
+    desa_gap = desa_index(
+        desa, desa_coverage, assets, catalogue=catalogue, weights=weights, unlocated=unlocated
+    )
     desa_gap.rename("indeks_kesenjangan").reset_index().to_parquet(work / "indeks_desa.parquet")
     desa_gap_table(
-        desa_metric, desa_coverage, assets_metric, catalogue=catalogue, weights=weights
+        desa_metric,
+        desa_coverage,
+        assets_metric,
+        catalogue=catalogue,
+        weights=weights,
+        unlocated=unlocated,
     ).to_parquet(work / "kesenjangan_desa.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
@@ -265,6 +329,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
+    unlocated = read_unlocated(work)
     sites, report = plan_sites(
         desa.to_crs(metric),
         assets.to_crs(metric),
@@ -275,6 +340,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
         ),
         surface=_surface(work, metric),
         candidate_sites=_candidate_sites(region, metric),
+        kabupaten_only=kabupaten_only_counts(unlocated),
     )
     gaps = with_proposals(gaps, sites, report)
     kabupaten = (
@@ -282,9 +348,9 @@ def propose_and_rank(region: Region, work: Path) -> Path:
         .groupby(level=0)
         .first()
     )
-    kabupaten_table(gaps, catalogue, kabupaten=kabupaten, weights=weights).to_parquet(
-        work / "kesenjangan_kabupaten.parquet"
-    )
+    kabupaten_table(
+        gaps, catalogue, kabupaten=kabupaten, weights=weights, unlocated=unlocated
+    ).to_parquet(work / "kesenjangan_kabupaten.parquet")
     urgency = urgency_index(gaps, catalogue).rename("indeks_urgensi").to_frame()
     urgency["layanan_paling_mendesak"] = most_urgent_service(gaps, catalogue)
     urgency.rename_axis("kode_kec").reset_index().to_parquet(work / "urgensi.parquet")

@@ -15,6 +15,7 @@ from jangkau.publish.quality import (
     quality_markdown,
     quality_sections,
     source_summary,
+    unlocated_sections,
 )
 from jangkau.publish.travel_layers import network_quality_sections
 
@@ -88,7 +89,11 @@ def run_quality_sections(work: Path, region: Region) -> list:
             )
         ),
     )
-    return [*asset_sections, *network_quality_sections(work)]
+    # After the rejected rows: which of them, and which roster rows, still count.
+    unlocated = unlocated_sections(
+        _optional(work / "tanpa_koordinat.parquet"), _optional(work / "daftar_pencocokan.parquet")
+    )
+    return [*asset_sections[:6], *unlocated, *asset_sections[6:], *network_quality_sections(work)]
 
 
 def run_summary(work: Path, region: Region) -> dict[str, object]:

@@ -43,6 +43,8 @@ QGIS_LAYERS = [
     ("aset_ditolak", "No geometry", "NoGeometry", False),
     ("rekap_aset", "No geometry", "NoGeometry", False),
     ("sistem_informasi", "No geometry", "NoGeometry", False),
+    ("tanpa_koordinat", "No geometry", "NoGeometry", False),
+    ("daftar_pencocokan", "No geometry", "NoGeometry", False),
     ("layanan", "No geometry", "NoGeometry", False),
     ("crs_metrik", "No geometry", "NoGeometry", False),
     ("kecepatan_jalan", "No geometry", "NoGeometry", False),
@@ -212,6 +214,29 @@ def coverage_columns(gaps: pd.DataFrame, services: list[str]) -> pd.DataFrame:
     return wide
 
 
+def unlocated_by_kecamatan(gaps: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Return per ``kode_kec`` the facilities counted without a location, and which.
+
+    ``tanpa_koordinat`` is their number over all services;
+    ``tanpa_koordinat_rincian`` says which (``SMP 1, SD 2``), in catalogue
+    order, empty when none.
+    """
+    if "tanpa_koordinat" not in gaps:
+        codes = gaps["kode_kec"].unique()
+        return pd.DataFrame(
+            {"tanpa_koordinat": 0, "tanpa_koordinat_rincian": ""}, index=pd.Index(codes)
+        )
+    counted = gaps[gaps["tanpa_koordinat"] > 0]
+    text: dict[str, list[str]] = {}
+    for code, service, number in zip(
+        counted["kode_kec"], counted["layanan"], counted["tanpa_koordinat"], strict=True
+    ):
+        text.setdefault(code, []).append(f"{names.get(service, service)} {number}")
+    table = gaps.groupby("kode_kec")["tanpa_koordinat"].sum().astype("int64").to_frame()
+    table["tanpa_koordinat_rincian"] = [", ".join(text.get(c, [])) for c in table.index]
+    return table
+
+
 def kecamatan_layer(
     kecamatan: gpd.GeoDataFrame,
     desa: pd.DataFrame,
@@ -219,8 +244,13 @@ def kecamatan_layer(
     urgency: pd.DataFrame,
     *,
     services: list[str],
+    names: dict[str, str] | None = None,
 ) -> gpd.GeoDataFrame:
-    """Return the ``kecamatan`` layer: population, coverage per service, urgency."""
+    """Return the ``kecamatan`` layer: population, coverage per service, urgency.
+
+    Also the facilities counted without a location (``tanpa_koordinat``, and
+    ``tanpa_koordinat_rincian`` naming them per service with ``names``).
+    """
     wide = coverage_columns(gaps, services)
     population = desa.groupby("kode_kec")["penduduk"].sum().rename("penduduk")
     layer = (
@@ -231,7 +261,10 @@ def kecamatan_layer(
             urgency.set_index("kode_kec")[["indeks_urgensi", "layanan_paling_mendesak"]],
             on="kode_kec",
         )
+        .join(unlocated_by_kecamatan(gaps, names or {}), on="kode_kec")
     )
+    layer["tanpa_koordinat"] = layer["tanpa_koordinat"].fillna(0).astype("int64")
+    layer["tanpa_koordinat_rincian"] = layer["tanpa_koordinat_rincian"].fillna("")
     # The layer's overall index is the weighted urgency (see analysis.urgency).
     layer = layer.rename(columns={"indeks_urgensi": "indeks_kesenjangan"})
     return layer[
@@ -242,6 +275,8 @@ def kecamatan_layer(
             *wide.columns,
             "indeks_kesenjangan",
             "layanan_paling_mendesak",
+            "tanpa_koordinat",
+            "tanpa_koordinat_rincian",
             "geometry",
         ]
     ]

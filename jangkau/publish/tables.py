@@ -116,6 +116,30 @@ def _service_sheets(gaps: pd.DataFrame, catalogue: pd.DataFrame, taken: dict) ->
     return sheets
 
 
+def unlocated_sheet(unlocated: pd.DataFrame, names: dict[str, str]) -> pd.DataFrame:
+    """Return the facilities counted without a location: where each counts, and why.
+
+    One row per counted row of the ``tanpa_koordinat`` table, by kecamatan;
+    those counted for the kabupaten only (rosters that name no kecamatan)
+    say so in ``kecamatan``.
+    """
+    counted = unlocated[unlocated["dihitung"].astype(bool)]
+    table = pd.DataFrame(
+        {
+            "kecamatan": counted["kecamatan"]
+            .astype(object)
+            .where(counted["kecamatan"].notna(), "(seluruh kabupaten " + counted["kode_kab"] + ")"),
+            "desa": counted["desa"].astype(object).where(counted["desa"].notna(), ""),
+            "layanan": counted["layanan"].map(lambda s: names.get(s, s)),
+            "nama": counted["nama"],
+            "sumber": counted["sumber"],
+            "baris": counted["baris"],
+            "keterangan": counted["keterangan"],
+        }
+    )
+    return table.sort_values(["kecamatan", "layanan", "nama"], kind="stable").reset_index(drop=True)
+
+
 def standards_table(catalogue: pd.DataFrame) -> pd.DataFrame:
     """Return the standards used, one row per service, headed for the title sheet."""
     table = catalogue[
@@ -142,6 +166,7 @@ def write_gap_workbook(
     desa_gaps: pd.DataFrame | None = None,
     urgency: pd.Series | None = None,
     extra_sheets: dict[str, pd.DataFrame] | None = None,
+    unlocated: pd.DataFrame | None = None,
 ) -> Path:
     """Write the planners' workbook (see the module docstring for its sheets).
 
@@ -161,6 +186,9 @@ def write_gap_workbook(
         Overall gap index per ``kode_kec`` for sorting the summary.
     extra_sheets
         Further sheets by title, written last (e.g. ``rekap_aset``).
+    unlocated
+        The facilities counted without a location (:func:`unlocated_sheet`),
+        for a sheet of their own.
     """
     words = labels()["kolom"]
     sheets: dict[str, pd.DataFrame] = {}
@@ -168,6 +196,8 @@ def write_gap_workbook(
     sheets.update(_service_sheets(gaps, catalogue, sheets))
     if desa_gaps is not None:
         sheets[words["lembar_desa"]] = desa_gaps
+    if unlocated is not None:
+        sheets[words["lembar_tanpa_koordinat"]] = unlocated
     for title, frame in (extra_sheets or {}).items():
         sheets[_sheet_title(title, sheets)] = frame
     kecamatan_count = gaps["kode_kec"].nunique()

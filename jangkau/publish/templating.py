@@ -4,8 +4,9 @@ Every template in ``jangkau/publish/templates`` is an HTML page, so every
 ``{{ value }}`` is HTML-escaped: text read from input files (names of desa,
 kecamatan and facilities, file names, rejection reasons) can never become
 markup or script. The only values that skip escaping are ``markupsafe.Markup``
-objects, and the project makes exactly two of them: the stylesheet and the
-script read from its own npm packages and templates (:mod:`jangkau.publish.webassets`).
+objects: the stylesheets and scripts read from the project's npm packages and
+templates (:mod:`jangkau.publish.webassets`). The map page is built with folium
+instead (:mod:`jangkau.publish.foliummap`), with its own escaping.
 
 A name that holds ``{{ 7*7 }}`` or ``@@JS@@`` is plain text here: jinja2
 renders values, it never reads them as template source.

@@ -1,42 +1,70 @@
 """Browser libraries for the offline map page, read from the npm packages `make install` installs.
 
-The page must render with no internet, so Leaflet and its clustering plugin
-are inlined into it. They come from the registry at setup (``package.json``),
-never from copies in this repository.
+The page must render with no internet, so Leaflet, the folium plugins' own
+libraries and the page's code are inlined into it. The libraries come from
+the registry at setup (``package.json``), never from copies in this
+repository; folium names each resource it links (``leaflet``,
+``markerclusterjs``...) and :class:`jangkau.publish.offline.OfflineFigure`
+replaces each link with the file this table names.
 
-These stylesheets and scripts are the only text the page templates insert
-unescaped: they are marked ``markupsafe.Markup`` here, when they are read,
-because they are code the project chose (pinned npm packages and its own
-``peta.css``/``peta.js``), never text from an input file.
+These stylesheets and scripts are the only text the page inserts unescaped:
+they are marked ``markupsafe.Markup`` here, when they are read, because they
+are code the project chose (pinned npm packages and its own ``peta.css``,
+``peta.js``, ``peta_waktu.js``), never text from an input file.
 """
 
 from __future__ import annotations
 
 import base64
+import mimetypes
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
 from markupsafe import Markup
 
-LIBRARIES = [
-    ("leaflet/dist/leaflet.css", "leaflet/dist/leaflet.js"),
-    (
-        "leaflet.markercluster/dist/MarkerCluster.css",
-        "leaflet.markercluster/dist/leaflet.markercluster.js",
-    ),
-    ("leaflet.markercluster/dist/MarkerCluster.Default.css", None),
-]
+# Resource name (as folium's elements call it) -> file under node_modules.
+NPM_FILES = {
+    "leaflet": "leaflet/dist/leaflet.js",
+    "leaflet_css": "leaflet/dist/leaflet.css",
+    "markerclusterjs": "leaflet.markercluster/dist/leaflet.markercluster.js",
+    "markerclustercss": "leaflet.markercluster/dist/MarkerCluster.css",
+    "markerclusterdefaultcss": "leaflet.markercluster/dist/MarkerCluster.Default.css",
+    "Control.Fullscreen.js": "leaflet.fullscreen/Control.FullScreen.js",
+    "Control.FullScreen.css": "leaflet.fullscreen/Control.FullScreen.css",
+    "Control_locate_min_js": "leaflet.locatecontrol/dist/L.Control.Locate.min.js",
+    "Control_locate_min_css": "leaflet.locatecontrol/dist/L.Control.Locate.min.css",
+    "fuse_js": "fuse.js/dist/fuse.min.js",
+}
+# The page's own code, from jangkau/publish/templates.
+OWN_FILES = {
+    "jangkau_peta_css": "peta.css",
+    "jangkau_peta_js": "peta.js",
+    "jangkau_waktu_js": "peta_waktu.js",
+}
 
 
 @dataclass(frozen=True)
 class WebAssets:
-    """Stylesheets and scripts to inline, in load order, trusted as markup."""
+    """Every stylesheet and script the page may inline, by resource name, trusted as markup."""
 
-    css: Markup
-    js: Markup
+    code: dict[str, Markup] = field(default_factory=dict)
+
+    @property
+    def js(self) -> Markup:
+        """All scripts, joined (for size checks)."""
+        return Markup("\n".join(v for k, v in self.code.items() if not _is_css(k)))
+
+    @property
+    def css(self) -> Markup:
+        """All stylesheets, joined (for size checks)."""
+        return Markup("\n".join(v for k, v in self.code.items() if _is_css(k)))
+
+
+def _is_css(name: str) -> bool:
+    return name.lower().endswith("css")
 
 
 def node_modules_dir() -> Path:
@@ -53,11 +81,12 @@ def node_modules_dir() -> Path:
         Path.cwd() / "node_modules",
     ]
     for candidate in candidates:
-        if (candidate / "leaflet" / "dist" / "leaflet.js").exists():
+        if all((candidate / path).exists() for path in NPM_FILES.values()):
             return candidate
     raise FileNotFoundError(
-        "Leaflet for the offline map page is not installed: run `make install` "
-        "(npm ci), or set JANGKAU_NODE_MODULES to a node_modules folder holding leaflet"
+        "The libraries of the offline map page are not installed: run `make install` "
+        "(npm ci), or set JANGKAU_NODE_MODULES to a node_modules folder holding "
+        + ", ".join(sorted({path.split("/")[0] for path in NPM_FILES.values()}))
     )
 
 
@@ -68,8 +97,9 @@ def _inline_urls(css: str, folder: Path) -> str:
         target = match.group(1).strip("'\"")
         if target.startswith(("data:", "#", "http")):
             return match.group(0)
+        mime = mimetypes.guess_type(target)[0] or "application/octet-stream"
         data = base64.b64encode((folder / target).read_bytes()).decode("ascii")
-        return f"url(data:image/png;base64,{data})"
+        return f"url(data:{mime};base64,{data})"
 
     return re.sub(r"url\(([^)]+)\)", embed, css)
 
@@ -85,22 +115,21 @@ def _inlinable(text: str, closing_tag: str, what: str) -> Markup:
     return Markup(text)
 
 
+def _prepared(name: str, text: str, folder: Path) -> Markup:
+    if _is_css(name):
+        text = _strip_source_maps(_inline_urls(text, folder))
+        return _inlinable(text, "</style", f"a stylesheet of the map page ({name})")
+    return _inlinable(_strip_source_maps(text), "</script", f"a script of the map page ({name})")
+
+
 def load_web_assets(node_modules: Path | None = None) -> WebAssets:
-    """Read Leaflet, MarkerCluster and jangkau's own page code, ready to inline."""
+    """Read the npm libraries and jangkau's own page code, ready to inline."""
     root = node_modules or node_modules_dir()
-    css_parts, js_parts = [], []
-    for css_path, js_path in LIBRARIES:
-        css_file = root / css_path
-        css_parts.append(
-            _strip_source_maps(_inline_urls(css_file.read_text(encoding="utf-8"), css_file.parent))
-        )
-        if js_path:
-            js_parts.append(_strip_source_maps((root / js_path).read_text(encoding="utf-8")))
+    code = {}
+    for name, path in NPM_FILES.items():
+        file = root / path
+        code[name] = _prepared(name, file.read_text(encoding="utf-8"), file.parent)
     own = resources.files("jangkau.publish").joinpath("templates")
-    css_parts.append(own.joinpath("peta.css").read_text(encoding="utf-8"))
-    js_parts.append(own.joinpath("peta.js").read_text(encoding="utf-8"))
-    js_parts.append(own.joinpath("peta_waktu.js").read_text(encoding="utf-8"))
-    return WebAssets(
-        css=_inlinable("\n".join(css_parts), "</style", "a stylesheet of the map page"),
-        js=_inlinable("\n;\n".join(js_parts), "</script", "a script of the map page"),
-    )
+    for name, path in OWN_FILES.items():
+        code[name] = _prepared(name, own.joinpath(path).read_text(encoding="utf-8"), Path("."))
+    return WebAssets(code=code)

@@ -1,4 +1,8 @@
-"""The offline map page planners open in a browser, and the index of published regions."""
+"""What the offline map page shows: every figure and name, escaped, in compact form.
+
+:func:`page_data` gathers the page's content; :mod:`jangkau.publish.foliummap`
+builds the folium page from it.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,6 @@ import shapely
 from jangkau.config.catalogue import has_distance_standard, service_radius
 from jangkau.config.labels import labels
 from jangkau.publish.templating import render
-from jangkau.publish.webassets import WebAssets
 
 SERVICE_COLOURS = [
     "#1f77b4",
@@ -33,19 +36,40 @@ SERVICE_COLOURS = [
     "#7b4173",
     "#3182bd",
 ]
+# An asset row on the page: [lat, lon, service index (-1: not in the catalogue), name,
+# index into ``jenis``, index into ``desa_aset``, standard radius (m), identifier
+# (NPSN...), note when its location is doubted]; trailing blank fields are left out.
+ASSET_FIELDS = ["lat", "lon", "layanan", "nama", "jenis", "desa", "radius", "id", "diragukan"]
 
 
 def _text(value: object) -> str:
-    """Escape a value from an input file for the page (names may hold HTML)."""
+    """Escape a value from an input file for the page (names may hold HTML).
+
+    Braces become character references too: folium reads the code it writes
+    as a jinja2 template once more, where ``{{`` in a name would run.
+    """
     if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
         return ""
-    return html.escape(str(value), quote=True)
+    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _number(value: object, digits: int = 4) -> float | None:
     if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
         return None
     return round(float(value), digits)
+
+
+def _trimmed(values: list) -> list:
+    """Drop trailing blanks (services without a distance standard come last)."""
+    values = list(values)
+    while values and values[-1] is None:
+        values.pop()
+    return values
+
+
+def _count(value: object) -> int | None:
+    number = _number(value, 0)
+    return None if number is None else int(number)
 
 
 def _web_geometries(
@@ -55,6 +79,12 @@ def _web_geometries(
     simplified = frame.to_crs(metric_crs).simplify(tolerance_m, preserve_topology=True).to_crs(4326)
     rounded = shapely.transform(simplified.to_numpy(), lambda xy: np.round(xy, 5))
     return [json.loads(text) for text in shapely.to_geojson(rounded)]
+
+
+def _label_points(frame: gpd.GeoDataFrame) -> list[list[float]]:
+    """Return a point inside each polygon (lat, lon) where its name is written."""
+    points = frame.to_crs(4326).representative_point()
+    return [[round(p.y, 5), round(p.x, 5)] for p in points]
 
 
 def web_tolerance(frame: gpd.GeoDataFrame, *, metric_crs: object) -> float:
@@ -87,6 +117,138 @@ def _doubt_notes(assets: pd.DataFrame) -> list[str | None]:
     return result
 
 
+def _service_rows(catalogue: pd.DataFrame) -> list[dict]:
+    icons = labels()["ikon"]
+    distance = has_distance_standard(catalogue)
+    rows = []
+    for index, row in enumerate(catalogue.itertuples(index=False)):
+        icon = icons.get(
+            row.layanan,
+            {"singkatan": row.layanan[:3].upper(), "warna": SERVICE_COLOURS[index % 16]},
+        )
+        rows.append(
+            {
+                "kode": _text(row.layanan),
+                "nama": _text(row.nama),
+                "jarak": bool(distance.iloc[index]),
+                "radius_kelurahan": _number(row.radius_kelurahan_m, 0),
+                "radius_desa": _number(row.radius_desa_m, 0),
+                "singkatan": _text(icon["singkatan"]),
+                "warna": _text(icon["warna"]),
+            }
+        )
+    return rows
+
+
+def _per_service(
+    table: pd.DataFrame | None, key: str, services: list[str], field: str, digits: int
+) -> dict[str, list]:
+    """Return per ``key`` value the ``field`` of each service, in catalogue order."""
+    if table is None or field not in table:
+        return {}
+    wide = table.pivot_table(index=key, columns="layanan", values=field, aggfunc="first")
+    wide = wide.reindex(columns=services)
+    return {
+        code: [_count(v) if digits == 0 else _number(v, digits) for v in values]
+        for code, values in zip(wide.index, wide.to_numpy(), strict=True)
+    }
+
+
+def _polygon_features(
+    frame: gpd.GeoDataFrame, properties: list[dict], *, metric_crs: object, tolerance_m: float
+) -> dict:
+    geometries = _web_geometries(frame, metric_crs=metric_crs, tolerance_m=tolerance_m)
+    for props, point in zip(properties, _label_points(frame), strict=True):
+        props["t"] = point
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": g, "properties": p}
+            for g, p in zip(geometries, properties, strict=True)
+        ],
+    }
+
+
+def _asset_rows(
+    assets: gpd.GeoDataFrame, desa: gpd.GeoDataFrame, catalogue: pd.DataFrame, services: list[str]
+) -> tuple[dict[str, list[list]], list[str], list[str]]:
+    """Return asset rows per service (see ``ASSET_FIELDS``) and the jenis and desa name tables."""
+    is_kelurahan = assets["kode_desa"].map(desa.set_index("kode_desa")["tipe"]).eq("kelurahan")
+    reach = pd.Series(np.nan, index=assets.index)
+    for service in set(assets["layanan"]) & set(services):
+        mine = (assets["layanan"] == service).to_numpy()
+        reach[mine] = service_radius(catalogue, service, is_kelurahan[mine].to_numpy())
+    kinds = {text: i for i, text in enumerate(dict.fromkeys(assets["jenis"].map(_text)))}
+    places = {text: i for i, text in enumerate(dict.fromkeys(assets["desa"].map(_text)))}
+    position = {s: i for i, s in enumerate(services)}
+    identifiers = assets["id_aset"] if "id_aset" in assets else pd.Series("", index=assets.index)
+    groups: dict[str, list[list]] = {}
+    for row, point, radius, ident, doubt in zip(
+        assets[["layanan", "jenis", "nama", "desa"]].itertuples(index=False),
+        assets.geometry,
+        reach.to_numpy(),
+        identifiers.to_numpy(),
+        _doubt_notes(assets),
+        strict=True,
+    ):
+        record = [
+            round(point.y, 5),  # about 1 m
+            round(point.x, 5),
+            position.get(row.layanan, -1),
+            _text(row.nama),
+            kinds[_text(row.jenis)],
+            places[_text(row.desa)],
+            None if np.isnan(radius) else int(round(radius)),
+            _text(ident),
+            None if doubt is None else _text(doubt),
+        ]
+        while record[-1] in (None, ""):  # trailing blanks cost 40,000 × a few bytes
+            record.pop()
+        groups.setdefault(_text(row.layanan), []).append(record)
+    return groups, list(kinds), list(places)
+
+
+def _proposal_rows(proposals: pd.DataFrame | None, names: pd.Series) -> list[dict]:
+    rows = []
+    if proposals is None or not len(proposals):
+        return rows
+    for row, point in zip(proposals.itertuples(index=False), proposals.geometry, strict=True):
+        rows.append(
+            {
+                "layanan": _text(row.layanan),
+                "kecamatan": _text(names.get(row.kode_kec, row.kode_kec)),
+                "urutan": int(row.urutan),
+                "tambahan": _number(row.tambahan_penduduk_terlayani, 0),
+                "cakupan_setelah": _number(row.cakupan_setelah),
+                "x": round(point.x, 6),
+                "y": round(point.y, 6),
+            }
+        )
+    return rows
+
+
+def _change_rows(changes: pd.DataFrame | None, catalogue: pd.DataFrame) -> list[dict]:
+    if changes is None or "selisih_cakupan" not in changes:
+        return []
+    if not changes["selisih_cakupan"].notna().any():
+        return []
+    moved = changes[
+        (changes["selisih_cakupan"].abs() > 1e-4) | (changes["selisih_fasilitas"].fillna(0) != 0)
+    ]
+    moved = moved.reindex(moved["selisih_cakupan"].abs().sort_values(ascending=False).index)
+    names_of = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
+    return [
+        {
+            "kecamatan": _text(row.kecamatan),
+            "layanan": _text(names_of.get(row.layanan, row.layanan)),
+            "sebelum": _number(row.cakupan_sebelum),
+            "sekarang": _number(row.cakupan_sekarang),
+            "fasilitas": _number(row.selisih_fasilitas, 0),
+        }
+        for row in moved.head(15).itertuples(index=False)
+    ]
+
+
 def page_data(
     kecamatan: gpd.GeoDataFrame,
     desa: gpd.GeoDataFrame,
@@ -94,6 +256,7 @@ def page_data(
     gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
     *,
+    desa_gaps: pd.DataFrame | None = None,
     proposals: pd.DataFrame | None = None,
     changes: pd.DataFrame | None = None,
     title: str,
@@ -107,172 +270,100 @@ def page_data(
     ----------
     kecamatan, desa
         EPSG:4326 polygons with names, ``penduduk`` and ``cakupan_<layanan>``;
-        desa also with ``tipe``.
+        desa also with ``tipe``; ``kabupaten`` (a name) when present.
     assets
         EPSG:4326 points with ``layanan``, ``jenis``, ``nama``, ``desa``, ``kode_desa``;
-        with ``lokasi_diragukan`` and ``catatan``, doubted points carry their note
-        (``diragukan``) and the page marks them.
+        with ``id_aset`` (NPSN...), ``lokasi_diragukan`` and ``catatan`` when present.
     gaps
         The ``kesenjangan`` table (per kecamatan × layanan).
     catalogue
         Services in display order.
+    desa_gaps
+        The ``kesenjangan_desa`` table: nearest facility and gap index per desa × layanan.
     proposals
         Proposed sites (``layanan``, ``kode_kec``, ``urutan``,
         ``tambahan_penduduk_terlayani``, ``cakupan_setelah``, point geometry), if any.
+    changes
+        The ``perubahan`` table (coverage and facilities now vs the previous run), if any.
     title, data_date
         Region title and the date the data were processed, shown on the page.
     metric_crs
         CRS in which the web simplification tolerance is measured.
     zoom_desa
         Zoom level from which desa replace kecamatan shading.
-    changes
-        The ``perubahan`` table (coverage and facilities now vs the previous run), if any.
+
+    Returns
+    -------
+    dict
+        Texts are HTML-escaped (the page shows them as markup). Per feature,
+        ``c`` lists the coverage of each catalogue service in catalogue order,
+        ``t`` the point where its name is written; desa carry ``j`` (nearest
+        facility, m) and ``k`` (gap index) per service; ``aset`` holds rows per
+        service code laid out as ``ASSET_FIELDS``.
     """
     words = labels()
-    icons = words["ikon"]
     services = catalogue["layanan"].tolist()
-    distance = has_distance_standard(catalogue)
-    service_rows = []
-    for index, row in enumerate(catalogue.itertuples(index=False)):
-        icon = icons.get(
-            row.layanan,
-            {"singkatan": row.layanan[:3].upper(), "warna": SERVICE_COLOURS[index % 16]},
-        )
-        service_rows.append(
-            {
-                "kode": _text(row.layanan),
-                "nama": _text(row.nama),
-                "jarak": bool(distance.iloc[index]),
-                "radius_kelurahan": _number(row.radius_kelurahan_m, 0),
-                "radius_desa": _number(row.radius_desa_m, 0),
-                "singkatan": _text(icon["singkatan"]),
-                "warna": _text(icon["warna"]),
-            }
-        )
     tolerance = web_tolerance(kecamatan, metric_crs=metric_crs)
     gap_fields = [
-        c for c in ("cakupan", "jumlah_fasilitas", "kekurangan", "peringkat") if c in gaps.columns
+        c
+        for c in ("cakupan", "jumlah_fasilitas", "tanpa_koordinat", "kekurangan", "peringkat")
+        if c in gaps.columns
     ]
     by_kecamatan: dict[str, dict[str, dict]] = {}
     for row in _records(gaps[gaps["layanan"].isin(services)]):
         fields = {f: _number(row[f]) for f in gap_fields}
         # The gap table's warning (doubted facility locations) travels with the figures.
         fields["catatan"] = _text(row.get("catatan"))
-        by_kecamatan.setdefault(row["kode_kec"], {})[row["layanan"]] = fields
+        by_kecamatan.setdefault(row["kode_kec"], {})[_text(row["layanan"])] = fields
 
-    def coverage_of(row: pd.Series) -> dict:
-        return {s: _number(row[f"cakupan_{s}"]) for s in services if f"cakupan_{s}" in row}
+    def coverage_of(row: dict) -> list[float | None]:
+        return _trimmed([_number(row.get(f"cakupan_{s}")) for s in services])
 
-    kecamatan_features = []
-    for geometry, row in zip(
-        _web_geometries(kecamatan, metric_crs=metric_crs, tolerance_m=tolerance),
-        _records(kecamatan),
-        strict=True,
-    ):
-        per_service = by_kecamatan.get(row["kode_kec"], {})
-        kecamatan_features.append(
-            {
-                "type": "Feature",
-                "geometry": geometry,
-                "properties": {
-                    "kode_kec": _text(row["kode_kec"]),
-                    "kecamatan": _text(row["kecamatan"]),
-                    "penduduk": _number(row["penduduk"], 0),
-                    "cakupan": coverage_of(row),
-                    "layanan": per_service,
-                },
-            }
-        )
-    desa_features = [
+    # Without kabupaten names, a region of several kabupaten names each by its code
+    # (kecamatan names repeat across kabupaten: two Cenrana in Sulawesi Selatan).
+    codes = kecamatan["kode_kec"].astype(str).str.rsplit(".", n=1).str[0]
+    regency = (
+        dict(zip(kecamatan["kode_kec"], words["peta"]["kode"] + " " + codes, strict=True))
+        if codes.nunique() > 1
+        else {}
+    )
+    kecamatan_properties = [
         {
-            "type": "Feature",
-            "geometry": geometry,
-            "properties": {
-                "desa": _text(row["desa"]),
-                "kode_kec": _text(row.get("kode_kec")),
-                "kecamatan": _text(row["kecamatan"]),
-                "penduduk": _number(row["penduduk"], 0),
-                "cakupan": coverage_of(row),
-            },
+            "kode_kec": _text(row["kode_kec"]),
+            "kecamatan": _text(row["kecamatan"]),
+            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
+            "penduduk": _count(row["penduduk"]),
+            "c": coverage_of(row),
+            "layanan": by_kecamatan.get(row["kode_kec"], {}),
+            # Facilities counted without a location ("SMP 1, SD 2"; "" when none).
+            "tanpa_koordinat": _text(row.get("tanpa_koordinat_rincian")),
         }
-        for geometry, row in zip(
-            _web_geometries(desa, metric_crs=metric_crs, tolerance_m=tolerance),
-            _records(desa),
-            strict=True,
-        )
+        for row in _records(kecamatan)
     ]
-    is_kelurahan = assets["kode_desa"].map(desa.set_index("kode_desa")["tipe"]).eq("kelurahan")
-    reach = pd.Series(np.nan, index=assets.index)
-    for service in set(assets["layanan"]) & set(services):
-        mine = (assets["layanan"] == service).to_numpy()
-        reach[mine] = service_radius(catalogue, service, is_kelurahan[mine].to_numpy())
-    asset_rows = []
-    doubted = _doubt_notes(assets)
-    for row, point, radius_m, doubt in zip(
-        assets[["layanan", "jenis", "nama", "desa", "kode_desa"]].itertuples(index=False),
-        assets.geometry,
-        reach.to_numpy(),
-        doubted,
-        strict=True,
-    ):
-        radius = _number(radius_m, 0)
-        asset_row = {
-            "layanan": _text(row.layanan),
-            "jenis": _text(row.jenis),
-            "nama": _text(row.nama),
-            "desa": _text(row.desa),
-            "x": round(point.x, 6),
-            "y": round(point.y, 6),
-            "radius": radius,
+    nearest = _per_service(desa_gaps, "kode_desa", services, "jarak_terdekat_m", 0)
+    index = _per_service(desa_gaps, "kode_desa", services, "indeks_kesenjangan", 2)
+    blank = [None] * len(services)
+    desa_properties = [
+        {
+            "desa": _text(row["desa"]),
+            "kode_kec": _text(row.get("kode_kec")),
+            "kecamatan": _text(row["kecamatan"]),
+            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
+            "kelurahan": row.get("tipe") == "kelurahan",
+            "penduduk": _count(row["penduduk"]),
+            "c": coverage_of(row),
+            "j": _trimmed(nearest.get(row["kode_desa"], blank)),
+            "k": _trimmed(index.get(row["kode_desa"], blank)),
         }
-        if doubt is not None:
-            asset_row["diragukan"] = _text(doubt)
-        asset_rows.append(asset_row)
-    names = kecamatan.set_index("kode_kec")["kecamatan"]
-    proposal_rows = []
-    if proposals is not None and len(proposals):
-        for row, point in zip(proposals.itertuples(index=False), proposals.geometry, strict=True):
-            proposal_rows.append(
-                {
-                    "layanan": _text(row.layanan),
-                    "kecamatan": _text(names.get(row.kode_kec, row.kode_kec)),
-                    "urutan": int(row.urutan),
-                    "tambahan": _number(row.tambahan_penduduk_terlayani, 0),
-                    "cakupan_setelah": _number(row.cakupan_setelah),
-                    "x": round(point.x, 6),
-                    "y": round(point.y, 6),
-                }
-            )
-    change_rows = []
-    if (
-        changes is not None
-        and "selisih_cakupan" in changes
-        and changes["selisih_cakupan"].notna().any()
-    ):
-        moved = changes[
-            (changes["selisih_cakupan"].abs() > 1e-4)
-            | (changes["selisih_fasilitas"].fillna(0) != 0)
-        ]
-        moved = moved.reindex(
-            moved["selisih_cakupan"].abs().sort_values(ascending=False).index
-        ).head(15)
-        names_of = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
-        for row in moved.itertuples(index=False):
-            change_rows.append(
-                {
-                    "kecamatan": _text(row.kecamatan),
-                    "layanan": _text(names_of.get(row.layanan, row.layanan)),
-                    "sebelum": _number(row.cakupan_sebelum),
-                    "sekarang": _number(row.cakupan_sekarang),
-                    "fasilitas": _number(row.selisih_fasilitas, 0),
-                }
-            )
+        for row in _records(desa)
+    ]
+    asset_groups, kinds, places = _asset_rows(assets, desa, catalogue, services)
     previous_run = None
     if changes is not None and len(changes) and changes["proses_sebelumnya"].notna().any():
         previous_run = _text(changes["proses_sebelumnya"].dropna().iloc[0])
     colours = words["kelas_warna"]
     return {
-        "perubahan": change_rows,
+        "perubahan": _change_rows(changes, catalogue),
         "proses_sebelumnya": previous_run,
         "judul": _text(f"{words['peta']['judul_awalan']} — {title}"),
         "tanggal": _text(data_date),
@@ -282,35 +373,39 @@ def page_data(
             "warna": colours["warna"],
             "tanpa_data": colours["tanpa_data"],
         },
-        "layanan": service_rows,
-        "kecamatan": {"type": "FeatureCollection", "features": kecamatan_features},
-        "desa": {"type": "FeatureCollection", "features": desa_features},
-        "aset": asset_rows,
-        "usulan": proposal_rows,
+        "layanan": _service_rows(catalogue),
+        "kecamatan": _polygon_features(
+            kecamatan, kecamatan_properties, metric_crs=metric_crs, tolerance_m=tolerance
+        ),
+        "desa": _polygon_features(
+            desa, desa_properties, metric_crs=metric_crs, tolerance_m=tolerance
+        ),
+        "toleransi_m": round(tolerance, 1),
+        "aset": asset_groups,
+        "jenis": kinds,
+        "desa_aset": places,
+        "usulan": _proposal_rows(proposals, kecamatan.set_index("kode_kec")["kecamatan"]),
         "zoom_desa": zoom_desa,
+        "layanan_awal": _first_service(kecamatan, catalogue),
     }
 
 
-def render_page(data: dict, assets: WebAssets) -> str:
-    """Return the self-contained map page: libraries, styles and data inlined.
+def _first_service(kecamatan: pd.DataFrame, catalogue: pd.DataFrame) -> str | None:
+    """Return the service the page opens on: the one most kecamatan find most urgent.
 
-    Parameters
-    ----------
-    data
-        From :func:`page_data`. Its texts are already HTML-escaped, because
-        ``peta.js`` puts them into the page as markup; the data block gets them
-        as JSON that cannot end its ``<script>`` early (``tojson``).
-    assets
-        The stylesheet and script to inline, trusted as markup.
+    Ties go to the service listed first in the catalogue; without the
+    ``layanan_paling_mendesak`` column, the first service with a distance standard.
     """
-    return render(
-        "peta.html",
-        # The title is autoescaped by the template, so it starts from the plain text.
-        judul=html.unescape(data["judul"]),
-        css=assets.css,
-        js=assets.js,
-        data=data,
-    )
+    distance = catalogue.loc[has_distance_standard(catalogue).to_numpy(), "layanan"].tolist()
+    if not distance:
+        return None
+    if "layanan_paling_mendesak" in kecamatan:
+        counts = kecamatan["layanan_paling_mendesak"].value_counts()
+        counts = counts[counts.index.isin(distance)]
+        if len(counts):
+            best = counts[counts == counts.max()].index
+            return _text(next(s for s in distance if s in set(best)))
+    return _text(distance[0])
 
 
 def index_page(entries: list[dict[str, str]]) -> str:

@@ -1,10 +1,22 @@
-// jangkau map page. Every text value in DATA was HTML-escaped when the page was
-// written, so it may be placed into HTML as it is.
+// jangkau map page: the plugin beside folium's layers (service switch, legend, place
+// names, search, ranked lists, desa detail on zoom). folium's GeoJson layers call
+// jangkauPlugin.gaya / fitur_* while they are built; jangkauPlugin.mulai() gets
+// the layers once they exist. Every text value in the data was HTML-escaped when
+// the page was written, so it may be placed into HTML as it is.
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("data-peta").textContent);
   var W = DATA.kata;
   var KELAS = DATA.kelas_warna;
+  var LAYANAN = DATA.layanan;
+  var urutan = {};
+  LAYANAN.forEach(function (l, i) { urutan[l.kode] = i; });
+  var layananJarak = LAYANAN.filter(function (l) { return l.jarak; });
+  var aktif = DATA.layanan_awal || (layananJarak.length ? layananJarak[0].kode : null);
+  var iAktif = aktif === null ? -1 : urutan[aktif];
+  var SEMPIT = window.innerWidth < 700;
+  var P = null;       // folium's layers, from mulai()
+  var api = null;     // window.jangkauPeta
 
   function warna(nilai) {
     if (nilai === null || nilai === undefined) { return KELAS.tanpa_data; }
@@ -19,170 +31,363 @@
   function angka(nilai) {
     return (nilai === null || nilai === undefined) ? "–" : Math.round(nilai).toLocaleString("id-ID");
   }
-
-  var layananJarak = DATA.layanan.filter(function (l) { return l.jarak; });
-  var kodeLayanan = {};
-  DATA.layanan.forEach(function (l) { kodeLayanan[l.kode] = l; });
-  var aktif = layananJarak.length ? layananJarak[0].kode : null;
-
-  // Clustering needs a maximum zoom even when no tile layer is shown (offline).
-  var peta = L.map("peta", { preferCanvas: true, zoomControl: true, minZoom: 5, maxZoom: 18 });
-  var renderer = L.canvas({ padding: 0.3 });
-  L.control.scale({ imperial: false, position: "bottomleft" }).addTo(peta);
-
-  var petaDasar = L.tileLayer("https://tile.openstreetmap.org/{z}/{x}/{y}.png", {
-    maxZoom: 19, attribution: "&copy; OpenStreetMap"
-  });
+  function jarak(m) {
+    if (m === null || m === undefined) { return "–"; }
+    return m < 1000 ? angka(m) + " m" : (m / 1000).toFixed(1).replace(".", ",") + " km";
+  }
+  // Names arrive escaped: decode them for searching only (a textarea runs nothing).
+  var pengurai = document.createElement("textarea");
+  function polos(teks) { pengurai.innerHTML = teks; return pengurai.value; }
+  function wilayah(p) {
+    return p.kabupaten ? " (" + (p.kecamatan && p.desa ? p.kecamatan + ", " : "") + p.kabupaten + ")" :
+      (p.desa ? " (" + p.kecamatan + ")" : "");
+  }
+  function opsiPopup() {
+    return { maxWidth: Math.min(520, window.innerWidth - 90), minWidth: Math.min(240, window.innerWidth - 90),
+      maxHeight: Math.max(200, window.innerHeight - 140), autoPanPadding: [12, 12] };
+  }
 
   function gaya(fitur) {
-    return { fillColor: warna(fitur.properties.cakupan[aktif]), color: "#444", weight: 1, fillOpacity: 0.72, renderer: renderer };
+    return { fillColor: warna(fitur.properties.c[iAktif]), color: "#444", weight: 1, fillOpacity: 0.72 };
   }
 
   function rincianKecamatan(p) {
-    var baris = DATA.layanan.map(function (l) {
+    var baris = LAYANAN.map(function (l) {
       var g = p.layanan[l.kode] || {};
       return "<tr><td>" + l.nama + "</td><td>" + persen(g.cakupan) + "</td><td>" + angka(g.jumlah_fasilitas) +
         "</td><td>" + angka(g.kekurangan) + "</td><td>" + (g.peringkat === undefined || g.peringkat === null ? "–" : g.peringkat) + "</td></tr>";
     }).join("");
-    var peringatan = DATA.layanan.filter(function (l) { return p.layanan[l.kode] && p.layanan[l.kode].catatan; })
+    var peringatan = LAYANAN.filter(function (l) { return p.layanan[l.kode] && p.layanan[l.kode].catatan; })
       .map(function (l) { return "<div class='peringatan'>&#9888; " + l.nama + ": " + p.layanan[l.kode].catatan + "</div>"; }).join("");
-    return "<b>" + W.kecamatan + " " + p.kecamatan + "</b><br>" + W.penduduk + ": " + angka(p.penduduk) +
+    var tanpaKoordinat = p.tanpa_koordinat ? "<div class='tanpa-koordinat'>" + W.tanpa_koordinat + ": " + p.tanpa_koordinat + "</div>" : "";
+    return "<b>" + W.kecamatan + " " + p.kecamatan + "</b>" + (p.kabupaten ? "<br>" + W.kabupaten + " " + p.kabupaten : "") +
+      "<br>" + W.penduduk + ": " + angka(p.penduduk) +
       "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.jumlah_fasilitas +
-      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + peringatan;
+      "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + tanpaKoordinat + peringatan;
   }
-
-  // Warnings of the gap table (facilities whose location is doubted) per kecamatan and service.
-  var catatanKecamatan = {};
-  DATA.kecamatan.features.forEach(function (f) { catatanKecamatan[f.properties.kode_kec] = f.properties.layanan; });
-  function catatanLayanan(kodeKec) {
-    var g = (catatanKecamatan[kodeKec] || {})[aktif];
+  function rincianDesa(p) {
+    var baris = LAYANAN.map(function (l, i) {
+      if (!l.jarak) { return ""; }
+      return "<tr><td>" + l.nama + "</td><td>" + persen(p.c[i]) + "</td><td>" + jarak(p.j[i]) + "</td></tr>";
+    }).join("");
+    return "<b>" + (p.kelurahan ? W.kelurahan : W.desa_kata) + " " + p.desa + "</b><br>" + W.kecamatan + " " + p.kecamatan +
+      (p.kabupaten ? ", " + W.kabupaten + " " + p.kabupaten : "") + "<br>" + W.penduduk + ": " + angka(p.penduduk) +
+      "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.fasilitas_terdekat +
+      "</th></tr>" + baris + "</table>";
+  }
+  function catatanLayanan(p) {
+    var g = p.layanan ? p.layanan[aktif] : null;
     return g && g.catatan ? "<div class='peringatan'>&#9888; " + g.catatan + "</div>" : "";
   }
-
-  function tooltip(p, jenis) {
-    var nama = jenis === "desa" ? p.desa + " (" + p.kecamatan + ")" : p.kecamatan;
-    var l = kodeLayanan[aktif];
-    return "<b>" + nama + "</b><br>" + W.penduduk + ": " + angka(p.penduduk) +
-      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + persen(p.cakupan[aktif]) + catatanLayanan(p.kode_kec) : "");
+  function tooltip(p) {
+    var l = LAYANAN[iAktif];
+    return "<b>" + (p.desa || p.kecamatan) + "</b>" + wilayah(p) + "<br>" + W.penduduk + ": " + angka(p.penduduk) +
+      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + persen(p.c[iAktif]) + catatanLayanan(p) : "");
+  }
+  function fitur(rincian) {
+    return function (f, lapis) {
+      lapis.bindTooltip(function () { return tooltip(f.properties); }, { sticky: true });
+      lapis.bindPopup(function () { return rincian(f.properties); }, opsiPopup());
+    };
   }
 
-  var lapisKecamatan = L.geoJSON(DATA.kecamatan, {
-    style: gaya,
-    onEachFeature: function (fitur, lapis) {
-      lapis.bindTooltip(function () { return tooltip(fitur.properties, "kecamatan"); }, { sticky: true });
-      lapis.bindPopup(function () { return rincianKecamatan(fitur.properties); }, { maxWidth: 520 });
-    }
-  });
-  var lapisDesa = L.geoJSON(DATA.desa, {
-    style: gaya,
-    onEachFeature: function (fitur, lapis) {
-      lapis.bindTooltip(function () { return tooltip(fitur.properties, "desa"); }, { sticky: true });
-    }
-  });
-
-  function ikon(l) {
-    return L.divIcon({ className: "aset-ikon", html: "<span style='background:" + l.warna + "'>" + l.singkatan + "</span>",
-      iconSize: [20, 20], iconAnchor: [10, 10] });
+  // Facilities: rows [lat, lon, service index, name, jenis, desa, radius, id, doubt?].
+  function ikon(l, ragu) {
+    return L.divIcon({ className: "aset-ikon" + (ragu ? " diragukan" : ""), iconSize: [20, 20], iconAnchor: [10, 10],
+      html: "<span style='background:" + l.warna + ";position:relative'>" + l.singkatan + (ragu ? "<b>?</b>" : "") + "</span>" });
   }
-  var ikonLayanan = {};
-  DATA.layanan.forEach(function (l) { ikonLayanan[l.kode] = ikon(l); });
-  var ikonLain = ikon({ warna: "#555", singkatan: "•" });
-  // A doubted location: dashed outline, yellow halo and a "?" badge, so it stands out in any colour.
-  function ikonRagu(l) {
-    return L.divIcon({ className: "aset-ikon diragukan", iconSize: [20, 20], iconAnchor: [10, 10],
-      html: "<span style='background:" + l.warna + ";position:relative'>" + l.singkatan + "<b>?</b></span>" });
+  var ikonLayanan = {}, ikonRagu = {};
+  var LAIN = { warna: "#555", singkatan: "•" };
+  // Every facility row, as folium's clusters hand them over (a cluster being filled in
+  // chunks does not list all its markers yet).
+  var semuaBaris = [];
+  function penanda(r) {
+    semuaBaris.push(r);
+    var l = LAYANAN[r[2]] || LAIN, k = r[2];
+    if (!ikonLayanan[k]) { ikonLayanan[k] = ikon(l, false); ikonRagu[k] = ikon(l, true); }
+    return L.marker([r[0], r[1]], { icon: r[8] ? ikonRagu[k] : ikonLayanan[k], zIndexOffset: r[8] ? 1000 : 0, r: r,
+      pane: LAYANAN[k] && LAYANAN[k].jarak ? "aset-" + k : "aset-lain" });
   }
-
-  function penanda(a) {
-    var l = kodeLayanan[a.layanan];
-    var ikonnya = a.diragukan ? ikonRagu(l || { warna: "#555", singkatan: "•" }) : (l ? ikonLayanan[a.layanan] : ikonLain);
-    var m = L.marker([a.y, a.x], { icon: ikonnya, zIndexOffset: a.diragukan ? 1000 : 0 });
-    var teks = "<b>" + a.nama + "</b><br>" + a.jenis + "<br>" + W.desa + ": " + a.desa +
-      (a.diragukan ? "<div class='peringatan'>&#9888; " + a.diragukan + "</div>" : "");
-    m.bindTooltip(teks);
-    if (a.diragukan) { m.bindPopup(teks, { maxWidth: 420 }); }
-    return m;
+  function teksAset(r) {
+    return "<b>" + r[3] + "</b><br>" + DATA.jenis[r[4]] + (r[7] ? "<br>NPSN/ID: " + r[7] : "") + "<br>" + W.desa + ": " +
+      DATA.desa_aset[r[5]] + (r[8] ? "<div class='peringatan'>&#9888; " + r[8] + "</div>" : "");
   }
   function ikonKelompok(kelompok) {
-    var l = kodeLayanan[aktif];
+    var l = LAYANAN[+kelompok._group.options.clusterPane.split("-")[1]];
     return L.divIcon({ className: "aset-ikon", iconSize: [30, 30], iconAnchor: [15, 15],
-      html: "<span style='background:" + (l ? l.warna : "#555") + ";min-width:26px;height:26px;line-height:26px;" +
-        "border-radius:13px;font-size:11px;opacity:.85'>" + kelompok.getChildCount() + "</span>" });
+      html: "<span class='kelompok' style='background:" + (l ? l.warna : "#555") + "'>" + kelompok.getChildCount() + "</span>" });
   }
-  var kelompokAset = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 45, iconCreateFunction: ikonKelompok });
-  var kelompokLain = L.markerClusterGroup({ chunkedLoading: true, maxClusterRadius: 45 });
-  var semuaLain = DATA.aset.filter(function (a) { return !(kodeLayanan[a.layanan] && kodeLayanan[a.layanan].jarak); });
-  kelompokLain.addLayers(semuaLain.map(penanda));
-  var lapisJangkauan = L.layerGroup();
-  var lapisUsulan = L.layerGroup();
-
-  function isiAset() {
-    kelompokAset.clearLayers();
-    lapisJangkauan.clearLayers();
-    var milik = DATA.aset.filter(function (a) { return a.layanan === aktif; });
-    kelompokAset.addLayers(milik.map(penanda));
-    var l = kodeLayanan[aktif];
-    milik.forEach(function (a) {
-      L.circle([a.y, a.x], { radius: a.radius, color: l.warna, weight: 1, fillOpacity: 0.12, renderer: renderer, interactive: false })
-        .addTo(lapisJangkauan);
+  function pasangSentuh(kelompok) {
+    // Tooltips and popups are made when a marker is touched, not for 40,000 markers at load.
+    kelompok.on("mouseover", function (e) {
+      if (!e.layer.getTooltip()) { e.layer.bindTooltip(teksAset(e.layer.options.r)).openTooltip(); }
     });
-    lapisUsulan.clearLayers();
-    DATA.usulan.filter(function (u) { return u.layanan === aktif; }).forEach(function (u) {
-      L.marker([u.y, u.x], {
+    kelompok.on("click", function (e) {
+      if (!e.layer.getPopup()) { e.layer.bindPopup(teksAset(e.layer.options.r), opsiPopup()).openPopup(); }
+    });
+  }
+
+  // Place names: only those in view, and only when few enough to read.
+  function lapisNama(fiturFitur, kelas, syarat) {
+    var lapis = L.layerGroup(), penanda = {};
+    function perbarui() {
+      lapis.clearLayers();
+      if (!syarat()) { return; }
+      var batas = P.peta.getBounds(), terlihat = [];
+      fiturFitur.forEach(function (f, i) { if (batas.contains(f.properties.t)) { terlihat.push(i); } });
+      if (terlihat.length > 80) { return; }
+      terlihat.forEach(function (i) {
+        var p = fiturFitur[i].properties;
+        penanda[i] = penanda[i] || L.marker(p.t, { interactive: false, keyboard: false,
+          icon: L.divIcon({ className: "nama-tempat " + kelas, html: "<span>" + (p.desa || p.kecamatan) + "</span>", iconSize: null }) });
+        lapis.addLayer(penanda[i]);
+      });
+    }
+    return { lapis: lapis, perbarui: perbarui };
+  }
+
+  // Busy sign while a service's markers are clustered.
+  var sibuk;
+  function tandaSibuk(ya) { if (sibuk) { sibuk.style.display = ya ? "block" : "none"; } }
+
+  // Each service's markers are clustered once, in their own pane: the chosen
+  // service's pane is shown, and the others are clustered while the page is idle,
+  // so that switching service only shows another pane.
+  function kelompokkan(kode) {
+    var kelompok = P.aset[kode];
+    if (!kelompok) { return Promise.resolve(); }
+    if (!kelompok.siap) {
+      kelompok.siap = new Promise(function (beres) {
+        if (!kelompok._needsClustering.length) { beres(); return; }
+        kelompok.options.chunkProgress = function (diproses, semua) { if (diproses >= semua) { beres(); } };
+      });
+      P.gudang.removeLayer(kelompok);
+      P.asetTampil.addLayer(kelompok);
+    }
+    return kelompok.siap;
+  }
+  var semuaBeres, semua = new Promise(function (beres) { semuaBeres = beres; });
+  function kelompokkanSemua() {
+    var sisa = Object.keys(P.aset);
+    function berikut() {
+      if (!sisa.length) { api.semuaSiap = performance.now(); semuaBeres(); return; }
+      if (!P.peta.hasLayer(P.asetTampil)) { setTimeout(berikut, 1000); return; }
+      kelompokkan(sisa.shift()).then(function () { setTimeout(berikut, 50); });
+    }
+    berikut();
+  }
+  function tampilkanPanel(kode) {
+    Object.keys(P.aset).forEach(function (k) {
+      P.peta.getPane("aset-" + urutan[k]).style.display = k === kode ? "" : "none";
+    });
+  }
+
+  var kelompokUsulan = {};
+  function usulanLayanan(kode) {
+    if (kelompokUsulan[kode]) { return kelompokUsulan[kode]; }
+    var l = LAYANAN[urutan[kode]];
+    var kelompok = L.markerClusterGroup({ maxClusterRadius: 40, disableClusteringAtZoom: 13,
+      iconCreateFunction: function (c) {
+        return L.divIcon({ className: "usulan-ikon", iconSize: [26, 26], iconAnchor: [13, 13],
+          html: "<span class='kelompok'><b>" + c.getChildCount() + "</b></span>" });
+      } });
+    DATA.usulan.forEach(function (u) {
+      if (u.layanan !== kode) { return; }
+      kelompok.addLayer(L.marker([u.y, u.x], {
         icon: L.divIcon({ className: "usulan-ikon", html: "<span><b>" + u.urutan + "</b></span>", iconSize: [24, 24], iconAnchor: [12, 12] })
       }).bindTooltip("<b>" + W.usulan + " " + u.urutan + " – " + l.nama + "</b><br>" + W.kecamatan + " " + u.kecamatan +
-        "<br>" + W.tambahan + ": " + angka(u.tambahan) + "<br>" + W.cakupan_setelah + ": " + persen(u.cakupan_setelah)).addTo(lapisUsulan);
+        "<br>" + W.tambahan + ": " + angka(u.tambahan) + "<br>" + W.cakupan_setelah + ": " + persen(u.cakupan_setelah)));
+    });
+    kelompokUsulan[kode] = kelompok;
+    return kelompok;
+  }
+
+  function isiJangkauan() {
+    P.jangkauan.clearLayers();
+    if (!P.peta.hasLayer(P.jangkauan) || !P.aset[aktif]) { return; }
+    var l = LAYANAN[iAktif];
+    P.aset[aktif].getLayers().forEach(function (m) {
+      var r = m.options.r;
+      if (r[6]) {
+        P.jangkauan.addLayer(L.circle([r[0], r[1]], { radius: r[6], color: l.warna, weight: 1, fillOpacity: 0.12, interactive: false }));
+      }
     });
   }
 
   function pilihLayanan(kode) {
     aktif = kode;
-    lapisKecamatan.setStyle(gaya);
-    lapisDesa.setStyle(gaya);
-    isiAset();
+    iAktif = urutan[kode];
+    tandaSibuk(true);
+    P.kecamatan.setStyle(gaya);
+    P.desa.setStyle(gaya);
+    api.aset = P.aset[kode] || L.layerGroup();
+    tampilkanPanel(kode);
     perbaruiLegenda();
+    perbaruiDaftar();
+    var pilih = document.getElementById("pilih-layanan");
+    if (pilih && pilih.value !== kode) { pilih.value = kode; }
+    // The new colours are painted first; markers, proposals and radii follow.
+    return new Promise(function (beres) {
+      requestAnimationFrame(function () {
+        setTimeout(function () {
+          if (kode !== aktif) { beres(); return; }
+          P.usulan.clearLayers();
+          P.usulan.addLayer(usulanLayanan(kode));
+          isiJangkauan();
+          (P.peta.hasLayer(P.asetTampil) ? kelompokkan(kode) : Promise.resolve()).then(beres);
+        }, 0);
+      });
+    }).then(function () { if (kode === aktif) { tandaSibuk(false); } });
   }
 
   // Desa detail replaces kecamatan shading when zoomed in.
-  var ZOOM_DESA = DATA.zoom_desa;
   function aturZoom() {
-    if (!tampilCakupan) { return; }
-    if (peta.getZoom() >= ZOOM_DESA) {
-      if (peta.hasLayer(lapisKecamatan)) { peta.removeLayer(lapisKecamatan); }
-      if (!peta.hasLayer(lapisDesa)) { lapisDesa.addTo(peta); lapisDesa.bringToBack(); }
+    if (!P.peta.hasLayer(P.cakupan)) { return; }
+    if (P.peta.getZoom() >= DATA.zoom_desa) {
+      if (P.cakupan.hasLayer(P.kecamatan)) { P.cakupan.removeLayer(P.kecamatan); }
+      if (!P.cakupan.hasLayer(P.desa)) { P.cakupan.addLayer(P.desa); P.desa.bringToBack(); }
     } else {
-      if (peta.hasLayer(lapisDesa)) { peta.removeLayer(lapisDesa); }
-      if (!peta.hasLayer(lapisKecamatan)) { lapisKecamatan.addTo(peta); lapisKecamatan.bringToBack(); }
+      if (P.cakupan.hasLayer(P.desa)) { P.cakupan.removeLayer(P.desa); }
+      if (!P.cakupan.hasLayer(P.kecamatan)) { P.cakupan.addLayer(P.kecamatan); P.kecamatan.bringToBack(); }
     }
   }
-  var tampilCakupan = true;
-  var lapisCakupan = L.layerGroup();
-  lapisCakupan.onAdd = function () { tampilCakupan = true; aturZoom(); };
-  lapisCakupan.onRemove = function () {
-    tampilCakupan = false;
-    peta.removeLayer(lapisKecamatan);
-    peta.removeLayer(lapisDesa);
-  };
 
-  // Panel: title, service switch, how to read, legend.
-  var panel = L.control({ position: "topright" });
-  var legenda;
-  panel.onAdd = function () {
-    var div = L.DomUtil.create("div", "kotak");
-    var pilihan = layananJarak.map(function (l) {
-      return "<option value='" + l.kode + "'>" + l.nama + "</option>";
+  function bukaPopup(lapis, titik) {
+    lapis.openPopup(titik);
+  }
+  function keKecamatan(i) {
+    var lapis = P.kecamatan.getLayers()[i];
+    if (SEMPIT) { lipatPanel(true); }
+    P.peta.fitBounds(lapis.getBounds(), { maxZoom: DATA.zoom_desa - 1, animate: false });
+    aturZoom();
+    bukaPopup(lapis, lapis.feature.properties.t);
+  }
+  function keDesa(i) {
+    var lapis = P.desa.getLayers()[i];
+    if (SEMPIT) { lipatPanel(true); }
+    P.peta.fitBounds(lapis.getBounds(), { maxZoom: 15, animate: false });
+    if (P.peta.getZoom() < DATA.zoom_desa) { P.peta.setView(lapis.feature.properties.t, DATA.zoom_desa, { animate: false }); }
+    aturZoom();
+    bukaPopup(lapis, lapis.feature.properties.t);
+  }
+  function keAset(r) {
+    if (SEMPIT) { lipatPanel(true); }
+    P.peta.setView([r[0], r[1]], 16, { animate: false });
+    L.popup(opsiPopup()).setLatLng([r[0], r[1]]).setContent(teksAset(r)).openOn(P.peta);
+  }
+
+  // Ranked lists of the chosen service: kecamatan by rank, desa by gap index.
+  function perbaruiDaftar() {
+    var kotak = document.getElementById("daftar-peringkat");
+    if (!kotak) { return; }
+    var kec = P.kecamatan.getLayers().map(function (l, i) { return { i: i, p: l.feature.properties }; })
+      .filter(function (e) { var g = e.p.layanan[aktif]; return g && g.peringkat !== null && g.peringkat !== undefined; })
+      .sort(function (a, b) { return a.p.layanan[aktif].peringkat - b.p.layanan[aktif].peringkat; }).slice(0, 10);
+    var desa = P.desa.getLayers().map(function (l, i) { return { i: i, p: l.feature.properties }; })
+      .filter(function (e) { return e.p.k[iAktif] !== null && e.p.k[iAktif] !== undefined; })
+      .sort(function (a, b) { return b.p.k[iAktif] - a.p.k[iAktif]; }).slice(0, 10);
+    kotak.innerHTML = "<h2>" + W.daftar_kecamatan + "</h2><ol class='daftar'>" + kec.map(function (e) {
+      return "<li><a href='#' data-kec='" + e.i + "'>" + e.p.kecamatan + (e.p.kabupaten ? " (" + e.p.kabupaten + ")" : "") +
+        "</a> " + persen(e.p.layanan[aktif].cakupan) + "</li>";
+    }).join("") + "</ol><h2>" + W.daftar_desa + "</h2><ol class='daftar'>" + desa.map(function (e) {
+      return "<li><a href='#' data-desa='" + e.i + "'>" + e.p.desa + " (" + e.p.kecamatan + ")</a> " + persen(e.p.c[iAktif]) + "</li>";
+    }).join("") + "</ol><small>" + W.daftar_catatan + "</small>";
+  }
+
+  // Fuzzy search over kecamatan, desa and facility names (and identifiers such as NPSN).
+  var fuse = null;
+  function indeksCari() {
+    var isi = [];
+    P.kecamatan.getLayers().forEach(function (l, i) {
+      var p = l.feature.properties;
+      isi.push({ nama: polos(p.kecamatan), jenis: W.kecamatan, ket: p.kabupaten, kec: i });
+    });
+    P.desa.getLayers().forEach(function (l, i) {
+      var p = l.feature.properties;
+      isi.push({ nama: polos(p.desa), jenis: W.desa, ket: p.kecamatan, desa: i });
+    });
+    semuaBaris.forEach(function (r) {
+      isi.push({ nama: polos(r[3]), id: r[7], jenis: DATA.jenis[r[4]], ket: DATA.desa_aset[r[5]], r: r });
+    });
+    return new Fuse(isi, { keys: ["nama", "id"], threshold: 0.35, ignoreLocation: true, minMatchCharLength: 2 });
+  }
+  function cari(kata) {
+    if (!kata || kata.length < 2) { return []; }
+    fuse = fuse || indeksCari();
+    return fuse.search(kata, { limit: 8 }).map(function (h) { return h.item; });
+  }
+  function tampilkanHasil(hasil, kotak) {
+    if (!hasil.length) { kotak.innerHTML = "<div class='kosong'>" + W.tidak_ditemukan + "</div>"; return; }
+    kotak.innerHTML = hasil.map(function (h, n) {
+      // Names were decoded for matching; shown again through textContent below.
+      return "<li><a href='#' data-n='" + n + "'></a> <small></small></li>";
     }).join("");
-    div.innerHTML = "<h1>" + DATA.judul + "</h1><div>" + W.tanggal_data + ": " + DATA.tanggal + "</div>" +
-      "<h2>" + W.pilih_layanan + "</h2><select id='pilih-layanan'>" + pilihan + "</select>" +
-      "<div class='legenda' id='legenda'></div>" +
-      "<details><summary>" + W.cara_membaca_judul + "</summary><p>" + W.cara_membaca + "</p></details>" +
-      ringkasanPerubahan();
-    L.DomEvent.disableClickPropagation(div);
-    L.DomEvent.disableScrollPropagation(div);
-    div.querySelector("select").addEventListener("change", function (e) { pilihLayanan(e.target.value); });
-    legenda = div.querySelector("#legenda");
-    return div;
-  };
+    var butir = kotak.querySelectorAll("li");
+    hasil.forEach(function (h, n) {
+      butir[n].querySelector("a").textContent = h.nama;
+      butir[n].querySelector("small").textContent = polos(h.jenis + (h.ket ? ", " + h.ket : ""));
+      butir[n].querySelector("a").addEventListener("click", function (e) {
+        e.preventDefault();
+        if (h.kec !== undefined) { keKecamatan(h.kec); } else if (h.desa !== undefined) { keDesa(h.desa); } else { keAset(h.r); }
+      });
+    });
+  }
+
+  var panelDiv, legenda, adaRagu = false;
+  function lipatPanel(lipat) {
+    panelDiv.classList.toggle("terlipat", lipat);
+    panelDiv.querySelector(".tombol-panel").setAttribute("aria-expanded", lipat ? "false" : "true");
+  }
+  function buatPanel() {
+    var panel = L.control({ position: "topright" });
+    panel.onAdd = function () {
+      var div = L.DomUtil.create("div", "kotak panel");
+      var pilihan = layananJarak.map(function (l) {
+        return "<option value='" + l.kode + "'>" + l.nama + "</option>";
+      }).join("");
+      div.innerHTML = "<button type='button' class='tombol-panel' aria-expanded='true'>&#9776; " + W.panel + "</button>" +
+        "<div class='isi-panel'><h1>" + DATA.judul + "</h1><div>" + W.tanggal_data + ": " + DATA.tanggal + "</div>" +
+        "<input type='search' id='cari' aria-label='" + W.cari_label + "' placeholder='" + W.cari + "' autocomplete='off'>" +
+        "<ol id='hasil-cari' class='daftar'></ol>" +
+        "<h2>" + W.pilih_layanan + "</h2><select id='pilih-layanan'>" + pilihan + "</select>" +
+        "<div id='sibuk' class='sibuk'>" + W.memuat + "</div>" +
+        "<div class='legenda' id='legenda'></div>" +
+        "<details id='peringkat'><summary>" + W.daftar_kecamatan + "</summary><div id='daftar-peringkat'></div></details>" +
+        "<details><summary>" + W.cara_membaca_judul + "</summary><p>" + W.cara_membaca + "</p></details>" +
+        ringkasanPerubahan() + "</div>";
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      div.querySelector("select").addEventListener("change", function (e) { pilihLayanan(e.target.value); });
+      div.querySelector(".tombol-panel").addEventListener("click", function () {
+        lipatPanel(!div.classList.contains("terlipat"));
+      });
+      var tunda, hasilCari = div.querySelector("#hasil-cari");
+      div.querySelector("#cari").addEventListener("input", function (e) {
+        clearTimeout(tunda);
+        tunda = setTimeout(function () { tampilkanHasil(cari(e.target.value), hasilCari); }, 150);
+      });
+      div.addEventListener("click", function (e) {
+        var a = e.target.closest("a[data-kec], a[data-desa]");
+        if (!a) { return; }
+        e.preventDefault();
+        if (a.hasAttribute("data-kec")) { keKecamatan(+a.getAttribute("data-kec")); } else { keDesa(+a.getAttribute("data-desa")); }
+      });
+      legenda = div.querySelector("#legenda");
+      sibuk = div.querySelector("#sibuk");
+      return div;
+    };
+    panel.addTo(P.peta);
+    panelDiv = panel.getContainer();
+    if (SEMPIT) { lipatPanel(true); }
+    // The panel sits below the layer list: it scrolls within what is left of the screen.
+    function aturTinggi() {
+      var isi = panelDiv.querySelector(".isi-panel");
+      isi.style.maxHeight = Math.max(120, window.innerHeight - panelDiv.getBoundingClientRect().top - 60) + "px";
+    }
+    aturTinggi();
+    window.addEventListener("resize", aturTinggi);
+    panelDiv.querySelector(".tombol-panel").addEventListener("click", aturTinggi);
+  }
   function ringkasanPerubahan() {
     if (!DATA.proses_sebelumnya) { return "<div><small>" + W.proses_pertama + "</small></div>"; }
     if (!DATA.perubahan.length) {
@@ -197,10 +402,9 @@
       "<table class='rincian'><tr><th>" + W.kecamatan + "</th><th>" + W.layanan + "</th><th>" + W.cakupan +
       "</th><th>" + W.jumlah_fasilitas + "</th></tr>" + baris + "</table></details>";
   }
-
   function perbaruiLegenda() {
     if (!legenda) { return; }
-    var l = kodeLayanan[aktif];
+    var l = LAYANAN[iAktif];
     var teks = "<h2>" + W.legenda_cakupan + "</h2>";
     for (var i = 0; i < KELAS.warna.length; i++) {
       var bawah = i === 0 ? 0 : KELAS.batas[i - 1];
@@ -213,7 +417,7 @@
         " (" + W.radius + " " + angka(l.radius_kelurahan) + " m " + W.kelurahan + ", " + angka(l.radius_desa) + " m " + W.desa_kata + ")</div>";
     }
     teks += "<div><i class='titik' style='background:#555'></i>" + W.aset_lain + "</div>";
-    if (DATA.aset.some(function (a) { return a.diragukan; })) {
+    if (adaRagu) {
       teks += "<div><i class='titik' style='background:#fff;border:2px dashed #000;box-shadow:0 0 0 2px #ff0'></i>" +
         W.aset_diragukan + "</div>";
     }
@@ -221,39 +425,52 @@
       W.usulan + "</div>";
     legenda.innerHTML = teks;
   }
-  panel.addTo(peta);
 
-  var layarPenuh = L.control({ position: "topleft" });
-  layarPenuh.onAdd = function () {
-    var tombol = L.DomUtil.create("div", "leaflet-bar layar-penuh");
-    tombol.title = W.layar_penuh;
-    tombol.innerHTML = "<svg width='16' height='16' viewBox='0 0 16 16' style='margin-top:7px'>" +
-      "<path d='M1 6V1h5M10 1h5v5M15 10v5h-5M6 15H1v-5' fill='none' stroke='#333' stroke-width='2'/></svg>";
-    L.DomEvent.on(tombol, "click", function (e) {
-      L.DomEvent.stop(e);
-      if (document.fullscreenElement) { document.exitFullscreen(); }
-      else if (document.documentElement.requestFullscreen) { document.documentElement.requestFullscreen(); }
+  function mulai(lapisan, aset) {
+    P = lapisan;
+    P.aset = aset;
+    var peta = P.peta;
+    LAYANAN.forEach(function (l, i) { peta.createPane("aset-" + i).style.zIndex = 600; });
+    peta.createPane("aset-lain").style.zIndex = 600;
+    adaRagu = semuaBaris.some(function (r) { return r[8]; });
+    L.control.scale({ imperial: false, position: "bottomleft" }).addTo(peta);
+    Object.keys(P.aset).forEach(function (k) { pasangSentuh(P.aset[k]); });
+    pasangSentuh(P.asetLain);
+    var namaKec = lapisNama(DATA.kecamatan_fitur || P.kecamatan.getLayers().map(function (l) { return l.feature; }), "nama-kec",
+      function () { return peta.getZoom() < DATA.zoom_desa; });
+    var namaDesa = lapisNama(P.desa.getLayers().map(function (l) { return l.feature; }), "nama-desa",
+      function () { return peta.getZoom() >= DATA.zoom_desa; });
+    namaKec.lapis.addTo(peta);
+    namaDesa.lapis.addTo(peta);
+    peta.on("zoomend", aturZoom);
+    peta.on("moveend", function () { namaKec.perbarui(); namaDesa.perbarui(); });
+    peta.on("overlayadd", function (e) { if (e.layer === P.jangkauan) { isiJangkauan(); } });
+    peta.on("overlayremove", function (e) { if (e.layer === P.jangkauan) { P.jangkauan.clearLayers(); } });
+    buatPanel();
+    // Leave room for the panel on wide screens; on phones it is folded to a button.
+    peta.fitBounds(P.kecamatan.getBounds(), SEMPIT ? { padding: [10, 10] } :
+      { paddingTopLeft: [50, 20], paddingBottomRight: [370, 20] });
+    aturZoom();
+    api = {
+      peta: peta, kecamatan: P.kecamatan, desa: P.desa, aset: L.layerGroup(), asetPerLayanan: P.aset,
+      asetLain: P.asetLain, usulan: P.usulan, pilihLayanan: pilihLayanan, teksAset: teksAset, cari: cari,
+      lapisan: P, layananAktif: function () { return aktif; }
+    };
+    var selesai = aktif ? pilihLayanan(aktif) : Promise.resolve();
+    namaKec.perbarui();
+    if (window.jangkauWaktuPasang && P.waktu) { window.jangkauWaktuPasang(api, P); }
+    window.jangkauPeta = api;
+    api.siap = selesai;
+    api.semua = semua;  // every service's markers clustered
+    api.layananJarak = layananJarak.map(function (l) { return l.kode; });
+    // When the first view is complete (for benchmarks/peta.py): drawn, clustered, painted.
+    selesai.then(function () {
+      requestAnimationFrame(function () { api.waktuSiap = performance.now(); setTimeout(kelompokkanSemua, 300); });
     });
-    return tombol;
+  }
+
+  window.jangkauPlugin = {
+    gaya: gaya, fitur_kecamatan: fitur(rincianKecamatan), fitur_desa: fitur(rincianDesa),
+    penanda: penanda, ikonKelompok: ikonKelompok, mulai: mulai
   };
-  layarPenuh.addTo(peta);
-
-  var overlays = {};
-  overlays[W.lapisan_cakupan] = lapisCakupan;
-  overlays[W.lapisan_aset] = kelompokAset;
-  overlays[W.lapisan_aset_lain] = kelompokLain;
-  overlays[W.lapisan_jangkauan] = lapisJangkauan;
-  overlays[W.lapisan_usulan] = lapisUsulan;
-  overlays[W.peta_dasar] = petaDasar;
-  L.control.layers(null, overlays, { collapsed: false, position: "topright" }).addTo(peta);
-
-  lapisCakupan.addTo(peta);
-  kelompokAset.addTo(peta);
-  lapisUsulan.addTo(peta);
-  peta.on("zoomend", aturZoom);
-  // Leave room for the panel and layer list on the right.
-  peta.fitBounds(lapisKecamatan.getBounds(), { paddingTopLeft: [50, 20], paddingBottomRight: [360, 20] });
-  pilihLayanan(aktif);
-  aturZoom();
-  window.jangkauPeta = { peta: peta, kecamatan: lapisKecamatan, desa: lapisDesa, aset: kelompokAset, pilihLayanan: pilihLayanan };
 })();

@@ -1,13 +1,13 @@
 // jangkau map page: travel-time layers, for a region measured on a road network.
-// Adds, beside the main page's layers, the road network and each desa's median
-// travel time to the chosen service, with a legend in minutes. Every text value
-// in DATA was HTML-escaped when the page was written.
+// The road network is a folium GeoJson styled here by speed; the desa layer of
+// median travel time to the chosen service is filled here from the desa
+// geometry, with a legend in minutes. Every text value in DATA was HTML-escaped
+// when the page was written.
 (function () {
   "use strict";
   var DATA = JSON.parse(document.getElementById("data-peta").textContent);
   var T = DATA.waktu;
-  var P = window.jangkauPeta;
-  if (!T || !P) { return; }
+  if (!T) { return; }
   var K = T.kata;
 
   function warnaMenit(menit) {
@@ -21,54 +21,54 @@
     return (menit === null || menit === undefined) ? K.tak_terjangkau :
       String(menit).replace(".", ",") + " " + K.menit;
   }
-  var pilih = document.getElementById("pilih-layanan");
-  function aktif() { return pilih ? pilih.value : null; }
 
-  var jalan = L.layerGroup(T.jalan.map(function (k) {
-    var garis = k.garis.map(function (g) { return g.map(function (p) { return [p[1], p[0]]; }); });
-    return L.polyline(garis, { color: "#555", weight: k.km_per_jam >= 40 ? 3 : 1.5, opacity: 0.8 })
-      .bindTooltip(k.kelas + ": " + String(k.km_per_jam).replace(".", ",") + " " + K.km_per_jam, { sticky: true });
-  }));
-
-  var fitur = P.desa.toGeoJSON();
-  fitur.features.forEach(function (f, i) { f.properties.urutan = i; });
-  function gaya(f) {
-    var menit = (T.median[f.properties.urutan] || {})[aktif()];
-    return { fillColor: warnaMenit(menit), color: "#444", weight: 0.5, fillOpacity: 0.75 };
-  }
-  var waktu = L.geoJSON(fitur, {
-    style: gaya,
-    onEachFeature: function (f, lapis) {
-      lapis.bindTooltip(function () {
-        var i = f.properties.urutan, s = aktif();
-        return "<b>" + f.properties.desa + "</b><br>" + K.median + ": " + teksMenit((T.median[i] || {})[s]) +
-          "<br>" + K.p90 + ": " + teksMenit((T.p90[i] || {})[s]);
-      }, { sticky: true });
-    }
-  });
-
-  var legenda = L.control({ position: "bottomright" });
-  legenda.onAdd = function () {
-    var div = L.DomUtil.create("div", "kotak legenda");
-    var teks = "<h2>" + K.legenda + "</h2>";
-    var bawah = 0;
-    K.batas_menit.forEach(function (batas, i) {
-      teks += "<div><i style='background:" + K.warna[i] + "'></i> " + bawah + "–" + batas + "</div>";
-      bawah = batas;
-    });
-    teks += "<div><i style='background:" + K.warna[K.warna.length - 1] + "'></i> &gt; " + bawah + "</div>";
-    teks += "<div><i style='background:" + K.warna_kosong + "'></i> " + K.tak_terjangkau + "</div>";
-    div.innerHTML = teks;
-    div.id = "legenda-waktu";
-    return div;
+  window.jangkauPlugin.gayaJalan = function (f) {
+    return { color: "#555", weight: f.properties.km_per_jam >= 40 ? 3 : 1.5, opacity: 0.8 };
+  };
+  window.jangkauPlugin.fiturJalan = function (f, lapis) {
+    lapis.bindTooltip(f.properties.kelas + ": " + String(f.properties.km_per_jam).replace(".", ",") + " " + K.km_per_jam,
+      { sticky: true });
   };
 
-  if (pilih) { pilih.addEventListener("change", function () { waktu.setStyle(gaya); }); }
-  P.peta.on("overlayadd", function (e) { if (e.layer === waktu) { legenda.addTo(P.peta); waktu.setStyle(gaya); } });
-  P.peta.on("overlayremove", function (e) { if (e.layer === waktu) { legenda.remove(); } });
-  var lapisan = {};
-  lapisan[K.lapisan_jalan] = jalan;
-  lapisan[K.lapisan_waktu] = waktu;
-  L.control.layers(null, lapisan, { collapsed: false, position: "topright" }).addTo(P.peta);
-  window.jangkauWaktu = { jalan: jalan, waktu: waktu, legenda: legenda };
+  window.jangkauWaktuPasang = function (P, lapisan) {
+    var waktu = lapisan.waktu;
+    function gaya(f) {
+      var menit = (T.median[f.properties.urutan] || {})[P.layananAktif()];
+      return { fillColor: warnaMenit(menit), color: "#444", weight: 0.5, fillOpacity: 0.75 };
+    }
+    function warnai() { waktu.eachLayer(function (l) { l.setStyle(gaya(l.feature)); }); }
+    var fitur = P.desa.toGeoJSON();
+    fitur.features.forEach(function (f, i) { f.properties.urutan = i; });
+    L.geoJSON(fitur, {
+      style: gaya,
+      onEachFeature: function (f, lapis) {
+        lapis.bindTooltip(function () {
+          var i = f.properties.urutan, s = P.layananAktif();
+          return "<b>" + f.properties.desa + "</b><br>" + K.median + ": " + teksMenit((T.median[i] || {})[s]) +
+            "<br>" + K.p90 + ": " + teksMenit((T.p90[i] || {})[s]);
+        }, { sticky: true });
+      }
+    }).eachLayer(function (l) { waktu.addLayer(l); });
+
+    var legenda = L.control({ position: "bottomright" });
+    legenda.onAdd = function () {
+      var div = L.DomUtil.create("div", "kotak legenda");
+      var teks = "<h2>" + K.legenda + "</h2>";
+      var bawah = 0;
+      K.batas_menit.forEach(function (batas, i) {
+        teks += "<div><i style='background:" + K.warna[i] + "'></i> " + bawah + "–" + batas + "</div>";
+        bawah = batas;
+      });
+      teks += "<div><i style='background:" + K.warna[K.warna.length - 1] + "'></i> &gt; " + bawah + "</div>";
+      teks += "<div><i style='background:" + K.warna_kosong + "'></i> " + K.tak_terjangkau + "</div>";
+      div.innerHTML = teks;
+      div.id = "legenda-waktu";
+      return div;
+    };
+    var pilih = document.getElementById("pilih-layanan");
+    if (pilih) { pilih.addEventListener("change", warnai); }
+    P.peta.on("overlayadd", function (e) { if (e.layer === waktu) { legenda.addTo(P.peta); warnai(); } });
+    P.peta.on("overlayremove", function (e) { if (e.layer === waktu) { legenda.remove(); } });
+    window.jangkauWaktu = { jalan: lapisan.jalan, waktu: waktu, legenda: legenda };
+  };
 })();

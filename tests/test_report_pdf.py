@@ -1,0 +1,304 @@
+"""The printed report laporan.pdf: its pages, maps, figures and sources, read back from the PDF."""
+
+import json
+import math
+import re
+import sqlite3
+import tomllib
+from contextlib import closing
+
+import geopandas as gpd
+import pandas as pd
+import pypdf
+import pytest
+import shapely
+from conftest import PROJECT, square_desa
+
+from jangkau import pipeline
+from jangkau.config.catalogue import distance_services, load_catalogue
+from jangkau.publish.report_maps import coverage_colours, map_base, scale_bar_km
+from jangkau.publish.report_pdf import ReportContext, write_report_pdf
+
+REGION_FILE = PROJECT / "regions" / "maros.toml"
+STANDARDS = PROJECT / "jangkau" / "config" / "data" / "layanan.toml"
+
+
+def flat(text):
+    """Text with every run of white space as one space (lines are wrapped in the PDF)."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def pages_text(path):
+    return [page.extract_text() for page in pypdf.PdfReader(path).pages]
+
+
+@pytest.fixture(scope="module")
+def maros(maros_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("laporan")
+    region = pipeline.prepare_region(region_file=REGION_FILE)
+    pipeline.run_all(region, pipeline.OutputPaths.under(root, "maros"))
+    processed = root / "data" / "processed" / "maros"
+    return processed, json.loads((root / "maps" / "maros" / "info.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def distance_standards():
+    """Services with a distance standard, in the standards file's order (read as plain TOML)."""
+    services = tomllib.loads(STANDARDS.read_text(encoding="utf-8"))["layanan"]
+    return [s for s in services if "radius_desa_m" in s or "radius_kelurahan_m" in s]
+
+
+@pytest.fixture(scope="module")
+def region_toml():
+    return tomllib.loads(REGION_FILE.read_text(encoding="utf-8"))
+
+
+def test_every_run_publishes_the_report_through_the_pointer(maros):
+    processed, info = maros
+    report = processed / "laporan.pdf"
+    assert report.is_symlink() and str(report.readlink()) == "terkini/laporan.pdf"
+    assert (processed / "riwayat" / info["proses"] / "laporan.pdf").is_file()
+
+
+def test_pages_are_title_summary_one_map_per_service_then_method(
+    maros, distance_standards, region_toml, maros_dir
+):
+    processed, info = maros
+    pages = pages_text(processed / "laporan.pdf")
+    kecamatan = gpd.read_file(maros_dir / region_toml["kecamatan"]["file"])
+    assert len(kecamatan) == 14
+    names = [service["nama"] for service in distance_standards]
+    assert len(names) == 10
+    # Title page: the region, the date of the data, the run.
+    assert "Kabupaten Maros" in pages[0]
+    assert info["proses"] in pages[0] and info["tanggal"] in pages[0]
+    # One summary page holds 14 kecamatan.
+    assert pages[1].lstrip().startswith("Ringkasan")
+    # Then one map page per distance service, in the standards file's order.
+    for name, text in zip(names, pages[2 : 2 + len(names)], strict=True):
+        assert f"Cakupan {name}" in text
+        assert re.search(r"Skala \d+(,\d+)? km", text), name
+        assert re.search(r"^U$", text, flags=re.M), "north arrow label"
+        assert "0–20 %" in text and "80–100 %" in text and f"Fasilitas {name}" in text
+    # The rest: the method, standards and sources, then the facilities without coordinates
+    # (sekolah.csv holds one SMP of Camba and one of Tompobulu with zero coordinates).
+    rest = pages[2 + len(names) : -1]
+    assert rest and all(p.lstrip().startswith("Cara menghitung") for p in rest)
+    last = pages[-1].splitlines()
+    assert last[0] == "Fasilitas tanpa koordinat"
+    assert {"Camba", "Tompobulu", "Sekolah Menengah Pertama"} <= set(last)
+    assert len(pages) == 2 + len(names) + len(rest) + 1
+
+
+def texts_left_of(page, share):
+    """Return the texts drawn left of ``share`` of the page's width (the map, not the table)."""
+    width = float(page.mediabox.width)
+    found = []
+
+    def visit(text, cm, tm, font, size):
+        if text.strip() and tm[4] * cm[0] + cm[4] < share * width:
+            found.append(text.strip())
+
+    page.extract_text(visitor_text=visit)
+    return found
+
+
+def test_map_pages_name_every_kecamatan_on_the_map(maros):
+    processed, _ = maros
+    pages = pypdf.PdfReader(processed / "laporan.pdf").pages
+    with closing(sqlite3.connect(processed / "coverage.gpkg")) as db:
+        names = [row[0] for row in db.execute("SELECT kecamatan FROM kecamatan")]
+    assert len(names) == 14
+    for page in pages[2:12]:
+        # The map takes the left 55 % of the page; the ranked table stands right of 70 %.
+        assert set(names) <= set(texts_left_of(page, 0.56))
+
+
+def test_summary_and_service_tables_show_the_published_figures(maros, distance_standards):
+    processed, _ = maros
+    pages = pages_text(processed / "laporan.pdf")
+    with closing(sqlite3.connect(processed / "coverage.gpkg")) as db:
+        urgency = db.execute(
+            "SELECT kecamatan, indeks_kesenjangan FROM kecamatan "
+            "ORDER BY indeks_kesenjangan DESC, kode_kec"
+        ).fetchall()
+        sd = db.execute(
+            "SELECT kecamatan, cakupan, jumlah_fasilitas, kekurangan FROM kesenjangan "
+            "WHERE layanan = 'sd' ORDER BY peringkat"
+        ).fetchall()
+        whole = db.execute(
+            "SELECT cakupan, penduduk FROM kesenjangan_kabupaten WHERE layanan = 'sd'"
+        ).fetchall()
+    # The whole kabupaten's SD coverage, from the kabupaten table.
+    assert len(whole) == 1
+    coverage, people = whole[0]
+    expected = f"{100 * coverage:.1f} %".replace(".", ",")
+    people_text = f"{people:,.0f}".replace(",", ".")
+    assert f"Cakupan seluruh wilayah: {expected} dari {people_text} penduduk" in flat(pages[2])
+    summary = pages[1].splitlines()
+    # Most urgent first, ranked "1 dari 14", its index with a decimal comma.
+    assert summary.index("1 dari 14") < summary.index("14 dari 14")
+    order = [line for line in summary if line in {name for name, _ in urgency}]
+    assert order == [name for name, _ in urgency]
+    assert f"{urgency[0][1]:.1f}".replace(".", ",") in summary
+    sd_page = pages[2]
+    assert distance_standards[0]["kode"] == "sd"
+    lines = sd_page.splitlines()
+
+    def column(values):
+        """Assert the values stand on consecutive lines: one column of the table, in rank order."""
+        values = [str(v) for v in values]
+        starts = [i for i in range(len(lines)) if lines[i : i + len(values)] == values]
+        assert starts, values
+
+    column(f"{rank} dari 14" for rank in range(1, 15))
+    column(name for name, *_ in sd)
+    column(f"{100 * coverage:.1f} %".replace(".", ",") for _, coverage, *_ in sd)
+    column(count for *_, count, _ in sd)
+    column(shortfall for *_, shortfall in sd)
+
+
+def test_method_pages_state_the_standards_sources_and_input_files(
+    maros, distance_standards, region_toml
+):
+    processed, _ = maros
+    pages = pages_text(processed / "laporan.pdf")
+    # Text runs on across pages: drop each page's footer and continuation heading.
+    method = flat(
+        " ".join(
+            re.sub(
+                r"\nKabupaten Maros · .* Halaman \d+.*",
+                "",
+                re.sub(r"^\s*Cara menghitung[^\n]*\(lanjutan\)\n", "", p),
+                flags=re.S,
+            )
+            for p in pages
+            if p.lstrip().startswith("Cara menghitung")
+        )
+    )
+    for service in tomllib.loads(STANDARDS.read_text(encoding="utf-8"))["layanan"]:
+        assert flat(service["nama"]) in method
+        # The core font has no "≤": it is written out.
+        source = flat(service["sumber_standar"]).replace("≤", "<=")
+        assert source in method, service["kode"]
+        target = flat(service.get("sumber_target_cakupan", "")).replace("≤", "<=")
+        assert target in method, service["kode"]
+    for entry in [region_toml["desa"], region_toml["penduduk"], *region_toml["aset"]]:
+        assert entry["file"].split("/")[-1] in method
+    assert "EPSG:32750" in method
+
+
+def _layers(processed):
+    gpkg = processed / "coverage.gpkg"
+    return {
+        layer: gpd.read_file(gpkg, layer=layer)
+        for layer in ("kecamatan", "desa", "aset", "usulan_lokasi", "kesenjangan")
+    }
+
+
+def _write(tmp_path, layers, gaps):
+    catalogue = load_catalogue()
+    return write_report_pdf(
+        tmp_path / "laporan.pdf",
+        kecamatan=layers["kecamatan"],
+        desa=layers["desa"],
+        assets=layers["aset"],
+        proposals=layers["usulan_lokasi"],
+        gaps=gaps,
+        catalogue=catalogue,
+        services=distance_services(catalogue),
+        context=ReportContext(
+            title="Kabupaten Maros",
+            data_date="2026-12-06",
+            run_id="uji",
+            metric_crs="EPSG:32750",
+            sources=pd.DataFrame({"berkas": ["a.csv"], "peran": ["daftar aset"], "baris": [3]}),
+        ),
+        metric_crs="EPSG:32750",
+    )
+
+
+def test_facilities_without_coordinates_get_a_page_when_the_data_has_them(maros, tmp_path):
+    processed, _ = maros
+    layers = _layers(processed)
+    gaps = pd.DataFrame(layers["kesenjangan"]).drop(columns="tanpa_koordinat")
+    (tmp_path / "tanpa").mkdir()
+    (tmp_path / "dengan").mkdir()
+    plain = pages_text(_write(tmp_path / "tanpa", layers, gaps))
+    assert not any("Fasilitas tanpa koordinat" in p for p in plain)
+    counted = gaps.assign(tanpa_koordinat=0)
+    camba_smp = (counted["kecamatan"] == "Camba") & (counted["layanan"] == "smp")
+    counted.loc[camba_smp, "tanpa_koordinat"] = 2
+    pages = pages_text(_write(tmp_path / "dengan", layers, counted))
+    assert len(pages) == len(plain) + 1
+    last = pages[-1].splitlines()
+    assert last[0] == "Fasilitas tanpa koordinat"
+    assert {"Camba", "Sekolah Menengah Pertama", "2"} <= set(last)
+    assert "Fasilitas tanpa koordinat" in pages[0]
+
+
+def test_coverage_colours_follow_the_map_page_classes():
+    # The page's rule: the first class whose bound (20, 40, 60, 80 %) the coverage is below.
+    shares = pd.Series([0.0, 0.1999, 0.2, 0.5, 0.8, 0.995, 1.0, float("nan")])
+    assert coverage_colours(shares) == [
+        "#d7191c",
+        "#d7191c",
+        "#fdae61",
+        "#ffffbf",
+        "#1a9641",
+        "#1a9641",
+        "#1a9641",
+        "#bdbdbd",
+    ]
+
+
+def test_maps_are_drawn_in_metres_and_the_scale_bar_is_a_round_fifth():
+    # Two 10 km desa side by side in UTM 50S: the map is 20 km wide, in metres.
+    desa = square_desa(
+        [
+            ("73.09.01.2001", "73.09.01", "desa", 780000, 9450000, 10000),
+            ("73.09.01.2002", "73.09.01", "desa", 790000, 9450000, 10000),
+        ]
+    )
+    kecamatan = desa.dissolve("kode_kec").reset_index()[["kode_kec", "kecamatan", "geometry"]]
+    base = map_base(desa.to_crs(4326), kecamatan.to_crs(4326), metric_crs="EPSG:32750")
+    width = base.bounds[2] - base.bounds[0]
+    assert math.isclose(width, 20000, abs_tol=1)
+    assert scale_bar_km(width) == 2
+    assert scale_bar_km(600_000) == 100
+    assert shapely.Point(785000, 9455000).within(shapely.Polygon(base.desa_paths[0].vertices))
+
+
+def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
+    import matplotlib
+    from matplotlib.backends.backend_pdf import PdfPages
+
+    from jangkau.publish.report_layout import (
+        A4_LANDSCAPE,
+        FONTS,
+        TABLE_ROWS,
+        ReportPages,
+        draw_table,
+    )
+
+    rows = [[f"{i} dari {TABLE_ROWS}", f"Kecamatan {i}"] for i in range(1, TABLE_ROWS + 1)]
+    with matplotlib.rc_context(FONTS), PdfPages(tmp_path / "t.pdf") as pdf:
+        pages = ReportPages(pdf, footer="uji")
+        figure = pages.new()
+        draw_table(figure, ["Peringkat", "Kecamatan"], rows, widths=[1, 2], top=0.84)
+        pages.save(figure)
+    heights = {}
+
+    def visit(text, cm, tm, font, size):
+        if text.strip():
+            heights[text.strip()] = tm[5] * cm[3] + cm[5]
+
+    pypdf.PdfReader(tmp_path / "t.pdf").pages[0].extract_text(visitor_text=visit)
+    page_height = A4_LANDSCAPE[1] * 72
+    # The rows share the height between the header at 84 % and the footer margin at 7 %.
+    step = (0.84 - 0.07) / (TABLE_ROWS + 1) * page_height
+    first, last = heights[f"1 dari {TABLE_ROWS}"], heights[f"{TABLE_ROWS} dari {TABLE_ROWS}"]
+    assert math.isclose(first - last, (TABLE_ROWS - 1) * step, rel_tol=0.02)
+    assert last > 0.05 * page_height
+    # Both columns of a row stand on one line.
+    assert math.isclose(heights[f"Kecamatan {TABLE_ROWS}"], last, abs_tol=1.0)
