@@ -183,6 +183,7 @@ def _run_assets(region: Region, work: Path) -> Path:
     else:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
     placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    point_rejected = rejected  # counting without location concerns point records only
     condition = pd.concat(conditions, ignore_index=True) if conditions else None
     placed = with_condition(placed, condition)
     lines = with_condition(combine_shapes(shapes[LINE], LINE), condition)
@@ -199,7 +200,6 @@ def _run_assets(region: Region, work: Path) -> Path:
     lines.to_parquet(work / "aset_garis.parquet")
     areas.to_parquet(work / "aset_area.parquet")
     rejected.to_parquet(work / "aset_ditolak.parquet")
-    point_rejected = rejected[rejected["sumber"].isin(set(records["sumber"]))]
     _count_without_location(region, work, records, placed, point_rejected, desa=desa, kinds=kinds)
     pd.DataFrame(read_counts, columns=["sumber", "dibaca"]).to_parquet(work / "aset_dibaca.parquet")
     # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
