@@ -76,6 +76,9 @@ def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Return desa and kecamatan coverage (wide, ``cakupan_<layanan>``) recomputed from a GeoPackage."""
     desa = _lonlat(gpkg, "desa")
     assets = _lonlat(gpkg, "aset")
+    if "status_operasi" in assets:
+        # Assets that do not operate (or are still being built) serve no one (issue 16).
+        assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
     catalogue = load_catalogue()
     catalogue = catalogue[catalogue["radius_desa_m"].notna()]
     points = {
@@ -158,6 +161,8 @@ def proposals_recompute(gpkg) -> int:
     """
     desa = _lonlat(gpkg, "desa")
     assets = _lonlat(gpkg, "aset")
+    if "status_operasi" in assets:
+        assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
     sites = _lonlat(gpkg, "usulan_lokasi")
     catalogue = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
     error = measuring_scale_error(gpkg)

@@ -49,7 +49,14 @@ def school_rows():
         ("6", "SDN 6", "SD", comma(out_lat), comma(out_lon), "Kec 01"),
         ("7", "SDN 7", "SD", "abc", "119,5", "Kec 01"),
         ("1", "sdn 1 a", "SD", comma(a_lat), comma(a_lon), "Kec 01"),  # same NPSN
-        (None, "TK Ceria", "Menara BTS", comma(c_lat), comma(c_lon), "Kec 01"),  # unknown kind
+        (
+            None,
+            "TK Ceria",
+            "Gedung Serbaguna",
+            comma(c_lat),
+            comma(c_lon),
+            "Kec 01",
+        ),  # unknown kind
         (None, "Tanpa Jenis", "", comma(c_lat), comma(c_lon), "Kec 01"),
         (None, "SD Pelita", "SD", comma(c_lat), comma(c_lon), "Kec 01"),
         (None, "SD  PELITA", "SD", comma(near_lat), comma(near_lon), "Kec 01"),  # 28 m away
@@ -116,7 +123,7 @@ def test_kinds_notes_and_near_points(desa):
     placed, _ = run(desa)
     by_row = placed.set_index("baris")
     assert by_row.loc[2, "layanan"] == "sd" and by_row.loc[2, "jenis"] == "SD"
-    assert by_row.loc[9, "layanan"] == "lainnya" and by_row.loc[9, "jenis"] == "Menara BTS"
+    assert by_row.loc[9, "layanan"] == "lainnya" and by_row.loc[9, "jenis"] == "Gedung Serbaguna"
     assert 13 in by_row.index  # same name 200 m away: another school
     assert by_row.loc[14, "kode_desa"] == "73.09.01.2001"
     assert "50 m dari desa terdekat" in by_row.loc[14, "catatan"]

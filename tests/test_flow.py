@@ -68,6 +68,16 @@ SERVICES = [
 ]
 
 
+DEMO_NETWORK_FILES = {
+    "jaringan_pipa_pdam.geojson",
+    "jalan_kabupaten_kondisi.geojson",
+    "jaringan_listrik.geojson",
+    "aset_area.geojson",
+    "aset_campuran.geojson",
+    "menara_bts.csv",
+}
+
+
 @pytest.fixture(scope="module")
 def demo_run(prefect_harness, tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
@@ -104,7 +114,9 @@ def check_contract(root: Path, name: str) -> Path:
         assert set(columns) <= set(present), (layer, set(columns) - set(present))
         if layer in ("kecamatan", "desa"):
             assert [f"cakupan_{s}" for s in SERVICES] == [
-                c for c in present if c.startswith("cakupan_")
+                c
+                for c in present
+                if c.startswith("cakupan_") and not c.startswith("cakupan_jika_rusak_berat_tutup_")
             ]
         if layer in ("kecamatan", "desa"):
             assert "indeks_kesenjangan" in present
@@ -114,7 +126,15 @@ def check_contract(root: Path, name: str) -> Path:
 
 
 def every_record_once(gpkg, expected: dict[str, int]):
-    placed = gpd.read_file(gpkg, layer="aset")[["sumber", "baris"]]
+    present = set(pyogrio.list_layers(gpkg)[:, 0])
+    placed = pd.concat(
+        [
+            gpd.read_file(gpkg, layer=layer)[["sumber", "baris"]]
+            for layer in ("aset", "aset_garis", "aset_area")
+            if layer in present
+        ],
+        ignore_index=True,
+    )
     rejected = gpd.read_file(gpkg, layer="aset_ditolak")[["sumber", "baris"]]
     both = pd.concat([placed, rejected], ignore_index=True)
     assert not both.duplicated().any()
@@ -141,8 +161,56 @@ def test_demo_outputs_keep_the_contract(demo_run):
             "fasilitas_kesehatan.xlsx": 9,
             "perpustakaan.geojson": 3,
             "layanan_publik.shp": 18,
+            # Generated networks, polygons and a BTS list (issue 16), counted from the files.
+            **{
+                path.name: len(pd.read_csv(path) if path.suffix == ".csv" else gpd.read_file(path))
+                for path in (root / "raw").iterdir()
+                if path.name in DEMO_NETWORK_FILES
+            },
         },
     )
+
+
+def test_demo_publishes_network_measures_condition_and_register(demo_run):
+    root, _ = demo_run
+    gpkg = root / "data" / "processed" / "demo" / "coverage.gpkg"
+    layers = dict(pyogrio.list_layers(gpkg).tolist())
+    assert layers["aset_garis"] in ("LineString", "MultiLineString")
+    assert layers["aset_area"] in ("Polygon", "MultiPolygon")
+    point_columns = pyogrio.read_info(gpkg, layer="aset")["fields"].tolist()
+    for layer in ("aset", "aset_garis", "aset_area"):
+        columns = pyogrio.read_info(gpkg, layer=layer)["fields"].tolist()
+        assert set(point_columns) <= set(columns) and {"kondisi", "status_operasi"} <= set(columns)
+    for layer in ("desa", "kecamatan"):
+        columns = pyogrio.read_info(gpkg, layer=layer)["fields"].tolist()
+        for service in ("air_minum", "listrik", "jalan"):
+            assert f"terjangkau_{service}" in columns, (layer, service)
+        for service in SERVICES:
+            assert f"cakupan_jika_rusak_berat_tutup_{service}" in columns, (layer, service)
+        frame = gpd.read_file(gpkg, layer=layer)
+        assert frame["terjangkau_jalan"].between(0, 1).all()
+    services = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
+    assert services.loc["air_minum", "jarak_jaringan_m"] == 100
+    assert services.loc["jalan", "jarak_jaringan_m"] == 2000
+    register = gpd.read_file(gpkg, layer="rekap_aset")
+    assert list(register.columns) == [
+        "kelas",
+        "kode_kec",
+        "kecamatan",
+        "jumlah",
+        "panjang_km",
+        "luas_ha",
+        "baik",
+        "rusak_ringan",
+        "rusak_sedang",
+        "rusak_berat",
+        "beroperasi",
+        "sumber",
+    ]
+    book = openpyxl.load_workbook(
+        root / "data" / "processed" / "demo" / "kesenjangan_kecamatan.xlsx", read_only=True
+    )
+    assert {"Rekap aset", "Sistem informasi"} <= set(book.sheetnames)
 
 
 def test_demo_figures_known_by_hand(demo_run):
@@ -259,9 +327,11 @@ def test_maros_gap_table_and_catalogue(maros_run):
     sheets = pd.read_excel(
         root / "data" / "processed" / "maros" / "kesenjangan_kecamatan.xlsx", sheet_name=None
     )
-    # Title sheet, summary, one sheet per service (14), the desa, facilities without coordinates.
-    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 18
-    assert list(sheets)[-2:] == ["Desa", "Tanpa koordinat"] and len(sheets["Desa"]) == 103 * 14
+    # Title sheet, summary, one sheet per service (14), the desa, facilities without
+    # coordinates, and the asset register.
+    assert list(sheets)[:3] == ["Keterangan", "Ringkasan", "Sekolah Dasar"] and len(sheets) == 19
+    assert list(sheets)[-3:] == ["Desa", "Tanpa koordinat", "Rekap aset"]
+    assert len(sheets["Desa"]) == 103 * 14
     assert (
         len(sheets["Ringkasan"]) == 14 and "Kekurangan fasilitas" in sheets["Sekolah Dasar"].columns
     )

@@ -90,7 +90,7 @@ def test_kind_table(stated, jenis, layanan):
     assert load_kind_table().classify(stated) == (jenis, layanan)
 
 
-@pytest.mark.parametrize("stated", ["", None, "Menara BTS", "masjid"])
+@pytest.mark.parametrize("stated", ["", None, "Gedung Serbaguna", "masjid"])
 def test_unknown_kinds_are_not_guessed(stated):
     assert load_kind_table().classify(stated) is None
 

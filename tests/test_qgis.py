@@ -61,10 +61,14 @@ def expected_counts(maros_dir):
     region = tomllib.loads((PROJECT / "regions" / "maros.toml").read_text(encoding="utf-8"))
     asset_files = [maros_dir / entry["file"] for entry in region["aset"]]
     assert len(asset_files) == 4
-    standards = tomllib.loads(
+    table = tomllib.loads(
         (PROJECT / "jangkau" / "config" / "data" / "layanan.toml").read_text(encoding="utf-8")
-    )["layanan"]
+    )
+    standards = table["layanan"]
+    # Network services that are no point service get a row of their own (issue 16).
+    networks_only = {n["kode"] for n in table["jaringan"]} - {s["kode"] for s in standards}
     return {
+        "layanan_baris": len(standards) + len(networks_only),
         "kecamatan": geojson_features(maros_dir / region["kecamatan"]["file"]),
         "desa": dbf_records(maros_dir / Path(region["desa"]["file"]).with_suffix(".dbf")),
         "aset_records": sum(COUNTERS[path.suffix](path) for path in asset_files),
@@ -138,7 +142,7 @@ def test_qgis_opens_every_layer_styled(qgis_report, expected_counts):
     assert counts["aset"] + counts["aset_ditolak"] == expected["aset_records"]
     assert counts["aset"] > 0 and counts["aset_ditolak"] > 0
     assert (counts["kecamatan"], counts["desa"]) == (expected["kecamatan"], expected["desa"])
-    assert counts["layanan"] == expected["layanan"]
+    assert counts["layanan"] == expected["layanan_baris"]
     assert counts["kesenjangan"] == expected["kecamatan"] * expected["layanan"]
     assert layers["kecamatan"]["renderer"] == "graduatedSymbol"
     assert layers["desa"]["renderer"] == "graduatedSymbol"

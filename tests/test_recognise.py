@@ -124,14 +124,22 @@ def test_makassar_real_lists_run_without_region_file(tmp_path):
         "puskesmas_kemenkes_2019.csv": csv_rows(folder / "puskesmas_kemenkes_2019.csv"),
         "puskesmas_rbi50k.geojson": geojson_features(folder / "puskesmas_rbi50k.geojson"),
         "rumah_sakit_rbi50k.geojson": geojson_features(folder / "rumah_sakit_rbi50k.geojson"),
+        # Ports are a class of the inventory since issue 16 (RBI "Pelabuhan Sungai dan Danau").
+        "pelabuhan_rbi50k.geojson": geojson_features(folder / "pelabuhan_rbi50k.geojson"),
     }
     region, _, read, placed, rejected, work = run_folder(folder, tmp_path, "makassar")
     assert_every_record_accounted(read, placed, rejected, expected)
     rbi = {s.name: s.columns.get("jenis") for s in region.aset if s.name.endswith("rbi50k.geojson")}
-    assert rbi == {"puskesmas_rbi50k.geojson": "REMARK", "rumah_sakit_rbi50k.geojson": "REMARK"}
-    # Ports are no kind of the table: listed as unused, with the values that were not known.
-    assert "Pelabuhan Sungai dan Danau" in region.ignored["pelabuhan_rbi50k.geojson"]
-    assert region.ignored["pelabuhan_rbi50k.geojson"].startswith("jenis aset tidak dikenal")
+    assert rbi == {
+        "puskesmas_rbi50k.geojson": "REMARK",
+        "rumah_sakit_rbi50k.geojson": "REMARK",
+        "pelabuhan_rbi50k.geojson": "REMARK",
+    }
+    assert "pelabuhan_rbi50k.geojson" not in region.ignored
+    assets = pd.read_parquet(work / "aset.parquet", columns=["sumber", "layanan"])
+    assert set(assets.loc[assets["sumber"] == "pelabuhan_rbi50k.geojson", "layanan"]) == {
+        "pelabuhan"
+    }
     desa = gpd.read_parquet(work / "desa.parquet")
     islands = desa[desa["kecamatan"] == "Kepulauan Sangkarrang"]
     assert len(islands) and (islands["penduduk"] > 0).all()

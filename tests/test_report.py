@@ -143,7 +143,10 @@ def test_rejected_rows_csv_has_one_row_per_rejected_record(demo_run):
     assert list(sent_back.columns) == ["sumber", "baris", "nama", "id_aset", "alasan", "data_asli"]
     gpkg = processed / "coverage.gpkg"
     rejected = gpd.read_file(gpkg, layer="aset_ditolak")
-    placed = gpd.read_file(gpkg, layer="aset")
+    # Points, lines and polygons (issue 16) are all placed records.
+    placed = pd.concat(
+        [gpd.read_file(gpkg, layer=layer) for layer in ("aset", "aset_garis", "aset_area")]
+    )
     # Records in the input files, counted without the pipeline's readers.
     records = (
         len(_schools(files))
@@ -151,6 +154,11 @@ def test_rejected_rows_csv_has_one_row_per_rejected_record(demo_run):
         + len(pd.read_excel(files / "fasilitas_kesehatan.xlsx", header=3, engine="openpyxl"))
         + len(json.loads((files / "perpustakaan.geojson").read_text())["features"])
         + len(pyogrio.read_dataframe(files / "layanan_publik.shp", read_geometry=False))
+        # The generated networks, polygons and BTS list.
+        + sum(len(json.loads(p.read_text())["features"]) for p in files.glob("*.geojson"))
+        - len(json.loads((files / "perpustakaan.geojson").read_text())["features"])
+        - len(json.loads((files / "batas_desa.geojson").read_text())["features"])
+        + len(pd.read_csv(files / "menara_bts.csv"))
     )
     assert len(sent_back) == len(rejected) == records - len(placed) > 0
     sent_rows = zip(sent_back["sumber"], sent_back["baris"].astype(int), strict=True)

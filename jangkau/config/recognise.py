@@ -15,6 +15,7 @@ from typing import Any
 
 import pyogrio
 
+from jangkau.clean.info_systems import register_columns
 from jangkau.config.catalogue import KindTable
 from jangkau.config.columns_by_content import (
     guess_asset_columns,
@@ -165,8 +166,19 @@ def recognise_file(
                 return level, spec, []
             if level == "kabupaten":
                 return "kabupaten", FileSpec(path=str(path), level=level), []
+            # Polygon assets (markets, parks, landfill sites) name their kind.
+            if looks_like_assets(list_columns(path), has_points=True):
+                return _asset_or_unknown_kind(
+                    path, asset_columns(list_columns(path)), kinds, bounds, reasons
+                )
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         if "linestring" in geometry:
+            if _line_assets(path, kinds):
+                return (
+                    "aset",
+                    FileSpec(path=str(path), columns=asset_columns(list_columns(path))),
+                    [],
+                )
             return "jalan", FileSpec(path=str(path)), []
         columns = list_columns(path)
         if (
@@ -185,6 +197,9 @@ def recognise_file(
                 return role, spec, guesses
         raise InputError(path, f"geometri '{geometry}' tanpa kolom nama atau jenis aset")
     columns = list_columns(path)
+    if register_columns(columns) is not None and not looks_like_assets(columns, has_points=False):
+        # The agencies' information systems: a register without geometry (issue 16).
+        return "sistem_informasi", FileSpec(path=str(path)), []
     population = population_columns(columns)
     asset_roles = asset_columns(columns)
     guesses: Guesses = []
@@ -215,6 +230,19 @@ def recognise_file(
         path,
         "tidak dikenali sebagai batas wilayah, penduduk, atau daftar aset; sebutkan perannya di berkas wilayah",
     )
+
+
+def _line_assets(path: Path, kinds: KindTable) -> bool:
+    """Return True for a line file that lists assets: most of its kind column is in the kind table.
+
+    Road files (RBI ``REMARK``, OSM ``highway``) write road functions, not
+    kinds of the table, and stay road files for travel time.
+    """
+    roles = asset_columns(list_columns(path))
+    if "jenis" not in roles:
+        return False
+    values = read_records(path, allow_missing_crs=True)[roles["jenis"]].dropna()
+    return len(values) > 0 and values.map(kinds.classify).notna().mean() >= 0.5
 
 
 def _asset_or_unknown_kind(

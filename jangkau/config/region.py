@@ -98,8 +98,10 @@ class Region:
     jalan: FileSpec | None = None
     jalan_setelan: dict[str, Any] = field(default_factory=dict)
     aset: list[FileSpec] = field(default_factory=list)
+    sistem_informasi: list[FileSpec] = field(default_factory=list)
     layanan: dict[str, dict[str, Any]] = field(default_factory=dict)
     jenis: dict[str, dict[str, str]] = field(default_factory=dict)
+    jaringan: dict[str, dict[str, Any]] = field(default_factory=dict)
     crs: str | None = None
     usulan_k: int = 3
     usulan_anggaran: dict[str, int] = field(default_factory=dict)
@@ -131,6 +133,7 @@ class Region:
         data["penduduk_rinci"] = spec(data.get("penduduk_rinci"))
         data["jalan"] = spec(data.get("jalan"))
         data["aset"] = [FileSpec(**item) for item in data["aset"]]
+        data["sistem_informasi"] = [FileSpec(**i) for i in data.get("sistem_informasi", [])]
         data["daftar"] = [FileSpec(**item) for item in data.get("daftar", [])]
         data["usulan_kandidat"] = spec(data.get("usulan_kandidat"))
         return cls(**data)
@@ -199,10 +202,13 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         if role in settings and "file" in settings[role]:
             named[role] = _spec(data_dir, settings[role])
     assets = [_spec(data_dir, item) for item in settings.get("aset", [])]
+    registers = [_spec(data_dir, item) for item in settings.get("sistem_informasi", [])]
     rosters: list[FileSpec] = [_spec(data_dir, item) for item in settings.get("daftar", [])]
     roads = _road_spec(data_dir, settings.get("jalan"))
     explicit_paths = {
-        Path(s.path).resolve() for s in [*named.values(), *assets, *rosters, roads] if s is not None
+        Path(s.path).resolve()
+        for s in [*named.values(), *assets, *rosters, *registers, roads]
+        if s is not None
     }
     stated_columns = {s.path: dict(s.columns) for s in [*named.values(), *assets]}
     if "kandidat" in settings.get("usulan", {}):
@@ -254,6 +260,8 @@ def resolve_region(settings: dict[str, Any]) -> Region:
             ignored[path.name] = f"berkas jalan lain; yang dipakai: {roads.name}"
         elif role == "jalan":
             roads = spec
+        elif role == "sistem_informasi":
+            registers.append(spec)
         elif role == "daftar" and "daftar" in settings:
             ignored[path.name] = "daftar fasilitas yang tidak disebut di berkas wilayah"
         elif role == "daftar":
@@ -310,8 +318,10 @@ def resolve_region(settings: dict[str, Any]) -> Region:
         jalan=roads,
         jalan_setelan=_road_settings(settings.get("jalan")),
         aset=assets,
+        sistem_informasi=registers,
         layanan=dict(settings.get("layanan", {})),
         jenis=dict(settings.get("jenis", {})),
+        jaringan=dict(settings.get("jaringan", {})),
         crs=settings.get("crs"),
         usulan_k=int(proposals.get("maks_per_kecamatan", proposals.get("k", 3))),
         usulan_anggaran={str(k).lower(): int(v) for k, v in proposals.get("anggaran", {}).items()},

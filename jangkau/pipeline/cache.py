@@ -62,6 +62,9 @@ STAGE_FILES = {
         "aset_ditolak.parquet",
         "aset_dibaca.parquet",
         "inferensi_crs.parquet",
+        "aset_garis.parquet",
+        "aset_area.parquet",
+        "sistem_informasi.parquet",
         "tanpa_koordinat.parquet",
         "daftar_pencocokan.parquet",
     ],
@@ -75,6 +78,8 @@ STAGE_FILES = {
         "kesenjangan_kabupaten.parquet",
         "urgensi.parquet",
         "kepekaan_bobot.parquet",
+        "cakupan_rusak_berat_desa.parquet",
+        "jaringan_desa.parquet",
         # Travel time (only for a region with a road file; see pipeline/travel_step.py).
         "cakupan_waktu_desa.parquet",
         "jalan.parquet",
@@ -146,7 +151,7 @@ def stage_keys(region: Region) -> dict[str, str]:
     chained.update(json.dumps(library_versions(), sort_keys=True).encode())
     parts = {
         "batas": [region.desa, region.kecamatan, region.penduduk, region.penduduk_rinci],
-        "aset": [*region.aset, *region.daftar],
+        "aset": [*region.aset, *region.daftar, *region.sistem_informasi],
         "cakupan": [region.usulan_kandidat, region.jalan],
     }
     for stage, specs in parts.items():
@@ -173,6 +178,7 @@ def stage_keys(region: Region) -> dict[str, str]:
                         region.usulan_anggaran,
                         region.jalan_setelan,
                         sorted(region.aset_tidak_melayani),
+                        region.jaringan,
                     ],
                     sort_keys=True,
                     default=str,

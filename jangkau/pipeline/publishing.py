@@ -22,6 +22,7 @@ from jangkau.config.catalogue import (
     distance_services,
     load_catalogue,
 )
+from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
 from jangkau.pipeline.context import OutputPaths, RunContext
@@ -37,6 +38,7 @@ from jangkau.pipeline.history import (
 )
 from jangkau.pipeline.stages import ROSTER_LEDGER_FILE, UNLOCATED_FILE
 from jangkau.pipeline.summary import run_quality_sections
+from jangkau.publish.asset_layers import add_asset_outputs
 from jangkau.publish.foliummap import render_page
 from jangkau.publish.geopackage import write_geopackage, write_qgis_project
 from jangkau.publish.layers import (
@@ -118,6 +120,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "crs_metrik": context.table(),
     }
     layers = add_travel_outputs(work, layers)
+    layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan))
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
@@ -156,6 +159,14 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         ),
         desa_gaps=desa_gaps,
         urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
+        extra_sheets={
+            title: layers[name]
+            for name, title in (
+                ("rekap_aset", "Rekap aset"),
+                ("sistem_informasi", "Sistem informasi"),
+            )
+            if name in layers
+        },
         unlocated=unlocated_sheet(unlocated, names),
     )
     write_report_pdf(

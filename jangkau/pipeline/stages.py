@@ -12,11 +12,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.analysis.desa_gaps import desa_gap_table
 from jangkau.analysis.gaps import desa_index, gap_table
+from jangkau.analysis.networks import network_measures
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
 from jangkau.analysis.urgency import (
     kabupaten_only_counts,
@@ -25,6 +27,7 @@ from jangkau.analysis.urgency import (
     urgency_index,
     weight_sensitivity,
 )
+from jangkau.clean.asset_geometry import AREA, LINE, POINT, place_shapes, split_by_geometry
 from jangkau.clean.asset_ids import assign_asset_ids
 from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
 from jangkau.clean.boundaries import (
@@ -33,6 +36,7 @@ from jangkau.clean.boundaries import (
     standardise_desa,
     standardise_kecamatan,
 )
+from jangkau.clean.condition import read_condition
 from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
@@ -42,9 +46,18 @@ from jangkau.config.catalogue import (
     load_catalogue,
     load_kind_table,
 )
+from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
 from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
+from jangkau.pipeline.asset_step import (
+    closure_coverage,
+    combine_shapes,
+    operating,
+    read_lines,
+    read_registers,
+    with_condition,
+)
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
 from jangkau.pipeline.travel_step import run_travel, travel_setting
@@ -129,39 +142,71 @@ def _run_boundaries(region: Region, work: Path) -> Path:
 
 
 def _run_assets(region: Region, work: Path) -> Path:
-    """Read every asset file, then place, repair, classify and de-duplicate the records."""
+    """Read every asset file, then place, repair, classify and de-duplicate the records.
+
+    Points, lines and polygons (even mixed in one file) go to ``aset``,
+    ``aset_garis`` and ``aset_area``; condition and status join each by file and row.
+    """
     desa = gpd.read_parquet(work / "desa.parquet")
     metric = RunContext.read(work).metric_crs
-    frames = []
+    kinds = load_kind_table(region.jenis)
+    frames, conditions, read_counts = [], [], []
+    shapes: dict[str, list[pd.DataFrame]] = {LINE: [], AREA: [], "ditolak": []}
     boundary_notes = work / "inferensi_crs_batas.parquet"
     crs_notes = [pd.read_parquet(boundary_notes)] if boundary_notes.exists() else []
     for spec in region.aset:
         asset_notes: list[dict[str, str]] = []
         raw = _read_inferring_crs(spec, outline=desa, notes=asset_notes)
         crs_notes.append(pd.DataFrame(asset_notes, columns=CRS_NOTE_COLUMNS))
-        frames.append(
-            standardise_assets(
-                raw, columns=spec.columns, source=spec.name, default_jenis=spec.jenis
+        read_counts.append({"sumber": spec.name, "dibaca": len(raw)})
+        conditions.append(read_condition(raw, source=spec.name))
+        parts = split_by_geometry(raw) if isinstance(raw, gpd.GeoDataFrame) else {POINT: raw}
+        if POINT in parts:
+            frames.append(
+                standardise_assets(
+                    parts[POINT], columns=spec.columns, source=spec.name, default_jenis=spec.jenis
+                )
             )
-        )
+        for kind in (LINE, AREA):
+            if kind in parts:
+                placed_shapes, rejected_shapes = place_shapes(
+                    parts[kind],
+                    kind=kind,
+                    columns=spec.columns,
+                    source=spec.name,
+                    desa=desa.to_crs(metric),
+                    kinds=kinds,
+                    default_jenis=spec.jenis,
+                )
+                shapes[kind].append(placed_shapes)
+                shapes["ditolak"].append(rejected_shapes)
     if frames:
         records = pd.concat(frames, ignore_index=True)
     else:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
-    kinds = load_kind_table(region.jenis)
     placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
-    # Every placed record gets the id reports name it by (README "Asset identifiers").
-    placed = assign_asset_ids(placed)
+    point_rejected = rejected  # counting without location concerns point records only
+    condition = pd.concat(conditions, ignore_index=True) if conditions else None
+    placed = with_condition(placed, condition)
+    lines = with_condition(combine_shapes(shapes[LINE], LINE), condition)
+    areas = with_condition(combine_shapes(shapes[AREA], AREA), condition)
+    systems, system_rejects = read_registers(region)
+    rejected = pd.concat([rejected, *shapes["ditolak"], system_rejects], ignore_index=True)
+    systems.to_parquet(work / "sistem_informasi.parquet")
+    # Every record, point, line or polygon, gets the id reports name it by, unique over
+    # the three layers (README "Asset identifiers").
+    placed, lines, areas = _with_asset_ids(placed, lines, areas)
     for spec in region.aset:
-        if not (placed["sumber"] == spec.name).any():
+        if not any((layer["sumber"] == spec.name).any() for layer in (placed, lines, areas)):
             raise InputError(
                 spec.path, "tidak ada satu baris pun yang dapat dipakai (semua ditolak)"
             )
     placed.to_parquet(work / "aset.parquet")
+    lines.to_parquet(work / "aset_garis.parquet")
+    areas.to_parquet(work / "aset_area.parquet")
     rejected.to_parquet(work / "aset_ditolak.parquet")
-    _count_without_location(region, work, records, placed, rejected, desa=desa, kinds=kinds)
-    counts = records.groupby("sumber").size().rename("dibaca").reset_index()
-    counts.to_parquet(work / "aset_dibaca.parquet")
+    _count_without_location(region, work, records, placed, point_rejected, desa=desa, kinds=kinds)
+    pd.DataFrame(read_counts, columns=["sumber", "dibaca"]).to_parquet(work / "aset_dibaca.parquet")
     # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
     pd.concat(crs_notes, ignore_index=True).to_parquet(work / "inferensi_crs.parquet")
     return work
@@ -225,13 +270,24 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
+    # Only operating assets serve (an empty status counts as operating), and none that
+    # the live status service reports out of service.
+    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
     desa_coverage = coverage_by_desa(
         desa_metric, assets_metric, catalogue=catalogue, surface=surface
     )
+    closure_coverage(
+        desa_metric, assets_metric, desa_coverage, catalogue=catalogue, surface=surface
+    ).to_parquet(work / "cakupan_rusak_berat_desa.parquet")
+    network_measures(
+        desa_metric,
+        read_lines(work, metric),
+        networks=load_networks(region.jaringan),
+        surface=surface,
+    ).to_parquet(work / "jaringan_desa.parquet")
     run_travel(
         region,
         work,
@@ -275,7 +331,9 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     """
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
-    assets = serving_assets(gpd.read_parquet(work / "aset.parquet"), region)
+    # Only operating assets serve (an empty status counts as operating), and none that
+    # the live status service reports out of service.
+    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
@@ -312,6 +370,22 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
     return work
+
+
+def _with_asset_ids(*layers: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
+    """Return the asset layers with ``id_aset`` assigned over all of them at once."""
+    columns = ["sumber", "baris", "nama", "jenis", "id_aset", "geometry"]
+    together = gpd.GeoDataFrame(
+        pd.concat([layer[columns].to_crs(4326) for layer in layers], ignore_index=True),
+        geometry="geometry",
+        crs=4326,
+    )
+    ids = assign_asset_ids(together)["id_aset"].to_numpy()
+    bounds = np.cumsum([0, *(len(layer) for layer in layers)])
+    return [
+        layer.assign(id_aset=ids[start:end])
+        for layer, start, end in zip(layers, bounds[:-1], bounds[1:], strict=True)
+    ]
 
 
 def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:

@@ -32,10 +32,23 @@ PLACED_FOR_REPORT = [
 ]
 
 
+def _all_placed(work: Path) -> gpd.GeoDataFrame:
+    """Return placed points, lines and polygons together (the report counts every record)."""
+    frames = [gpd.read_parquet(work / "aset.parquet", columns=[*PLACED_FOR_REPORT, "geometry"])]
+    for name, label in (("aset_garis.parquet", "garis"), ("aset_area.parquet", "poligon")):
+        if (work / name).exists():
+            shapes = gpd.read_parquet(work / name)
+            if len(shapes):
+                frames.append(shapes.assign(koordinat_tertulis=f"geometri {label}"))
+    placed = pd.concat([f[[*PLACED_FOR_REPORT, "geometry"]] for f in frames], ignore_index=True)
+    return gpd.GeoDataFrame(placed, geometry="geometry", crs=frames[0].crs)
+
+
 def _placed_for_report(work: Path) -> pd.DataFrame:
     """Return the placed records the report shows, with the point used as degrees."""
-    placed = gpd.read_parquet(work / "aset.parquet", columns=[*PLACED_FOR_REPORT, "geometry"])
-    points = placed.geometry.to_crs(4326)
+    placed = _all_placed(work)
+    # A line or polygon is shown by a point on it.
+    points = gpd.GeoSeries(placed.geometry.representative_point(), crs=placed.crs).to_crs(4326)
     return pd.DataFrame(placed.drop(columns="geometry")).assign(
         lintang_dipakai=points.y.to_numpy(), bujur_dipakai=points.x.to_numpy()
     )
@@ -96,7 +109,7 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
     sections = run_quality_sections(work, region)
     per_source = source_summary(
         pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
-        pd.read_parquet(work / "aset.parquet", columns=PLACED_FOR_REPORT),
+        pd.DataFrame(_all_placed(work)[PLACED_FOR_REPORT]),
         pd.read_parquet(work / "aset_ditolak.parquet"),
     )
     gaps = pd.read_parquet(work / "kesenjangan.parquet")

@@ -32,6 +32,8 @@ QGIS_LAYERS = [
     ("usulan_lokasi", "Point", "Point", True),
     ("aset", "Point", "Point", True),
     ("jalan", "Line", "LineString", False),
+    ("aset_garis", "Line", "MultiLineString", False),
+    ("aset_area", "Polygon", "MultiPolygon", False),
     ("desa", "Polygon", "MultiPolygon", False),
     ("kesenjangan", "No geometry", "NoGeometry", False),
     ("kesenjangan_desa", "No geometry", "NoGeometry", False),
@@ -39,6 +41,8 @@ QGIS_LAYERS = [
     ("usulan_laporan", "No geometry", "NoGeometry", False),
     ("kepekaan_bobot", "No geometry", "NoGeometry", False),
     ("aset_ditolak", "No geometry", "NoGeometry", False),
+    ("rekap_aset", "No geometry", "NoGeometry", False),
+    ("sistem_informasi", "No geometry", "NoGeometry", False),
     ("tanpa_koordinat", "No geometry", "NoGeometry", False),
     ("daftar_pencocokan", "No geometry", "NoGeometry", False),
     ("layanan", "No geometry", "NoGeometry", False),
@@ -48,7 +52,19 @@ QGIS_LAYERS = [
 ]
 
 # Per-service columns: prefix to the alias entry in label.toml (longest prefix first).
-_SERVICE_COLUMNS = ("cakupan_waktu", "waktu_median", "waktu_p90", "cakupan")
+_SERVICE_COLUMNS = (
+    "cakupan_jika_rusak_berat_tutup",
+    "cakupan_waktu",
+    "waktu_median",
+    "waktu_p90",
+    "cakupan",
+    "km_per_1000_penduduk",
+    "km_per_km2",
+    "panjang_km",
+    "terjangkau",
+)
+# Network columns may name a network service that is no point service (listrik, jalan).
+_NETWORK_COLUMNS = ("km_per_1000_penduduk", "km_per_km2", "panjang_km", "terjangkau")
 
 
 def field_aliases(columns: list[str], names: dict[str, str]) -> dict[str, str]:
@@ -69,8 +85,15 @@ def field_aliases(columns: list[str], names: dict[str, str]) -> dict[str, str]:
             continue
         for prefix in _SERVICE_COLUMNS:
             service = column.removeprefix(f"{prefix}_")
-            if column.startswith(f"{prefix}_") and service in names:
+            if not column.startswith(f"{prefix}_"):
+                continue
+            if prefix not in _NETWORK_COLUMNS and service in names:
                 aliases[column] = words[prefix].format(layanan=names[service])
+                break
+            if prefix in _NETWORK_COLUMNS:
+                aliases[column] = words[prefix].format(
+                    layanan=f"jaringan {service.replace('_', ' ')}"
+                )
                 break
     return aliases
 

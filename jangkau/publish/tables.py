@@ -165,6 +165,7 @@ def write_gap_workbook(
     context: WorkbookContext | None = None,
     desa_gaps: pd.DataFrame | None = None,
     urgency: pd.Series | None = None,
+    extra_sheets: dict[str, pd.DataFrame] | None = None,
     unlocated: pd.DataFrame | None = None,
 ) -> Path:
     """Write the planners' workbook (see the module docstring for its sheets).
@@ -183,6 +184,8 @@ def write_gap_workbook(
         The ``kesenjangan_desa`` table, for a sheet of its own.
     urgency
         Overall gap index per ``kode_kec`` for sorting the summary.
+    extra_sheets
+        Further sheets by title, written last (e.g. ``rekap_aset``).
     unlocated
         The facilities counted without a location (:func:`unlocated_sheet`),
         for a sheet of their own.
@@ -195,6 +198,8 @@ def write_gap_workbook(
         sheets[words["lembar_desa"]] = desa_gaps
     if unlocated is not None:
         sheets[words["lembar_tanpa_koordinat"]] = unlocated
+    for title, frame in (extra_sheets or {}).items():
+        sheets[_sheet_title(title, sheets)] = frame
     kecamatan_count = gaps["kode_kec"].nunique()
     with replacing(path) as temporary:
         _write_book(

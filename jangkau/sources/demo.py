@@ -19,6 +19,8 @@ import pandas as pd
 import pyproj
 import shapely
 
+from jangkau.sources.demo_networks import write_network_files
+
 UTM = 32750
 ORIGIN_E, ORIGIN_N = 760_000.0, 9_440_000.0
 DESA_WIDTH, DESA_HEIGHT = 10_000.0, 5_000.0
@@ -232,4 +234,5 @@ def write_demo(folder: str | Path) -> Path:
         health.to_excel(writer, index=False, startrow=3)
     library_frame().to_file(folder / "perpustakaan.geojson", driver="GeoJSON")
     public_services_frame().to_file(folder / "layanan_publik.shp")
+    write_network_files(folder, desa_frame())
     return folder

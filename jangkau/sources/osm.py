@@ -29,14 +29,46 @@ def tag_rules() -> list[dict]:
 
 
 def overpass_query(outline: shapely.Geometry, *, timeout_s: int = 180) -> str:
-    """Return the Overpass QL query for every tag of the table inside the outline's bounding box."""
+    """Return the Overpass QL query for every tag of the table inside the outline's bounding box.
+
+    Point rules ask for each feature's centre; line and polygon rules
+    (``geometri``) ask for the full geometry of ways.
+    """
     west, south, east, north = outline.bounds
     box = f"({south:.5f},{west:.5f},{north:.5f},{east:.5f})"
-    by_key: dict[str, list[str]] = {}
-    for rule in tag_rules():
-        by_key.setdefault(rule["kunci"], []).append(rule["nilai"])
-    lines = [f'  nwr["{key}"~"^({"|".join(values)})$"]{box};' for key, values in by_key.items()]
-    return f"[out:json][timeout:{timeout_s}];\n(\n" + "\n".join(lines) + "\n);\nout center tags;\n"
+    parts = []
+    for shaped in (False, True):
+        by_key: dict[str, list[str]] = {}
+        for rule in tag_rules():
+            if bool(rule.get("geometri")) == shaped:
+                by_key.setdefault(rule["kunci"], []).append(rule["nilai"])
+        if not by_key:
+            continue
+        element = "way" if shaped else "nwr"
+        lines = [
+            f'  {element}["{key}"~"^({"|".join(values)})$"]{box};' for key, values in by_key.items()
+        ]
+        output = "out geom tags;" if shaped else "out center tags;"
+        parts.append("(\n" + "\n".join(lines) + "\n);\n" + output + "\n")
+    return f"[out:json][timeout:{timeout_s}];\n" + "".join(parts)
+
+
+def _matching_rule(tags: dict[str, str]) -> dict | None:
+    return next((r for r in tag_rules() if tags.get(r["kunci"]) == r["nilai"]), None)
+
+
+def element_geometry(element: dict, rule: dict) -> shapely.Geometry | None:
+    """Return a feature's geometry: a line or polygon for shaped rules with way geometry, else its centre."""
+    vertices = [(float(v["lon"]), float(v["lat"])) for v in element.get("geometry") or []]
+    if rule.get("geometri") and len(vertices) >= 2:
+        closed = len(vertices) >= 4 and vertices[0] == vertices[-1]
+        if rule["geometri"] == "area" and closed:
+            return shapely.Polygon(vertices)
+        return shapely.LineString(vertices)
+    centre = element.get("center") or {"lat": element.get("lat"), "lon": element.get("lon")}
+    if centre.get("lat") is None or centre.get("lon") is None:
+        return None
+    return shapely.Point(float(centre["lon"]), float(centre["lat"]))
 
 
 def element_kind(tags: dict[str, str], kinds: KindTable) -> str | None:
@@ -63,7 +95,7 @@ def assets_from_overpass(
     Returns
     -------
     (GeoDataFrame, int)
-        Points (EPSG:4326) with ``nama``, ``jenis``, ``osm_id``, ``tag``,
+        Points, lines and polygons (EPSG:4326) with ``nama``, ``jenis``, ``osm_id``, ``tag``,
         ``sumber_data``; and how many features fell outside the outline.
     """
     rows, points, outside = [], [], 0
@@ -72,16 +104,18 @@ def assets_from_overpass(
         kind = element_kind(tags, kinds)
         if kind is None:
             continue
-        centre = element.get("center") or {"lat": element.get("lat"), "lon": element.get("lon")}
-        if centre.get("lat") is None or centre.get("lon") is None:
+        rule = _matching_rule(tags)
+        shape = element_geometry(element, rule)
+        if shape is None:
             continue
-        point = shapely.Point(float(centre["lon"]), float(centre["lat"]))
-        if not outline.contains(point):
+        # Lines and polygons crossing the border are kept whole; the run clips them.
+        inside = (
+            outline.contains(shape) if shape.geom_type == "Point" else outline.intersects(shape)
+        )
+        if not inside:
             outside += 1
             continue
-        matched = next(
-            f"{r['kunci']}={r['nilai']}" for r in tag_rules() if tags.get(r["kunci"]) == r["nilai"]
-        )
+        matched = f"{rule['kunci']}={rule['nilai']}"
         rows.append(
             {
                 "nama": tags.get("name") or tags.get("name:id") or f"({matched}, tanpa nama)",
@@ -91,6 +125,6 @@ def assets_from_overpass(
                 "sumber_data": OSM_SOURCE,
             }
         )
-        points.append(point)
+        points.append(shape)
     columns = ["nama", "jenis", "osm_id", "tag", "sumber_data"]
     return gpd.GeoDataFrame(rows, columns=columns, geometry=points, crs=4326), outside

@@ -1,0 +1,123 @@
+"""Asset condition in the run: joining it to placed records, who serves, the closure scenario."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pandas as pd
+
+from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.clean.asset_geometry import SHAPE_COLUMNS
+from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
+from jangkau.clean.condition import heavily_damaged, serves
+from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
+from jangkau.config.region import Region
+from jangkau.io.read import read_table
+
+CONDITION_OUTPUT = ["kondisi", "status_operasi"]
+
+
+def with_condition(placed: gpd.GeoDataFrame, condition: pd.DataFrame | None) -> gpd.GeoDataFrame:
+    """Return placed records with ``kondisi`` and ``status_operasi`` (by file and row).
+
+    A value written but not recognised is named in ``catatan``.
+    """
+    out = placed.copy()
+    if condition is None or out.empty:
+        for column in CONDITION_OUTPUT:
+            out[column] = pd.Series("", index=out.index, dtype=object)
+        return out
+    keyed = condition.set_index(["sumber", "baris"])
+    keys = pd.MultiIndex.from_arrays([out["sumber"], out["baris"].astype("int64")])
+    found = keyed.reindex(keys)
+    for column in CONDITION_OUTPUT:
+        out[column] = found[column].fillna("").to_numpy()
+    note = found["catatan_kondisi"].fillna("").to_numpy()
+    out["catatan"] = [
+        "; ".join(part for part in (old, new) if part)
+        for old, new in zip(out["catatan"].fillna(""), note, strict=True)
+    ]
+    return out
+
+
+def combine_shapes(frames: list[gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFrame:
+    """Return the placed lines or polygons of every file as one frame (EPSG:4326)."""
+    columns = [*PLACED_COLUMNS, SHAPE_COLUMNS[kind]]
+    frames = [f for f in frames if len(f)]
+    if not frames:
+        return gpd.GeoDataFrame(
+            {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
+        )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+
+
+def operating(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the assets that serve in coverage (empty status counts as operating)."""
+    return assets[serves(assets).to_numpy()]
+
+
+def read_lines(work: Path, metric: object) -> gpd.GeoDataFrame:
+    """Return the run's line assets in the metric CRS (an empty frame when there are none)."""
+    path = work / "aset_garis.parquet"
+    if not path.exists():
+        return gpd.GeoDataFrame({"layanan": [], "jenis": []}, geometry=[], crs=metric)
+    return gpd.read_parquet(path).to_crs(metric)
+
+
+def closure_coverage(
+    desa: gpd.GeoDataFrame,
+    assets: gpd.GeoDataFrame,
+    desa_coverage: pd.DataFrame,
+    *,
+    catalogue: pd.DataFrame,
+    surface: gpd.GeoDataFrame | None,
+) -> pd.DataFrame:
+    """Return desa coverage if every ``rusak berat`` asset closed.
+
+    Parameters
+    ----------
+    desa, assets
+        Desa and the operating assets, in the run's metric CRS.
+    desa_coverage
+        Coverage with every operating asset (:func:`coverage_by_desa`); services
+        without a heavily damaged asset keep these figures.
+    catalogue, surface
+        As for :func:`coverage_by_desa`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``desa_coverage``'s columns, the figures without the ``rusak berat`` assets.
+    """
+    damaged = heavily_damaged(assets).to_numpy()
+    affected = set(assets.loc[damaged, "layanan"]) & set(desa_coverage["layanan"])
+    if not affected:
+        return desa_coverage.copy()
+    recomputed = coverage_by_desa(
+        desa,
+        assets[~damaged],
+        catalogue=catalogue[catalogue["layanan"].isin(affected)],
+        surface=surface,
+    )
+    kept = desa_coverage[~desa_coverage["layanan"].isin(affected)]
+    order = list(dict.fromkeys(desa_coverage["layanan"]))
+    combined = pd.concat([kept, recomputed], ignore_index=True)
+    combined["_order"] = combined["layanan"].map({s: i for i, s in enumerate(order)})
+    return (
+        combined.sort_values(["_order"], kind="stable")
+        .drop(columns="_order")[desa_coverage.columns]
+        .reset_index(drop=True)
+    )
+
+
+def read_registers(region: Region) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read the region's information-system registers: systems, and rows rejected with a reason."""
+    systems, rejected = [pd.DataFrame(columns=REGISTER_COLUMNS)], []
+    for spec in region.sistem_informasi:
+        found, refused = read_register(read_table(spec.path, **spec.options), source=spec.name)
+        systems.append(found)
+        rejected.append(refused)
+    frame = pd.concat(systems, ignore_index=True)
+    refused = pd.concat(rejected, ignore_index=True) if rejected else None
+    return frame, refused if refused is not None else pd.DataFrame(columns=REJECTED_COLUMNS)
