@@ -28,6 +28,15 @@ import numpy as np
 import scipy.sparse
 
 
+def budget_groups(
+    n_candidates: int, p: int, group: np.ndarray | None, group_budget: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``(group, group_budget)`` as integer arrays; one group capped at ``p`` when not given."""
+    if group is None or group_budget is None:
+        return np.zeros(n_candidates, dtype=int), np.array([p], dtype=int)
+    return np.asarray(group, dtype=int), np.asarray(group_budget, dtype=int)
+
+
 def budget_choice(
     value: np.ndarray, group: np.ndarray, group_budget: np.ndarray, p: int
 ) -> np.ndarray:
@@ -108,10 +117,7 @@ def lagrangian_bound(
     by_candidate = scipy.sparse.csc_matrix(reach)
     by_candidate.data = np.ones_like(by_candidate.data, dtype=float)
     by_demand = by_candidate.T.tocsr()  # candidates × demand, for c = A^T lambda
-    if group is None or group_budget is None:
-        group, group_budget = np.zeros(n_candidates, dtype=int), np.array([p])
-    group = np.asarray(group, dtype=int)
-    group_budget = np.asarray(group_budget, dtype=int)
+    group, group_budget = budget_groups(n_candidates, p, group, group_budget)
     total = float(weight.sum())
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
@@ -195,7 +201,6 @@ def singleton_bound(
     """
     weight = np.asarray(weight, dtype=float)
     alone = scipy.sparse.csc_matrix(reach).T @ weight
-    if group is None or group_budget is None:
-        group, group_budget = np.zeros(len(alone), dtype=int), np.array([p])
-    chosen = budget_choice(alone, np.asarray(group, int), np.asarray(group_budget, int), p)
+    group, group_budget = budget_groups(len(alone), p, group, group_budget)
+    chosen = budget_choice(alone, group, group_budget, p)
     return float(min(alone[chosen].sum(), weight.sum()))

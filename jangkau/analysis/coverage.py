@@ -93,8 +93,7 @@ def desa_fractions(
         fraction[members] = covered_fraction(polygons[members], facility_points, float(value))
     if surface is None:
         return fraction
-    points, owner, weight = surface
-    totals = np.bincount(owner, weights=weight, minlength=len(polygons))
+    points, owner, _ = surface
     reached = np.zeros(len(points), dtype=bool)
     if len(facility_points):
         tree = shapely.STRtree(facility_points)
@@ -103,10 +102,28 @@ def desa_fractions(
             group = np.flatnonzero(point_radius == value)
             hits = tree.query(points[group], predicate="dwithin", distance=float(value))
             reached[group[np.unique(hits[0])]] = True
-    covered = np.bincount(owner, weights=weight * reached, minlength=len(polygons))
+    return with_surface_shares(fraction, surface, reached)
+
+
+def with_surface_shares(fraction: np.ndarray, surface: tuple, reached: np.ndarray) -> np.ndarray:
+    """Return ``fraction`` with each polygon holding surface weight given its reached share.
+
+    Parameters
+    ----------
+    fraction
+        Share of people within reach per polygon, from the even-spread definition.
+    surface
+        ``(points, polygon row of each point, weight)`` from :func:`surface_arrays`.
+    reached
+        Per surface point, True when it is within reach.
+    """
+    _, owner, weight = surface
+    totals = np.bincount(owner, weights=weight, minlength=len(fraction))
+    covered = np.bincount(owner, weights=weight * reached, minlength=len(fraction))
     has_surface = totals > 0
-    fraction[has_surface] = covered[has_surface] / totals[has_surface]
-    return fraction
+    shares = fraction.copy()
+    shares[has_surface] = covered[has_surface] / totals[has_surface]
+    return shares
 
 
 def coverage_by_desa(

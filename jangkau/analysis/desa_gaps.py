@@ -28,12 +28,7 @@ import pandas as pd
 import shapely
 
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.gaps import (
-    combine_index,
-    counted_without_location,
-    facility_counts,
-    with_unlocated,
-)
+from jangkau.analysis.gaps import combine_index, counts_with_unlocated
 
 DESA_GAP_COLUMNS = [
     "kode_desa",
@@ -95,12 +90,9 @@ def desa_gap_table(
     require_metric(desa, "desa")
     require_metric(facilities, "facilities")
     services = catalogue["layanan"].tolist()
-    unlocated = counted_without_location(unlocated)
-    everything = with_unlocated(facilities, unlocated)
-    table = facility_counts(everything, desa["kode_desa"], services, by="kode_desa")
-    table["tanpa_koordinat"] = facility_counts(
-        unlocated.dropna(subset=["kode_desa"]), desa["kode_desa"], services, by="kode_desa"
-    )["jumlah_fasilitas"].to_numpy()
+    table, _ = counts_with_unlocated(
+        facilities, unlocated, desa["kode_desa"], services, by="kode_desa"
+    )
     info = desa.set_index("kode_desa")
     for column in ("desa", "kode_kec", "kecamatan", "penduduk"):
         table[column] = table["kode_desa"].map(info[column])

@@ -91,6 +91,30 @@ def with_unlocated(facilities: pd.DataFrame, unlocated: pd.DataFrame) -> pd.Data
     return pd.concat(frames, ignore_index=True)
 
 
+def counts_with_unlocated(
+    facilities: pd.DataFrame,
+    unlocated: pd.DataFrame | None,
+    codes: pd.Series,
+    services: list[str],
+    *,
+    by: str,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return counts per area × service with ``tanpa_koordinat``, and every facility counted.
+
+    ``jumlah_fasilitas`` counts placed facilities and those counted without a
+    location whose record names the area (column ``by``); ``tanpa_koordinat``
+    counts the latter alone. The second frame is the placed facilities with
+    the counted unlocated rows appended.
+    """
+    unlocated = counted_without_location(unlocated)
+    everything = with_unlocated(facilities, unlocated)
+    table = facility_counts(everything, codes, services, by=by)
+    table["tanpa_koordinat"] = facility_counts(
+        unlocated.dropna(subset=[by]), codes, services, by=by
+    )["jumlah_fasilitas"].to_numpy()
+    return table, everything
+
+
 def combine_index(
     uncovered: pd.Series, shortfall: pd.Series, *, weights: dict[str, float]
 ) -> pd.Series:
@@ -136,12 +160,9 @@ def gap_table(
         kabupaten only (:func:`jangkau.analysis.urgency.kabupaten_table`).
     """
     services = catalogue["layanan"].tolist()
-    unlocated = counted_without_location(unlocated)
-    everything = with_unlocated(facilities, unlocated)
-    table = facility_counts(everything, kecamatan["kode_kec"], services, by="kode_kec")
-    table["tanpa_koordinat"] = facility_counts(
-        unlocated.dropna(subset=["kode_kec"]), kecamatan["kode_kec"], services, by="kode_kec"
-    )["jumlah_fasilitas"].to_numpy()
+    table, everything = counts_with_unlocated(
+        facilities, unlocated, kecamatan["kode_kec"], services, by="kode_kec"
+    )
     population = desa.groupby("kode_kec")["penduduk"].sum()
     table["penduduk"] = table["kode_kec"].map(population).fillna(0).astype("int64")
     covered = coverage_by_kecamatan(desa_coverage).set_index(["kode_kec", "layanan"])

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.analysis.coverage import surface_arrays
+from jangkau.analysis.coverage import surface_arrays, with_surface_shares
 from jangkau.analysis.crs import require_metric
 from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
 from jangkau.clean.condition import serves
@@ -79,15 +79,11 @@ def reached_fraction(
         fraction = np.clip(np.where(area > 0, 1.0 - shapely.area(uncovered) / area, 0.0), 0, 1)
     if surface is None:
         return fraction
-    points, owner, weight = surface
-    totals = np.bincount(owner, weights=weight, minlength=len(polygons))
+    points = surface[0]
     hits = shapely.STRtree(lines).query(points, predicate="dwithin", distance=distance_m)
     reached = np.zeros(len(points), dtype=bool)
     reached[np.unique(hits[0])] = True
-    covered = np.bincount(owner, weights=weight * reached, minlength=len(polygons))
-    has_surface = totals > 0
-    fraction[has_surface] = covered[has_surface] / totals[has_surface]
-    return fraction
+    return with_surface_shares(fraction, surface, reached)
 
 
 def network_measures(

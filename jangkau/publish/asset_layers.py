@@ -26,6 +26,7 @@ from jangkau.analysis.register import asset_register
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS
 from jangkau.pipeline.asset_step import CONDITION_OUTPUT
+from jangkau.publish.layers import join_beside
 
 CLOSURE_PREFIX = "cakupan_jika_rusak_berat_tutup_"
 
@@ -62,24 +63,17 @@ def _closure_wide(long: pd.DataFrame, key: str) -> pd.DataFrame:
     return wide
 
 
+def _closure_twin(column: str) -> list[str]:
+    if column.startswith("cakupan_") and not column.startswith("cakupan_waktu_"):
+        return [f"{CLOSURE_PREFIX}{column.removeprefix('cakupan_')}"]
+    return []
+
+
 def _join_beside(frame: pd.DataFrame, added: pd.DataFrame, key: str) -> pd.DataFrame:
     """Join ``added`` on ``key``; closure columns right after their ``cakupan_<l>``, geometry last."""
     if added.empty:
         return frame
-    joined = frame.join(added, on=key)
-    order = []
-    for column in frame.columns:
-        if column == "geometry":
-            continue
-        order.append(column)
-        if column.startswith("cakupan_") and not column.startswith("cakupan_waktu_"):
-            twin = f"{CLOSURE_PREFIX}{column.removeprefix('cakupan_')}"
-            if twin in added.columns:
-                order.append(twin)
-    order += [c for c in added.columns if c not in order]
-    if "geometry" in frame.columns:
-        order.append("geometry")
-    return joined[order]
+    return join_beside(frame, added, key, followers=_closure_twin)
 
 
 def service_table(catalogue_table: pd.DataFrame, networks: pd.DataFrame) -> pd.DataFrame:

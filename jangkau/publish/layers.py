@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 import geopandas as gpd
 import pandas as pd
@@ -288,3 +288,29 @@ def desa_layer(
     """Return the ``desa`` layer: population, how it is spread, coverage per service, gap index."""
     wide = wide_coverage(desa_coverage, "kode_desa").join(desa_index.set_index("kode_desa"))
     return desa[[*DESA_LAYER_COLUMNS, "geometry"]].join(wide, on="kode_desa")
+
+
+def join_beside(
+    frame: pd.DataFrame,
+    added: pd.DataFrame,
+    key: str,
+    *,
+    followers: Callable[[str], list[str]],
+) -> pd.DataFrame:
+    """Join ``added`` on ``key``, each column of ``added`` placed where a reader looks for it.
+
+    ``followers(column)`` names the added columns that belong right after a
+    column of ``frame`` (as ``cakupan_waktu_X`` after ``cakupan_X``); the other
+    added columns come after all of ``frame``'s, and ``geometry`` stays last.
+    """
+    joined = frame.join(added, on=key)
+    order = []
+    for column in frame.columns:
+        if column == "geometry":
+            continue
+        order.append(column)
+        order += [c for c in followers(column) if c in added.columns]
+    order += [c for c in added.columns if c not in order]
+    if "geometry" in frame.columns:
+        order.append("geometry")
+    return joined[order]

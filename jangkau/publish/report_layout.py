@@ -63,35 +63,35 @@ def printable(text: object) -> str:
     return text
 
 
-def thousands(value: object) -> str:
-    """Return a count as Indonesians write it: ``16.015``; ``—`` when missing."""
+def _number(value: object) -> float | None:
+    """Return ``value`` as a float, or None when it is missing or not a number."""
     try:
         number = float(value)
     except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
+        return None
+    return None if math.isnan(number) else number
+
+
+def thousands(value: object) -> str:
+    """Return a count as Indonesians write it: ``16.015``; ``—`` when missing."""
+    number = _number(value)
+    if number is None:
         return "—"
     return f"{number:,.0f}".replace(",", ".")
 
 
 def percent(share: object, digits: int = 1) -> str:
     """Return a share (0–1) as a percentage with a decimal comma: ``62,5 %``; ``—`` when missing."""
-    try:
-        number = float(share)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
+    number = _number(share)
+    if number is None:
         return "—"
     return f"{100 * number:.{digits}f} %".replace(".", ",")
 
 
 def decimal(value: object, digits: int = 1) -> str:
     """Return a number with a decimal comma; ``—`` when missing."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return "—"
-    if math.isnan(number):
+    number = _number(value)
+    if number is None:
         return "—"
     return f"{number:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 

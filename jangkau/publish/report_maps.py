@@ -246,16 +246,7 @@ def draw_map(
         )
         dots.set_rasterized(len(facilities) >= _RASTER_POINTS)
     handles.append(
-        Line2D(
-            [],
-            [],
-            linestyle="none",
-            marker="o",
-            markersize=4,
-            markerfacecolor=colour,
-            markeredgecolor="#ffffff",
-            label=words["legenda_fasilitas"].format(layanan=service_name),
-        )
+        _marker_key("o", colour, words["legenda_fasilitas"].format(layanan=service_name))
     )
     if len(proposals):
         marks = ax.scatter(
@@ -269,18 +260,7 @@ def draw_map(
             zorder=5,
         )
         marks.set_rasterized(len(proposals) >= _RASTER_POINTS)
-        handles.append(
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker="D",
-                markersize=4,
-                markerfacecolor="#7b3294",
-                markeredgecolor="#ffffff",
-                label=words["legenda_usulan"],
-            )
-        )
+        handles.append(_marker_key("D", "#7b3294", words["legenda_usulan"]))
     for x, y, name, size in _fitting_labels(ax, base):
         ax.text(x, y, name, fontsize=size, ha="center", va="center", zorder=6, color="#000000")
     _frame(ax, base)
@@ -292,6 +272,20 @@ def draw_map(
         fontsize=7,
         title_fontsize=7.5,
         frameon=False,
+    )
+
+
+def _marker_key(marker: str, colour: str, label: str) -> Line2D:
+    """Return a legend entry showing one point marker, white-edged as on the map."""
+    return Line2D(
+        [],
+        [],
+        linestyle="none",
+        marker=marker,
+        markersize=4,
+        markerfacecolor=colour,
+        markeredgecolor="#ffffff",
+        label=label,
     )
 
 

@@ -21,31 +21,15 @@ import shapely
 from jangkau.analysis.network import RoadNetwork
 from jangkau.analysis.travel import travel_coverage_by_kecamatan
 from jangkau.config.labels import labels
+from jangkau.publish.layers import join_beside
 
 
-def _beside(frame: pd.DataFrame, added: pd.DataFrame, key: str) -> pd.DataFrame:
-    """Join ``added`` on ``key``; put ``cakupan_waktu_X`` right after ``cakupan_X``, geometry last."""
-    joined = frame.join(added, on=key)
-    order = []
-    for column in frame.columns:
-        if column == "geometry":
-            continue
-        order.append(column)
-        if column.startswith("cakupan_"):
-            service = column.removeprefix("cakupan_")
-            order += [
-                c
-                for c in (
-                    f"cakupan_waktu_{service}",
-                    f"waktu_median_{service}",
-                    f"waktu_p90_{service}",
-                )
-                if c in added.columns
-            ]
-    order += [c for c in added.columns if c not in order]
-    if "geometry" in frame.columns:
-        order.append("geometry")
-    return joined[order]
+def _travel_twins(column: str) -> list[str]:
+    """Name the travel-time columns that go right after ``cakupan_X``."""
+    if not column.startswith("cakupan_"):
+        return []
+    service = column.removeprefix("cakupan_")
+    return [f"cakupan_waktu_{service}", f"waktu_median_{service}", f"waktu_p90_{service}"]
 
 
 def travel_columns(work: Path) -> tuple[pd.DataFrame, pd.DataFrame] | None:
@@ -85,8 +69,10 @@ def add_travel_outputs(work: Path, layers: dict[str, pd.DataFrame]) -> dict[str,
         return layers
     desa_wide, kec_wide = columns
     layers = dict(layers)
-    layers["desa"] = _beside(layers["desa"], desa_wide, "kode_desa")
-    layers["kecamatan"] = _beside(layers["kecamatan"], kec_wide, "kode_kec")
+    layers["desa"] = join_beside(layers["desa"], desa_wide, "kode_desa", followers=_travel_twins)
+    layers["kecamatan"] = join_beside(
+        layers["kecamatan"], kec_wide, "kode_kec", followers=_travel_twins
+    )
     layers["jalan"] = gpd.read_parquet(work / "jalan.parquet")
     layers["kecepatan_jalan"] = pd.read_parquet(work / "kecepatan_jalan.parquet")
     return layers

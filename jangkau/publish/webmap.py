@@ -7,16 +7,15 @@ builds the folium page from it.
 from __future__ import annotations
 
 import html
-import json
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from jangkau.config.catalogue import has_distance_standard, service_radius
 from jangkau.config.labels import labels
 from jangkau.publish.templating import render
+from jangkau.publish.webgeometry import polygon_features, web_tolerance
 
 SERVICE_COLOURS = [
     "#1f77b4",
@@ -70,27 +69,6 @@ def _trimmed(values: list) -> list:
 def _count(value: object) -> int | None:
     number = _number(value, 0)
     return None if number is None else int(number)
-
-
-def _web_geometries(
-    frame: gpd.GeoDataFrame, *, metric_crs: object, tolerance_m: float
-) -> list[dict]:
-    """Simplify polygons for the web (in metres) and round coordinates to about 1 m."""
-    simplified = frame.to_crs(metric_crs).simplify(tolerance_m, preserve_topology=True).to_crs(4326)
-    rounded = shapely.transform(simplified.to_numpy(), lambda xy: np.round(xy, 5))
-    return [json.loads(text) for text in shapely.to_geojson(rounded)]
-
-
-def _label_points(frame: gpd.GeoDataFrame) -> list[list[float]]:
-    """Return a point inside each polygon (lat, lon) where its name is written."""
-    points = frame.to_crs(4326).representative_point()
-    return [[round(p.y, 5), round(p.x, 5)] for p in points]
-
-
-def web_tolerance(frame: gpd.GeoDataFrame, *, metric_crs: object) -> float:
-    """Return a simplification tolerance that grows with the extent (15 m for a kabupaten)."""
-    minx, miny, maxx, maxy = frame.to_crs(metric_crs).total_bounds
-    return float(max(10.0, np.hypot(maxx - minx, maxy - miny) / 4000))
 
 
 def _records(frame: pd.DataFrame) -> list[dict]:
@@ -151,21 +129,6 @@ def _per_service(
     return {
         code: [_count(v) if digits == 0 else _number(v, digits) for v in values]
         for code, values in zip(wide.index, wide.to_numpy(), strict=True)
-    }
-
-
-def _polygon_features(
-    frame: gpd.GeoDataFrame, properties: list[dict], *, metric_crs: object, tolerance_m: float
-) -> dict:
-    geometries = _web_geometries(frame, metric_crs=metric_crs, tolerance_m=tolerance_m)
-    for props, point in zip(properties, _label_points(frame), strict=True):
-        props["t"] = point
-    return {
-        "type": "FeatureCollection",
-        "features": [
-            {"type": "Feature", "geometry": g, "properties": p}
-            for g, p in zip(geometries, properties, strict=True)
-        ],
     }
 
 
@@ -374,10 +337,10 @@ def page_data(
             "tanpa_data": colours["tanpa_data"],
         },
         "layanan": _service_rows(catalogue),
-        "kecamatan": _polygon_features(
+        "kecamatan": polygon_features(
             kecamatan, kecamatan_properties, metric_crs=metric_crs, tolerance_m=tolerance
         ),
-        "desa": _polygon_features(
+        "desa": polygon_features(
             desa, desa_properties, metric_crs=metric_crs, tolerance_m=tolerance
         ),
         "toleransi_m": round(tolerance, 1),
