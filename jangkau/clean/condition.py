@@ -21,6 +21,8 @@ from jangkau.config.catalogue import normalise_kind_text
 CONDITIONS = ("baik", "rusak ringan", "rusak sedang", "rusak berat")
 STATUSES = ("beroperasi", "tidak beroperasi", "dalam pembangunan")
 CONDITION_COLUMNS = ["sumber", "baris", "kondisi", "status_operasi", "catatan_kondisi"]
+# The condition columns every asset layer carries (issue 16 contract).
+CONDITION_OUTPUT = ["kondisi", "status_operasi"]
 # A status that does not stop service: empty counts as operating (issue 16).
 NOT_SERVING = ("tidak beroperasi", "dalam pembangunan")
 _MIN_RECOGNISED_SHARE = 0.5

@@ -10,12 +10,10 @@ import pandas as pd
 from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
-from jangkau.clean.condition import heavily_damaged, serves
+from jangkau.clean.condition import CONDITION_OUTPUT, heavily_damaged, serves
 from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
 from jangkau.config.region import Region
 from jangkau.io.read import read_table
-
-CONDITION_OUTPUT = ["kondisi", "status_operasi"]
 
 
 def with_condition(placed: gpd.GeoDataFrame, condition: pd.DataFrame | None) -> gpd.GeoDataFrame:

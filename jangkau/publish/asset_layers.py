@@ -25,7 +25,7 @@ from jangkau.analysis.networks import network_by_kecamatan, network_columns
 from jangkau.analysis.register import asset_register
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS
-from jangkau.pipeline.asset_step import CONDITION_OUTPUT
+from jangkau.clean.condition import CONDITION_OUTPUT
 from jangkau.publish.layers import join_beside
 
 CLOSURE_PREFIX = "cakupan_jika_rusak_berat_tutup_"
