@@ -119,8 +119,9 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "usulan_lokasi": proposals,
         "crs_metrik": context.table(),
     }
-    layers = add_travel_outputs(work, layers)
     layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan))
+    # Last, so that cakupan_waktu_X stands right beside cakupan_X (issue 15's contract).
+    layers = add_travel_outputs(work, layers)
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
