@@ -48,9 +48,9 @@ from jangkau.publish.layers import (
     qgis_project,
     qgis_styles,
 )
-from jangkau.publish.quality import changes as compare_runs
 from jangkau.publish.quality import quality_html, rejected_for_agency
 from jangkau.publish.report_pdf import ReportContext, write_report_pdf
+from jangkau.publish.run_changes import changes as compare_runs
 from jangkau.publish.tables import (
     WorkbookContext,
     unlocated_sheet,

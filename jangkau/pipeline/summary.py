@@ -15,8 +15,8 @@ from jangkau.publish.quality import (
     quality_markdown,
     quality_sections,
     source_summary,
-    unlocated_sections,
 )
+from jangkau.publish.quality_unlocated import unlocated_sections
 from jangkau.publish.travel_layers import network_quality_sections
 
 PLACED_FOR_REPORT = [

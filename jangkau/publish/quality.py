@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 
-import numpy as np
 import pandas as pd
 
 from jangkau.clean.names import name_key
@@ -71,7 +70,7 @@ def breakdown(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     return kinds.groupby(["sumber", label]).size().rename("jumlah").reset_index()
 
 
-def _written(values: pd.Series) -> pd.Series:
+def written_values(values: pd.Series) -> pd.Series:
     """Return text as written, blank where the file had nothing."""
     return values.astype(object).where(values.notna(), "").astype(str)
 
@@ -87,7 +86,7 @@ def rejected_details(rejected: pd.DataFrame) -> pd.DataFrame:
     """
     table = rejected[["sumber", "baris", "nama", "id_aset", "alasan"]].copy()
     for column in ("nama", "id_aset"):
-        table[column] = _written(table[column])
+        table[column] = written_values(table[column])
     return table.reset_index(drop=True)
 
 
@@ -95,7 +94,7 @@ def rejected_for_agency(rejected: pd.DataFrame) -> pd.DataFrame:
     """Return the rejected records to send back to the agency (``baris_ditolak.csv``)."""
     table = rejected[REJECTED_FOR_AGENCY].copy()
     for column in ("nama", "id_aset", "data_asli"):
-        table[column] = _written(table[column])
+        table[column] = written_values(table[column])
     return table.reset_index(drop=True)
 
 
@@ -113,10 +112,10 @@ def repair_details(placed: pd.DataFrame) -> pd.DataFrame:
         {
             "sumber": repaired["sumber"],
             "baris": repaired["baris"],
-            "nama": _written(repaired["nama"]),
-            "id_aset": _written(repaired["id_aset"]),
+            "nama": written_values(repaired["nama"]),
+            "id_aset": written_values(repaired["id_aset"]),
             "perbaikan": repaired["perbaikan"],
-            "koordinat_tertulis": _written(repaired["koordinat_tertulis"]),
+            "koordinat_tertulis": written_values(repaired["koordinat_tertulis"]),
             # Six decimals (about 0.1 m): the report's one-decimal number format would hide the move.
             "lintang_dipakai": [f"{v:.6f}" for v in repaired["lintang_dipakai"]],
             "bujur_dipakai": [f"{v:.6f}" for v in repaired["bujur_dipakai"]],
@@ -335,81 +334,6 @@ def quality_sections(
     ]
 
 
-def unlocated_sections(
-    unlocated: pd.DataFrame | None, roster_ledger: pd.DataFrame | None
-) -> list[tuple[str, str, pd.DataFrame]]:
-    """Return the report's sections on facilities without a location and on official rosters.
-
-    Parameters
-    ----------
-    unlocated
-        The ``tanpa_koordinat`` table (:mod:`jangkau.clean.unlocated`).
-    roster_ledger
-        The ``daftar_pencocokan`` table (:mod:`jangkau.clean.rosters`).
-    """
-    columns = ["asal", "sumber", "baris", "nama", "layanan", "kecamatan", "desa", "keterangan"]
-    if unlocated is None:
-        unlocated = pd.DataFrame(columns=[*columns, "dihitung", "kode_kab"])
-    counted = unlocated["dihitung"].astype(bool)
-    where = (
-        unlocated["kecamatan"]
-        .astype(object)
-        .where(unlocated["kecamatan"].notna(), "(seluruh kabupaten)")
-    )
-    summary = (
-        unlocated[counted]
-        .assign(kecamatan=where[counted])
-        .groupby(["kecamatan", "layanan"])
-        .size()
-        .rename("jumlah")
-        .reset_index()
-    )
-    # "ya"/"tidak" as text: the report writes a false boolean as TIDAK, its alarm for sums.
-    listed = unlocated.assign(
-        kecamatan=where.where(counted, ""), dihitung=np.where(counted, "ya", "tidak")
-    )[[*columns, "dihitung"]]
-    for column in ("nama", "desa"):
-        listed[column] = _written(listed[column])
-    ledger = (
-        roster_ledger
-        if roster_ledger is not None
-        else pd.DataFrame(
-            columns=["sumber", "baris", "nama", "id_aset", "layanan", "hasil", "cara"]
-            + ["cocok_dengan", "keterangan"]
-        )
-    )
-    return [
-        (
-            "Fasilitas tanpa koordinat",
-            "Fasilitas yang ada tetapi tanpa koordinat yang dapat dipakai, per kecamatan dan "
-            "layanan: baris yang ditolak hanya karena koordinatnya (kosong, 0, tidak terbaca, "
-            "atau di luar kabupaten) dan baris daftar resmi yang tidak cocok dengan fasilitas "
-            "bertitik. Mereka ikut dalam jumlah fasilitas dan kekurangan di kecamatan yang "
-            "disebut barisnya (kolom kecamatan/desa, alamat, kode), tetapi tidak dalam cakupan "
-            "karena letaknya tidak diketahui. Daftar resmi tanpa kecamatan dihitung untuk "
-            "seluruh kabupaten.",
-            summary,
-        ),
-        (
-            "Rincian fasilitas tanpa koordinat",
-            "Setiap baris tanpa koordinat yang dapat dipakai: di mana ia dihitung dan mengapa, "
-            "atau mengapa tidak dihitung (teks tidak menyebut tempat di wilayah ini, tempat yang "
-            "bertentangan, atau fasilitas yang sama sudah dihitung). Lengkapi koordinatnya di "
-            "berkas sumber.",
-            listed.reset_index(drop=True),
-        ),
-        (
-            "Pencocokan daftar resmi",
-            "Setiap baris daftar resmi (nama dan kode tanpa koordinat) dan hasilnya: cocok "
-            "dengan fasilitas bertitik (dan caranya: kode sama, nama sama tanpa kata jenis, nama "
-            "mirip, atau tempat yang disebut nama), dihitung tanpa koordinat, atau tidak "
-            "dihitung dengan alasannya. Satu fasilitas tidak pernah dihitung dua kali. Periksa "
-            "pencocokan menurut tempat: itu tebakan.",
-            ledger.reset_index(drop=True),
-        ),
-    ]
-
-
 def quality_html(title: str, sections: list[tuple[str, str, pd.DataFrame]]) -> str:
     """Render the report as one self-contained HTML page (every text escaped by the template)."""
     taken: set[str] = set()
@@ -442,54 +366,3 @@ def quality_markdown(
         )
         parts += [f"## {heading}", explanation, _markdown_table(shown) + more]
     return "\n\n".join(parts)
-
-
-CHANGE_COLUMNS = [
-    "kode_kec",
-    "kecamatan",
-    "layanan",
-    "cakupan_sebelum",
-    "cakupan_sekarang",
-    "selisih_cakupan",
-    "jumlah_fasilitas_sebelum",
-    "jumlah_fasilitas_sekarang",
-    "selisih_fasilitas",
-    "proses_sebelumnya",
-]
-
-
-def changes(
-    previous: pd.DataFrame | None, current: pd.DataFrame, *, previous_run: str | None
-) -> pd.DataFrame:
-    """Compare coverage and facility counts per kecamatan × service with the previous run.
-
-    Parameters
-    ----------
-    previous
-        The previous run's gap table, or None on a first run (the "before"
-        columns are then empty).
-    current
-        This run's gap table.
-    previous_run
-        The previous run's folder name under ``riwayat/``.
-    """
-    now = current[["kode_kec", "kecamatan", "layanan", "cakupan", "jumlah_fasilitas"]].rename(
-        columns={"cakupan": "cakupan_sekarang", "jumlah_fasilitas": "jumlah_fasilitas_sekarang"}
-    )
-    if previous is None:
-        before = pd.DataFrame(
-            columns=["kode_kec", "layanan", "cakupan_sebelum", "jumlah_fasilitas_sebelum"]
-        )
-    else:
-        before = previous[["kode_kec", "layanan", "cakupan", "jumlah_fasilitas"]].rename(
-            columns={"cakupan": "cakupan_sebelum", "jumlah_fasilitas": "jumlah_fasilitas_sebelum"}
-        )
-    table = now.merge(before, on=["kode_kec", "layanan"], how="left")
-    table["selisih_cakupan"] = (
-        table["cakupan_sekarang"].astype(float) - table["cakupan_sebelum"].astype(float)
-    ).round(6)
-    table["selisih_fasilitas"] = table["jumlah_fasilitas_sekarang"] - table[
-        "jumlah_fasilitas_sebelum"
-    ].astype(float)
-    table["proses_sebelumnya"] = previous_run
-    return table[CHANGE_COLUMNS]
