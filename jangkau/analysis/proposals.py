@@ -49,7 +49,7 @@ from jangkau.analysis.coverage import surface_arrays
 from jangkau.analysis.crs import require_metric
 from jangkau.analysis.site_plan import ProposalSettings, plan_one
 from jangkau.analysis.site_search import KabupatenArrays
-from jangkau.analysis.threads import map_threads
+from jangkau.analysis.threads import map_processes
 from jangkau.analysis.travel_sites import TravelSetting
 from jangkau.config.catalogue import has_distance_standard
 
@@ -210,42 +210,53 @@ def plan_sites(
     services = catalogue[has_distance_standard(catalogue) & catalogue["usulan_lokasi"]]
     covered_before = gaps.set_index(["layanan", "kode_kec"])["penduduk_terlayani"].astype(float)
 
-    def one_service(service: pd.Series) -> list[tuple[pd.DataFrame, dict]]:
+    def service_inputs(service: pd.Series) -> dict:
         code = service["layanan"]
-        need = _units_in_need(gaps, service, kabupaten, kabupaten_only)
-        existing = shapely.get_coordinates(
-            facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
-        )
         candidates = None
         if candidate_sites is not None:
             usable = candidate_sites
             if "layanan" in usable.columns:
                 usable = usable[usable["layanan"].isna() | (usable["layanan"] == code)]
             candidates = usable.geometry.to_numpy()
-        before = covered_before.xs(code, level="layanan") if code in covered_before.index else {}
         minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
-        service_travel = travel if travel is not None and minutes.notna().all() else None
-        results = []
-        for place in places:
-            mine = need[need["kode_kab"] == place.kode_kab].reset_index(drop=True)
-            if mine.empty:
-                continue
-            results.append(
-                plan_one(
-                    place,
-                    service,
-                    mine,
-                    existing,
-                    candidates,
-                    before,
-                    settings,
-                    catalogue,
-                    service_travel,
-                )
-            )
-        return results
+        return {
+            "need": _units_in_need(gaps, service, kabupaten, kabupaten_only),
+            "existing": shapely.get_coordinates(
+                facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+            ),
+            "candidates": candidates,
+            "before": covered_before.xs(code, level="layanan")
+            if code in covered_before.index
+            else {},
+            "travel": travel if travel is not None and minutes.notna().all() else None,
+        }
 
-    outcomes = map_threads(one_service, [row for _, row in services.iterrows()])
+    # One job per service and kabupaten in need, in catalogue then kabupaten order.
+    jobs = []
+    for _, service in services.iterrows():
+        inputs = service_inputs(service)
+        for place in places:
+            mine = inputs["need"][inputs["need"]["kode_kab"] == place.kode_kab]
+            if not mine.empty:
+                jobs.append((place, service, mine.reset_index(drop=True), inputs))
+
+    def one_job(job: tuple) -> tuple[pd.DataFrame, dict]:
+        place, service, mine, inputs = job
+        return plan_one(
+            place,
+            service,
+            mine,
+            inputs["existing"],
+            inputs["candidates"],
+            inputs["before"],
+            settings,
+            catalogue,
+            inputs["travel"],
+        )
+
+    # The bound and the swaps are numpy calls on small arrays: they hold the
+    # GIL, so processes share the cores where threads would not.
+    outcomes = [[outcome] for outcome in map_processes(one_job, jobs)]
     site_frames = [sites for result in outcomes for sites, _ in result if len(sites)]
     reports = [report for result in outcomes for _, report in result]
     report = pd.DataFrame(reports, columns=REPORT_COLUMNS)

@@ -93,8 +93,10 @@ def assign_asset_ids(placed: gpd.GeoDataFrame, *, kind_column: str = "jenis") ->
     points = out.geometry.to_crs(4326).to_numpy() if out.crs else out.geometry.to_numpy()
     points = shapely.point_on_surface(points)
     lat, lon = shapely.get_y(points), shapely.get_x(points)
+    names = out["nama"].to_numpy(dtype=object)
+    kinds = out[kind_column].to_numpy(dtype=object)
     for i in np.flatnonzero(~has_own):
-        ids[i] = content_id(sources[i], out["nama"].iat[i], out[kind_column].iat[i], lat[i], lon[i])
+        ids[i] = content_id(sources[i], names[i], kinds[i], lat[i], lon[i])
     out["id_aset"] = _number_repeats(ids, out["sumber"], out["baris"])
     return out
 

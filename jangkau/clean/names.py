@@ -39,7 +39,13 @@ def name_key(name: object) -> str:
     """
     if name is None or (isinstance(name, float) and pd.isna(name)):
         return ""
-    text = str(name).strip()
+    return _text_key(str(name))
+
+
+# Province runs ask for the same names many times (matching, ids, duplicates).
+@functools.lru_cache(maxsize=65536)
+def _text_key(name: str) -> str:
+    text = name.strip()
     previous = None
     while previous != text:
         previous = text

@@ -220,7 +220,8 @@ class Seen:
     def __init__(self, placed: pd.DataFrame) -> None:
         self.by_id: dict[tuple, str] = {}
         self.by_name: dict[tuple, str] = {}
-        for row in placed.to_dict(orient="records"):
+        # Plain objects first: iterating Arrow-backed strings row by row is slow.
+        for row in placed.astype(object).to_dict(orient="records"):
             self.add(row)
 
     def _keys(self, row: dict) -> tuple[list[tuple], tuple | None]:

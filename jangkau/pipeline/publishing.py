@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import sqlite3
 from contextlib import closing
 from pathlib import Path
@@ -25,6 +26,7 @@ from jangkau.config.catalogue import (
 from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
+from jangkau.pipeline.beside import Beside
 from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.counts import keep_record_counts
 from jangkau.pipeline.history import (
@@ -49,7 +51,6 @@ from jangkau.publish.layers import (
     qgis_styles,
 )
 from jangkau.publish.quality import quality_html, rejected_for_agency
-from jangkau.publish.report_pdf import ReportContext, write_report_pdf
 from jangkau.publish.run_changes import changes as compare_runs
 from jangkau.publish.tables import (
     WorkbookContext,
@@ -60,6 +61,9 @@ from jangkau.publish.tables import (
 from jangkau.publish.travel_layers import add_travel_outputs, travel_page_data
 from jangkau.publish.webassets import load_web_assets
 from jangkau.publish.webmap import index_page, page_data
+
+# In the work folder: the printed documents, written beside the rest, then moved in.
+DOCUMENTS_FOLDER = "dokumen"
 
 
 def _surface_label(work: Path, region: Region, desa: pd.DataFrame) -> pd.Series:
@@ -125,6 +129,29 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
+    sources = _input_sources(work, region)
+    documents = Beside(
+        _write_documents,
+        work / DOCUMENTS_FOLDER,
+        region_title=region.title,
+        run=run_id(run_dir),
+        metric_crs=f"{context.metric_crs} ({context.crs_basis})",
+        crs=context.metric_crs,
+        sources=sources,
+        layers={
+            **layers,
+            "kecamatan": kecamatan_layer_frame,
+            "desa": desa_layer_frame,
+            "kesenjangan": gaps,
+            "kesenjangan_desa": desa_gaps,
+            "usulan_lokasi": proposals,
+        },
+        assets=assets,
+        catalogue=catalogue,
+        services=services,
+        urgency=urgency,
+        unlocated=unlocated_sheet(unlocated, names),
+    )
     previous_gaps = (
         pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
         if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
@@ -147,47 +174,6 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
     write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
     write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
-    sources = _input_sources(work, region)
-    write_gap_workbook(
-        run_dir / "kesenjangan_kecamatan.xlsx",
-        gaps,
-        catalogue,
-        context=WorkbookContext(
-            title=region.title,
-            data_date=dt.date.today().isoformat(),
-            sources=sources,
-            metric_crs=f"{context.metric_crs} ({context.crs_basis})",
-        ),
-        desa_gaps=desa_gaps,
-        urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
-        extra_sheets={
-            title: layers[name]
-            for name, title in (
-                ("rekap_aset", "Rekap aset"),
-                ("sistem_informasi", "Sistem informasi"),
-            )
-            if name in layers
-        },
-        unlocated=unlocated_sheet(unlocated, names),
-    )
-    write_report_pdf(
-        run_dir / "laporan.pdf",
-        kecamatan=kecamatan_layer_frame,
-        desa=desa_layer_frame,
-        assets=assets,
-        proposals=proposals,
-        gaps=gaps,
-        catalogue=catalogue,
-        services=services,
-        context=ReportContext(
-            title=region.title,
-            data_date=dt.date.today().isoformat(),
-            run_id=run_id(run_dir),
-            metric_crs=f"{context.metric_crs} ({context.crs_basis})",
-            sources=sources,
-        ),
-        metric_crs=context.metric_crs,
-    )
     write_csv(run_dir / "perubahan.csv", changes)
     write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
     data = page_data(
@@ -209,6 +195,8 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         run_dir / "kualitas_data.html",
         quality_html(region.title, run_quality_sections(work, region)),
     )
+    for written_document in documents.result():
+        os.replace(written_document, run_dir / written_document.name)
     info = {
         "judul": region.title,
         "tanggal": dt.date.today().isoformat(),
@@ -223,6 +211,75 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     publish_index(outputs.maps.parent)
     prune_history(outputs, keep=region.riwayat_n, work=work)
     return written
+
+
+def _write_documents(
+    folder: Path,
+    *,
+    region_title: str,
+    run: str,
+    metric_crs: str,
+    crs: str,
+    sources: pd.DataFrame,
+    layers: dict[str, pd.DataFrame],
+    assets: gpd.GeoDataFrame,
+    catalogue: pd.DataFrame,
+    services: list[str],
+    urgency: pd.DataFrame,
+    unlocated: pd.DataFrame,
+) -> list[Path]:
+    """Write the workbook and ``laporan.pdf`` into ``folder`` (plain writes); return their paths.
+
+    Runs beside the rest of publishing (:class:`~jangkau.pipeline.beside.Beside`).
+    ``layers`` are the published layers by name; ``kecamatan`` and ``desa`` as
+    built before the asset and travel-time columns join them.
+    """
+    # Imported here: matplotlib takes a second to import, paid in the process drawing the PDF.
+    from jangkau.publish.report_pdf import ReportContext, write_report_pdf
+
+    folder.mkdir(parents=True, exist_ok=True)
+    date = dt.date.today().isoformat()
+    gaps = layers["kesenjangan"]
+    book = write_gap_workbook(
+        folder / "kesenjangan_kecamatan.xlsx",
+        gaps,
+        catalogue,
+        context=WorkbookContext(
+            title=region_title, data_date=date, sources=sources, metric_crs=metric_crs
+        ),
+        desa_gaps=layers["kesenjangan_desa"],
+        urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
+        extra_sheets={
+            title: layers[name]
+            for name, title in (
+                ("rekap_aset", "Rekap aset"),
+                ("sistem_informasi", "Sistem informasi"),
+            )
+            if name in layers
+        },
+        unlocated=unlocated,
+        atomic=False,
+    )
+    report = write_report_pdf(
+        folder / "laporan.pdf",
+        kecamatan=layers["kecamatan"],
+        desa=layers["desa"],
+        assets=assets,
+        proposals=layers["usulan_lokasi"],
+        gaps=gaps,
+        catalogue=catalogue,
+        services=services,
+        context=ReportContext(
+            title=region_title,
+            data_date=date,
+            run_id=run,
+            metric_crs=metric_crs,
+            sources=sources,
+        ),
+        metric_crs=crs,
+        atomic=False,
+    )
+    return [book, report]
 
 
 def _input_sources(work: Path, region: Region) -> pd.DataFrame:

@@ -16,6 +16,7 @@ is needed at run time; text is real PDF text in a core font (see
 from __future__ import annotations
 
 import textwrap
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -79,6 +80,7 @@ def write_report_pdf(
     services: list[str],
     context: ReportContext,
     metric_crs: str,
+    atomic: bool = True,
 ) -> Path:
     """Write ``laporan.pdf`` (see the module docstring for its pages).
 
@@ -101,13 +103,16 @@ def write_report_pdf(
         Region, date, run and input files.
     metric_crs
         The run's metric CRS, the maps are drawn in.
+    atomic
+        False writes straight to ``path``: for a scratch folder whose files
+        are moved into place later (:mod:`jangkau.pipeline.beside`).
     """
     words = labels()["laporan"]
     base = map_base(desa, kecamatan, metric_crs=metric_crs)
     metadata = {"Title": f"{words['judul']} — {context.title}", "Creator": words["pembuat"]}
     with (
         matplotlib.rc_context(FONTS),
-        replacing(path) as temporary,
+        replacing(path) if atomic else nullcontext(path) as temporary,
         PdfPages(temporary, metadata={**metadata, "CreationDate": None}) as pdf,
     ):
         pages = ReportPages(

@@ -12,6 +12,7 @@ repeated on every page.
 from __future__ import annotations
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,6 +168,7 @@ def write_gap_workbook(
     urgency: pd.Series | None = None,
     extra_sheets: dict[str, pd.DataFrame] | None = None,
     unlocated: pd.DataFrame | None = None,
+    atomic: bool = True,
 ) -> Path:
     """Write the planners' workbook (see the module docstring for its sheets).
 
@@ -189,6 +191,9 @@ def write_gap_workbook(
     unlocated
         The facilities counted without a location (:func:`unlocated_sheet`),
         for a sheet of their own.
+    atomic
+        False writes straight to ``path``: for a scratch folder whose files
+        are moved into place later (:mod:`jangkau.pipeline.beside`).
     """
     words = labels()["kolom"]
     sheets: dict[str, pd.DataFrame] = {}
@@ -201,7 +206,7 @@ def write_gap_workbook(
     for title, frame in (extra_sheets or {}).items():
         sheets[_sheet_title(title, sheets)] = frame
     kecamatan_count = gaps["kode_kec"].nunique()
-    with replacing(path) as temporary:
+    with replacing(path) if atomic else nullcontext(path) as temporary:
         _write_book(
             temporary,
             sheets,
@@ -243,8 +248,7 @@ def _write_book(
             form = formats.number(pattern)
             sheet.set_column(index, index, max(12, min(40, len(heading) + 2)))
             sheet.write(0, index, heading, formats.bold)
-            for row, value in enumerate(frame[column].to_numpy(dtype=object), start=1):
-                _write_cell(sheet, row, index, value, form)
+            _write_column(sheet, index, frame[column], form)
         if len(frame.columns):
             sheet.autofilter(0, 0, max(len(frame), 1), len(frame.columns) - 1)
     book.close()
@@ -324,6 +328,18 @@ def _title_sheet(
         for index, value in enumerate(standard):
             _write_cell(sheet, row, index, value, formats.wrap if index == 6 else None)
         row += 1
+
+
+def _write_column(sheet: object, column: int, values: pd.Series, form: object) -> None:
+    """Write a column below its heading; numbers without a type test per cell (the desa sheet)."""
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.to_numpy(dtype=float, na_value=np.nan)
+        write = sheet.write_number
+        for row in np.flatnonzero(~np.isnan(numbers)).tolist():
+            write(row + 1, column, float(numbers[row]), form)
+        return
+    for row, value in enumerate(values.to_numpy(dtype=object), start=1):
+        _write_cell(sheet, row, column, value, form)
 
 
 def _write_cell(sheet: object, row: int, column: int, value: object, form: object) -> None:

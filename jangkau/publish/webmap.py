@@ -11,6 +11,7 @@ import html
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 from jangkau.config.catalogue import has_distance_standard, service_radius
 from jangkau.config.labels import labels
@@ -146,17 +147,21 @@ def _asset_rows(
     position = {s: i for i, s in enumerate(services)}
     identifiers = assets["id_aset"] if "id_aset" in assets else pd.Series("", index=assets.index)
     groups: dict[str, list[list]] = {}
-    for row, point, radius, ident, doubt in zip(
+    # Rounded to 5 decimals (about 1 m), as whole arrays: per-point attribute access is slow.
+    latitudes = np.round(shapely.get_y(assets.geometry.to_numpy()), 5).tolist()
+    longitudes = np.round(shapely.get_x(assets.geometry.to_numpy()), 5).tolist()
+    for row, lat, lon, radius, ident, doubt in zip(
         assets[["layanan", "jenis", "nama", "desa"]].itertuples(index=False),
-        assets.geometry,
+        latitudes,
+        longitudes,
         reach.to_numpy(),
         identifiers.to_numpy(),
         _doubt_notes(assets),
         strict=True,
     ):
         record = [
-            round(point.y, 5),  # about 1 m
-            round(point.x, 5),
+            lat,
+            lon,
             position.get(row.layanan, -1),
             _text(row.nama),
             kinds[_text(row.jenis)],
