@@ -445,7 +445,17 @@ def report(results: dict) -> str:
         ]
     text += _travel_section()
     text += _map_page_section()
+    text += _before_after_section()
     return "\n".join(text)
+
+
+def _before_after_section() -> list[str]:
+    """Return the section from ``results_sebelum_sesudah.json`` (``python -m benchmarks.before_after``)."""
+    from benchmarks.before_after import RESULTS, section
+
+    if not RESULTS.exists():
+        return []
+    return section(json.loads(RESULTS.read_text(encoding="utf-8")))
 
 
 def _map_page_section() -> list[str]:

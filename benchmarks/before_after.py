@@ -1,0 +1,135 @@
+"""The same stage benchmark on several commits, measured back to back (issue 12: not slower).
+
+``python -m benchmarks.before_after 075660a 598f37e HEAD`` checks out each
+commit into a temporary worktree and times its own
+``benchmarks.run.run_scenario`` (stages in one fresh process, no cache) for
+Maros and Sulawesi Selatan, alternating commits within each round so that a
+busier moment of the machine does not fall on one commit only; the best of
+``--rounds`` counts. Each commit runs its own code (its folder first on
+``sys.path``) with this checkout's virtual environment.
+
+Figures go to ``benchmarks/results_sebelum_sesudah.json``, which
+``benchmarks.run`` writes into ``results.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+RESULTS = ROOT / "benchmarks" / "results_sebelum_sesudah.json"
+STAGES = ["baca_batas", "baca_bersihkan_aset", "cakupan", "usulan_lokasi", "terbitkan", "total"]
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _checkout(commit: str, parent: Path) -> Path:
+    """Return a worktree of ``commit`` beside a link to ``../shared`` (as the code expects)."""
+    folder = parent / commit
+    _git("worktree", "add", "--detach", str(folder), commit)
+    if (ROOT / "node_modules").exists():
+        (folder / "node_modules").symlink_to(ROOT / "node_modules")
+    return folder
+
+
+def _stages(folder: Path, scenario: str, out: Path) -> dict:
+    code = (
+        f"import sys, json; sys.path.insert(0, {str(folder)!r}); "
+        "from pathlib import Path; import jangkau; "
+        f"assert jangkau.__file__.startswith({str(folder)!r}), jangkau.__file__; "
+        "from benchmarks.run import run_scenario; "
+        f"print(json.dumps(run_scenario({scenario!r}, Path({str(out)!r}))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=folder, check=True, capture_output=True, text=True
+    )
+    return json.loads(result.stdout.strip().splitlines()[-1])["waktu"]
+
+
+def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
+    """Return the best stage times per commit and scenario, and each commit's subject line."""
+    parent = Path(tempfile.mkdtemp(prefix="jangkau-sebelum-sesudah-"))
+    # The worktrees sit in ``parent``: their ``../shared`` is a link to this checkout's.
+    (parent / "shared").symlink_to(SHARED.resolve())
+    folders = {}
+    try:
+        for commit in commits:
+            full = _git("rev-parse", "--short", commit)
+            folders[commit] = (full, _checkout(full, parent))
+        best: dict[str, dict[str, dict]] = {}
+        for round_number in range(rounds):
+            for commit, (_, folder) in folders.items():
+                for scenario in scenarios:
+                    print(f"... putaran {round_number + 1}: {commit} {scenario}", flush=True)
+                    out = parent / f"out-{commit}-{scenario}-{round_number}"
+                    times = _stages(folder, scenario, out)
+                    shutil.rmtree(out, ignore_errors=True)
+                    kept = best.setdefault(commit, {}).get(scenario)
+                    if kept is None or times["total"] < kept["total"]:
+                        best[commit][scenario] = times
+        return {
+            "tanggal": dt.date.today().isoformat(),
+            "putaran": rounds,
+            "commit": [
+                {
+                    "nama": commit,
+                    "id": full,
+                    "judul": _git("log", "-1", "--format=%s", full)[:100],
+                    "waktu": best[commit],
+                }
+                for commit, (full, _) in folders.items()
+            ],
+        }
+    finally:
+        for _, folder in folders.values():
+            _git("worktree", "remove", "--force", str(folder))
+        shutil.rmtree(parent, ignore_errors=True)
+
+
+def section(results: dict) -> list[str]:
+    """Return the markdown section of ``results.md`` for these figures."""
+    lines = [
+        "## Before and after the restructure (`python -m benchmarks.before_after`)",
+        "",
+        f"Each commit's own stage benchmark, measured back to back on {results['tanggal']} "
+        f"(best of {results['putaran']} alternating rounds, seconds).",
+        "",
+        "| commit | skenario | " + " | ".join(STAGES) + " |",
+        "|---|---|" + "---:|" * len(STAGES),
+    ]
+    for commit in results["commit"]:
+        for scenario, times in commit["waktu"].items():
+            values = " | ".join(f"{times.get(stage, float('nan')):.2f}" for stage in STAGES)
+            lines.append(f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} |")
+    lines += [""]
+    lines += [f"- {commit['id']}: {commit['judul']}" for commit in results["commit"]]
+    return [*lines, ""]
+
+
+def main() -> int:
+    """Measure the commits given and keep the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("commits", nargs="+")
+    parser.add_argument("--scenarios", default="maros,sulsel")
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    results = measure(args.commits, args.scenarios.split(","), args.rounds)
+    RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    print("\n".join(section(results)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
