@@ -112,14 +112,17 @@ def read_condition(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
         if column is None:
             continue
         written = raw[column].to_numpy()
+        # Filled as a plain list: setting frame cells one by one costs seconds per province file.
+        recognised = [""] * len(written)
         for position, value in enumerate(written):
             key = normalise_kind_text(value)
             if not key:
                 continue
             if key in table:
-                out.iloc[position, out.columns.get_loc(target)] = table[key]
+                recognised[position] = table[key]
             else:
                 notes[position].append(f"{label} tertulis '{str(value).strip()}' tidak dikenali")
+        out[target] = recognised
     out["catatan_kondisi"] = ["; ".join(n) for n in notes]
     return out[CONDITION_COLUMNS]
 
