@@ -357,9 +357,9 @@ def _place_name_notes(placed: pd.DataFrame) -> pd.Series:
 
 def _join_notes(*parts: pd.Series) -> pd.Series:
     frame = pd.concat(parts, axis=1).fillna("")
-    if frame.empty:  # apply over no rows returns a frame, not a column
-        return pd.Series("", index=frame.index, dtype=object)
-    return frame.apply(lambda row: "; ".join(v for v in row if v), axis=1).astype(object)
+    columns = [frame[column].to_numpy(dtype=object) for column in frame.columns]
+    joined = ["; ".join(v for v in row if v) for row in zip(*columns, strict=True)]
+    return pd.Series(joined, index=frame.index, dtype=object)
 
 
 def mark_duplicates(
@@ -387,12 +387,19 @@ def mark_duplicates(
     reasons: dict[int, str] = {}
     kept_by_id: dict[tuple[str, str], int] = {}
     kept_by_name: dict[tuple[str, str], list[int]] = {}
+    # Plain object arrays: iterating Arrow-backed strings one by one is slow in a province.
+    sources = order["sumber"].to_numpy(dtype=object)
     label = {
         i: f"{s} baris {b}"
-        for i, s, b in zip(order.index, order["sumber"], order["baris"], strict=True)
+        for i, s, b in zip(order.index, sources, order["baris"].to_numpy(), strict=True)
     }
     columns = zip(
-        order.index, order["id_aset"], order["sumber"], order["layanan"], order["nama"], strict=True
+        order.index,
+        order["id_aset"].to_numpy(dtype=object),
+        sources,
+        order["layanan"].to_numpy(dtype=object),
+        order["nama"].to_numpy(dtype=object),
+        strict=True,
     )
     for position, (index, identifier, source, service, nama) in enumerate(columns):
         identifier = "" if identifier is None or pd.isna(identifier) else str(identifier).strip()
