@@ -170,3 +170,21 @@ def test_kecamatan_coverage_of_unmeasured_desa_is_empty_not_zero():
     out = coverage_by_kecamatan(desa).set_index("layanan")
     assert out.at["sd", "cakupan"] == pytest.approx(0.5)
     assert np.isnan(out.at["tps", "cakupan"])
+
+
+def test_workbook_summary_says_no_data_in_the_column_of_a_service_without_data(run):
+    processed, _ = run
+    summary = pd.read_excel(
+        processed / "kesenjangan_kecamatan.xlsx", sheet_name="Ringkasan", engine="openpyxl"
+    )
+    assert (summary["Cakupan Pos Pemadam Kebakaran"] == "tidak ada data").all()
+    assert summary["Cakupan Sekolah Dasar"].map(lambda v: isinstance(v, float)).all()
+
+
+def test_desa_population_says_where_it_comes_from(run):
+    processed, _ = run
+    desa = _layer(processed, "desa")
+    assert set(desa["sumber_penduduk"]) == {"penduduk_desa_model.csv: penduduk per desa"}
+    page = (processed / "kualitas_data.html").read_text(encoding="utf-8")
+    section = page.split("<section id='asal-angka-penduduk-desa'>", 1)[1].split("</section>", 1)[0]
+    assert "penduduk_desa_model.csv: penduduk per desa" in section and "103" in section

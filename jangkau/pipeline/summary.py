@@ -113,6 +113,18 @@ def _no_data_table(work: Path, region: Region) -> pd.DataFrame:
     )
 
 
+def population_sources(work: Path) -> pd.DataFrame:
+    """Return where the desa population figures come from, with how many desa each.
+
+    A table per kecamatan is spread over its desa by area: that guess is
+    stated here, and per desa in the ``desa`` layer's ``sumber_penduduk``.
+    """
+    desa = pd.read_parquet(work / "desa.parquet")
+    if "sumber_penduduk" not in desa:
+        return pd.DataFrame(columns=["sumber_penduduk", "jumlah_desa"])
+    return desa.groupby("sumber_penduduk", sort=True).size().rename("jumlah_desa").reset_index()
+
+
 def run_quality_sections(work: Path, region: Region) -> list:
     """Return the data-quality sections of a run, read from its work folder.
 
@@ -163,6 +175,13 @@ def run_quality_sections(work: Path, region: Region) -> list:
             "proses dimulai: tetap di lapisan aset, tetapi tidak dihitung dalam cakupan, "
             "kesenjangan dan usulan lokasi proses ini.",
             left_out_assets(work, region),
+        ),
+        (
+            "Asal angka penduduk desa",
+            "Dari mana angka penduduk setiap desa/kelurahan. Angka per kecamatan yang dibagi ke "
+            "desa menurut luas adalah perkiraan, bukan angka desa yang tercatat; lihat kolom "
+            "sumber_penduduk di lapisan desa.",
+            population_sources(work),
         ),
     ]
     return [

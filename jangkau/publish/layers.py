@@ -197,6 +197,7 @@ DESA_LAYER_COLUMNS = [
     "kabupaten",
     "tipe",
     "penduduk",
+    "sumber_penduduk",
     "permukaan_penduduk",
     "catatan_penduduk",
 ]
@@ -290,8 +291,10 @@ def desa_layer(
 ) -> gpd.GeoDataFrame:
     """Return the ``desa`` layer: population, how it is spread, coverage per service, gap index."""
     wide = wide_coverage(desa_coverage, "kode_desa").join(desa_index.set_index("kode_desa"))
-    # kabupaten: the name, when the boundary files carry it (a province run).
-    columns = [c for c in DESA_LAYER_COLUMNS if c != "kabupaten" or c in desa]
+    # kabupaten: the name, when the boundary files carry it (a province run);
+    # sumber_penduduk: where the figure comes from (spread by area from a kecamatan total?).
+    optional = {"kabupaten", "sumber_penduduk"}
+    columns = [c for c in DESA_LAYER_COLUMNS if c not in optional or c in desa]
     return desa[[*columns, "geometry"]].join(wide, on="kode_desa")
 
 
