@@ -15,6 +15,7 @@ is needed at run time; text is real PDF text in a core font (see
 
 from __future__ import annotations
 
+import re
 import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -232,7 +233,8 @@ def _summary_pages(
         words["ringkasan"],
         headers,
         rows,
-        widths=[1.3, 2.2, 1.2, 0.8, 2.0, *([1.05] * len(services))],
+        # The name column is wide enough for "Tompobulu (Maros)" (repeated names, below).
+        widths=[1.3, 2.7, 1.0, 0.7, 1.9, *([1.05] * len(services))],
         note=f"{words['ringkasan_catatan']} {key}."
         + (f" {words['tanpa_data_catatan']}" if unknown & set(services) else ""),
     )
@@ -242,13 +244,19 @@ def display_names(frame: pd.DataFrame, regency: dict[str, str] | None = None) ->
     """Return each kecamatan's name, told apart where it repeats (two Cenrana).
 
     A repeated name gets its kabupaten's name (``regency``: per ``kode_kec``,
-    else a ``kabupaten`` column of ``frame``), or its code when none is known.
+    else a ``kabupaten`` column of ``frame``: ``Cenrana (Maros)``), or its
+    code when none is known.
     """
     names = frame["kecamatan"].astype(str)
     repeated = names.duplicated(keep=False)
     if regency is None and "kabupaten" in frame:
         regency = dict(zip(frame["kode_kec"], frame["kabupaten"], strict=True))
-    known = {k: v for k, v in (regency or {}).items() if isinstance(v, str) and v}
+    # "Cenrana (Maros)": the table's name column is narrow; a city keeps its "Kota".
+    known = {
+        k: re.sub(r"^Kabupaten ", "", v)
+        for k, v in (regency or {}).items()
+        if isinstance(v, str) and v
+    }
     which = frame["kode_kec"].map(lambda code: known.get(code, code)).astype(str)
     return names.where(~repeated, names + " (" + which + ")")
 
