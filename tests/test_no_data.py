@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pypdf
 import pytest
-from conftest import MAROS
+from conftest import MAROS, open_page
 
 from jangkau import pipeline
 from jangkau.analysis.coverage import coverage_by_kecamatan
@@ -188,3 +188,26 @@ def test_desa_population_says_where_it_comes_from(run):
     page = (processed / "kualitas_data.html").read_text(encoding="utf-8")
     section = page.split("<section id='asal-angka-penduduk-desa'>", 1)[1].split("</section>", 1)[0]
     assert "penduduk_desa_model.csv: penduduk per desa" in section and "103" in section
+
+
+def test_map_page_popups_say_no_data_for_a_service_without_data(run, browser):
+    processed, _ = run
+    page = processed.parents[2] / "maps" / "tanpa" / "index.html"
+    assert open_page(browser, page) == []
+    texts = browser.execute_script(
+        """
+        const p = window.jangkauPeta;
+        const kec = p.kecamatan.getLayers()[0];
+        kec.openPopup(kec.feature.properties.t);
+        const kecamatan = kec.getPopup().getElement().textContent;
+        const desa = p.desa.getLayers()[0];
+        p.peta.setView(desa.feature.properties.t, 13, {animate: false});
+        desa.openPopup(desa.feature.properties.t);
+        return {kecamatan: kecamatan, desa: desa.getPopup().getElement().textContent};
+        """
+    )
+    # Kecamatan row: service, coverage, facilities, shortfall, rank.
+    assert "Pos Pemadam Kebakarantidak ada data0tidak ada data–" in texts["kecamatan"]
+    assert "Pos Pemadam Kebakarantidak ada data" in texts["desa"]
+    assert re.search(r"Sekolah Dasar\d+,\d %", texts["desa"])
+    assert [e for e in browser.get_log("browser") if e["level"] == "SEVERE"] == []
