@@ -178,9 +178,27 @@ def test_printed_report_ranks_every_kecamatan_once_and_tells_repeated_names_apar
     assert len(summary) > 1
     ranks = [line for p in summary for line in p.splitlines() if line.endswith(f" dari {total}")]
     assert ranks == [f"{rank} dari {total}" for rank in range(1, total + 1)]
-    # Four names repeat across kabupaten (two Cenrana): each is shown with its code.
+    # Four names repeat across kabupaten (two Cenrana): each is shown with its kabupaten,
+    # whose name the desa layer carries (WADMKK "Maros" → "Kabupaten Maros").
+    assert set(kecamatan.loc[kecamatan["kode_kec"].str.startswith("73.09."), "kabupaten"]) == {
+        "Kabupaten Maros"
+    }
+    assert set(kecamatan.loc[kecamatan["kode_kec"].str.startswith("73.71."), "kabupaten"]) == {
+        "Kota Makassar"
+    }
     repeated = kecamatan[kecamatan["kecamatan"].duplicated(keep=False)]
     assert len(repeated) >= 8
     lines = {line for p in summary for line in p.splitlines()}
+    shown = set()
     for row in repeated.itertuples():
-        assert f"{row.kecamatan} ({row.kode_kec})" in lines
+        name = f"{row.kecamatan} ({row.kabupaten.replace('Kabupaten ', '')})"
+        # A name longer than its column is cut with "…", still telling the two apart.
+        found = [
+            line
+            for line in lines
+            if line == name or (line.endswith("…") and name.startswith(line[:-1]))
+        ]
+        assert len(found) == 1, name
+        shown.add(found[0])
+    assert len(shown) == len(repeated)
+    assert {"Cenrana (Maros)", "Cenrana (Bone)", "Tompobulu (Gowa)"} <= lines

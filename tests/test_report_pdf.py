@@ -178,10 +178,10 @@ def test_method_pages_state_the_standards_sources_and_input_files(
     )
     for service in tomllib.loads(STANDARDS.read_text(encoding="utf-8"))["layanan"]:
         assert flat(service["nama"]) in method
-        # The core font has no "≤": it is written out.
-        source = flat(service["sumber_standar"]).replace("≤", "<=")
+        # Signs the core font lacks ("≤") print as written, in the embedded font.
+        source = flat(service["sumber_standar"])
         assert source in method, service["kode"]
-        target = flat(service.get("sumber_target_cakupan", "")).replace("≤", "<=")
+        target = flat(service.get("sumber_target_cakupan", ""))
         assert target in method, service["kode"]
     for entry in [region_toml["desa"], region_toml["penduduk"], *region_toml["aset"]]:
         assert entry["file"].split("/")[-1] in method
@@ -302,3 +302,36 @@ def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
     assert last > 0.05 * page_height
     # Both columns of a row stand on one line.
     assert math.isclose(heights[f"Kecamatan {TABLE_ROWS}"], last, abs_tol=1.0)
+
+
+# Characters the PDF core fonts (Windows-1252) lack: a macron, Lontara (Buginese) script, an emoji.
+UNUSUAL = "Tāmalanrea ᨆᨑᨚ Baru 🏥"
+
+
+def test_names_outside_windows_1252_print_as_written_in_an_embedded_subset(maros, tmp_path):
+    processed, _ = maros
+    layers = _layers(processed)
+    gaps = pd.DataFrame(layers["kesenjangan"])
+    (tmp_path / "biasa").mkdir()
+    (tmp_path / "khusus").mkdir()
+    plain = _write(tmp_path / "biasa", layers, gaps)
+    renamed = {"Camba": UNUSUAL, "Mandai": "Mandai’s"}
+    for name in ("kecamatan", "desa"):
+        layers[name] = layers[name].assign(kecamatan=layers[name]["kecamatan"].replace(renamed))
+    special = _write(
+        tmp_path / "khusus", layers, gaps.assign(kecamatan=gaps["kecamatan"].replace(renamed))
+    )
+    text = "\n".join(pages_text(special))
+    # Before: "Tamalanrea ?? Baru ?" (accent dropped, script and emoji lost) and "Mandai's".
+    assert "Tāmalanrea" in text and "🏥" in text and "Mandai’s" in text
+    assert "ᨆ" in text and "ᨑ" in text
+    assert "Tamalanrea" not in text and "?" not in text.split("Tāmalanrea")[1][:12]
+    fonts = {
+        str(font.get_object()["/BaseFont"])
+        for page in pypdf.PdfReader(special).pages
+        for font in page["/Resources"]["/Font"].values()
+    }
+    # Only the texts that need it are embedded, as a subset ("ABCDEF+DejaVuSans").
+    assert "/Helvetica" in fonts
+    assert any(re.fullmatch(r"/[A-Z]{6}\+DejaVuSans", f) for f in fonts)
+    assert special.stat().st_size < plain.stat().st_size + 150_000

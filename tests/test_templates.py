@@ -296,7 +296,7 @@ def test_kecamatan_of_several_kabupaten_name_their_kabupaten():
         kecamatan, desa, facilities, gaps, catalogue, title="T", data_date="D", metric_crs=32750
     )
     names = [f["properties"]["kabupaten"] for f in data["kecamatan"]["features"]]
-    assert names == ["kode 73.09", "kode 73.10"]
+    assert names == ["Kab./Kota kode 73.09", "Kab./Kota kode 73.10"]
     assert [f["properties"]["kabupaten"] for f in data["desa"]["features"]] == names
     one = page_data(
         kecamatan.iloc[:1],

@@ -198,7 +198,7 @@ def coverage_by_kecamatan(desa_coverage: pd.DataFrame) -> pd.DataFrame:
     """Aggregate desa coverage: Σ covered population / Σ population per kecamatan × service."""
     grouped = desa_coverage.groupby(["kode_kec", "layanan"], sort=False)[
         ["penduduk", "penduduk_terlayani"]
-    ].sum()
+    ].sum(min_count=1)
     grouped["cakupan"] = np.where(
         grouped["penduduk"] > 0,
         grouped["penduduk_terlayani"] / grouped["penduduk"].where(grouped["penduduk"] > 0),

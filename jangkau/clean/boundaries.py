@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -99,6 +101,22 @@ def _polygonal(geometry: shapely.Geometry) -> shapely.Geometry:
     return shapely.union_all(parts) if parts else geometry
 
 
+KOTA_OR_KABUPATEN = re.compile(r"^(kabupaten|kab\.|kota)\s", re.IGNORECASE)
+
+
+def kabupaten_title(name: object) -> object:
+    """Return a kabupaten's name as planners write it: ``Kabupaten Maros``, ``Kota Makassar``.
+
+    RBI layers write a kabupaten bare (``WADMKK`` = ``Maros``) and a city with
+    its word (``Kota Makassar``); the wilayah dumps write both in full.
+    Missing names stay missing.
+    """
+    if name is None or pd.isna(name) or not str(name).strip():
+        return pd.NA
+    text = " ".join(str(name).split())
+    return text if KOTA_OR_KABUPATEN.match(text) else f"Kabupaten {text}"
+
+
 def standardise_desa(
     raw: gpd.GeoDataFrame, *, columns: dict[str, str], source: str
 ) -> tuple[gpd.GeoDataFrame, pd.DataFrame]:
@@ -145,6 +163,8 @@ def standardise_desa(
     out["tipe"] = [settlement_type(c, s) for c, s in zip(out["kode_desa"], stated, strict=True)]
     if "kode_bps" in columns:
         out["kode_bps"] = _text(raw[columns["kode_bps"]])
+    if "kabupaten" in columns:
+        out["kabupaten"] = raw[columns["kabupaten"]].map(kabupaten_title).astype(object)
     out["baris"] = raw["baris"]
     frame = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs).to_crs(4326)
     repaired, report = repair_polygons(
@@ -171,11 +191,19 @@ def standardise_kecamatan(
 
 
 def derive_kecamatan(desa: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    """Dissolve desa polygons into kecamatan polygons (``kode_kec``, ``kecamatan``)."""
+    """Dissolve desa polygons into kecamatan polygons (``kode_kec``, ``kecamatan``).
+
+    With a ``kabupaten`` column in the desa layer, each kecamatan keeps its
+    kabupaten's name too.
+    """
     names = desa.groupby("kode_kec", sort=True)["kecamatan"].agg(_most_common)
     dissolved = desa[["kode_kec", "geometry"]].dissolve(by="kode_kec", sort=True)
     dissolved["kecamatan"] = names
-    return dissolved.reset_index()[["kode_kec", "kecamatan", "geometry"]]
+    columns = ["kode_kec", "kecamatan"]
+    if "kabupaten" in desa:
+        dissolved["kabupaten"] = desa.groupby("kode_kec", sort=True)["kabupaten"].agg(_most_common)
+        columns.append("kabupaten")
+    return dissolved.reset_index()[[*columns, "geometry"]]
 
 
 def _most_common(values: pd.Series) -> object:
@@ -257,6 +285,8 @@ def reconcile_kecamatan(
         geometry=geometry,
         crs=4326,
     )
+    if "kabupaten" in derived:
+        result.insert(2, "kabupaten", derived["kabupaten"].to_numpy())
     layer_area = result.to_crs(metric_crs).area.to_numpy() / 1e6
     report["nama_di_lapisan_kecamatan"] = layer.loc[order, "kecamatan"].to_numpy()
     report["luas_lapisan_kecamatan_km2"] = layer_area

@@ -67,6 +67,8 @@ BOUNDARY_COLUMNS: dict[str, list[str]] = {
     "kecamatan": ["wadmkc", "kecamatan", "nama_kecamatan", "nama_kec", "nama"],
     "tipe": ["tipadm", "tipe", "tipe_wilayah", "status_desa", "jenis_wilayah"],
     "kode_bps": ["kdcbps", "kode_bps", "kdbbps"],
+    # The kabupaten's name (RBI WADMKK): province runs name kabupaten, not codes.
+    "kabupaten": ["wadmkk", "kabupaten", "nama_kabupaten", "kabupaten_kota", "nama_kab"],
 }
 
 POPULATION_VALUE = re.compile(r"penduduk|population|jiwa|jumlah_jiwa|jumlah_penduduk|^pop$")
@@ -196,9 +198,9 @@ def boundary_columns(frame: pd.DataFrame, level: str) -> dict[str, str]:
     """Guess the code, name, kecamatan and type columns of a boundary layer."""
     columns = [c for c in frame.columns if c not in ("baris", "geometry")]
     if level == "desa":
-        roles = ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "kode_bps"]
+        roles = ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "kode_bps", "kabupaten"]
     else:
-        roles = ["kode_kec", "kecamatan", "kode_bps"]
+        roles = ["kode_kec", "kecamatan", "kode_bps", "kabupaten"]
     found = find_columns(columns, {role: BOUNDARY_COLUMNS[role] for role in roles})
     if level == "desa" and "kode_kec" in found:
         # A generic "kode" column holds the desa code, never the kecamatan's.

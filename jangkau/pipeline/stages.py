@@ -19,6 +19,11 @@ from jangkau.analysis.coverage import coverage_by_desa
 from jangkau.analysis.desa_gaps import desa_gap_table
 from jangkau.analysis.gaps import desa_index, gap_table
 from jangkau.analysis.networks import network_measures
+from jangkau.analysis.no_data import (
+    GAP_COLUMNS_WITHOUT_DATA,
+    services_without_data,
+    without_data,
+)
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
 from jangkau.analysis.urgency import (
     kabupaten_only_counts,
@@ -270,14 +275,20 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
+    every_asset = gpd.read_parquet(work / "aset.parquet")
+    unlocated = read_unlocated(work)
+    # No asset of a service anywhere: its figures are unknown, not zero.
+    no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
     # Only operating assets serve (an empty status counts as operating), and none that
     # the live status service reports out of service.
-    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
+    assets = serving_assets(operating(every_asset), region)
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
-    desa_coverage = coverage_by_desa(
-        desa_metric, assets_metric, catalogue=catalogue, surface=surface
+    desa_coverage = without_data(
+        coverage_by_desa(desa_metric, assets_metric, catalogue=catalogue, surface=surface),
+        no_data,
+        columns=["penduduk_terlayani", "cakupan"],
     )
     closure_coverage(
         desa_metric, assets_metric, desa_coverage, catalogue=catalogue, surface=surface
@@ -288,36 +299,52 @@ def measure_coverage(region: Region, work: Path) -> Path:
         networks=load_networks(region.jaringan),
         surface=surface,
     ).to_parquet(work / "jaringan_desa.parquet")
-    run_travel(
+    if run_travel(
         region,
         work,
         desa=desa_metric,
         facilities=assets_metric,
         catalogue=catalogue,
         surface=surface,
-    )
+    ):
+        times = work / "cakupan_waktu_desa.parquet"
+        without_data(
+            pd.read_parquet(times),
+            no_data,
+            columns=["penduduk_terlayani_waktu", "cakupan_waktu", "waktu_median", "waktu_p90"],
+        ).to_parquet(times)
     weights = index_weights()
-    unlocated = read_unlocated(work)
-    gaps = gap_table(
-        kecamatan,
-        desa,
-        desa_coverage,
-        assets,
-        catalogue=catalogue,
-        weights=weights,
-        unlocated=unlocated,
+    gaps = without_data(
+        gap_table(
+            kecamatan,
+            desa,
+            desa_coverage,
+            assets,
+            catalogue=catalogue,
+            weights=weights,
+            unlocated=unlocated,
+        ),
+        no_data,
+        columns=GAP_COLUMNS_WITHOUT_DATA,
+        note_column="catatan",
     )
+    # A desa's overall index averages the services measured: one without data has no term.
+    measured = catalogue[~catalogue["layanan"].isin(no_data)]
     desa_gap = desa_index(
-        desa, desa_coverage, assets, catalogue=catalogue, weights=weights, unlocated=unlocated
+        desa, desa_coverage, assets, catalogue=measured, weights=weights, unlocated=unlocated
     )
     desa_gap.rename("indeks_kesenjangan").reset_index().to_parquet(work / "indeks_desa.parquet")
-    desa_gap_table(
-        desa_metric,
-        desa_coverage,
-        assets_metric,
-        catalogue=catalogue,
-        weights=weights,
-        unlocated=unlocated,
+    without_data(
+        desa_gap_table(
+            desa_metric,
+            desa_coverage,
+            assets_metric,
+            catalogue=catalogue,
+            weights=weights,
+            unlocated=unlocated,
+        ),
+        no_data,
+        columns=["indeks_kesenjangan", "peringkat_di_kecamatan"],
     ).to_parquet(work / "kesenjangan_desa.parquet")
     desa_coverage.to_parquet(work / "cakupan_desa.parquet")
     gaps.to_parquet(work / "kesenjangan.parquet")
@@ -333,17 +360,20 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     # Only operating assets serve (an empty status counts as operating), and none that
     # the live status service reports out of service.
-    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
+    every_asset = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(operating(every_asset), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
     unlocated = read_unlocated(work)
+    no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
     desa_metric = desa.to_crs(metric)
+    # Sites placed as if a service had no facility, when the run has no data on it, would be a guess.
     sites, report = plan_sites(
         desa_metric,
         assets.to_crs(metric),
-        gaps,
-        catalogue=catalogue,
+        gaps[~gaps["layanan"].isin(no_data)],
+        catalogue=catalogue[~catalogue["layanan"].isin(no_data)],
         settings=ProposalSettings(
             maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
         ),
@@ -353,14 +383,16 @@ def propose_and_rank(region: Region, work: Path) -> Path:
         # With a road file, services with a time standard are planned by travel time.
         travel=travel_setting(region, desa_metric),
     )
-    gaps = with_proposals(gaps, sites, report)
+    gaps = without_data(with_proposals(gaps, sites, report), no_data, columns=["usulan"])
     kabupaten = (
         pd.Series(kabupaten_of(gaps["kode_kec"]).to_numpy(), index=gaps["kode_kec"])
         .groupby(level=0)
         .first()
     )
-    kabupaten_table(
-        gaps, catalogue, kabupaten=kabupaten, weights=weights, unlocated=unlocated
+    without_data(
+        kabupaten_table(gaps, catalogue, kabupaten=kabupaten, weights=weights, unlocated=unlocated),
+        no_data,
+        columns=GAP_COLUMNS_WITHOUT_DATA,
     ).to_parquet(work / "kesenjangan_kabupaten.parquet")
     urgency = urgency_index(gaps, catalogue).rename("indeks_urgensi").to_frame()
     urgency["layanan_paling_mendesak"] = most_urgent_service(gaps, catalogue)

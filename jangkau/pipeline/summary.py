@@ -7,6 +7,9 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
+from jangkau.analysis.no_data import services_without_data
+from jangkau.config.catalogue import distance_services, load_catalogue
+from jangkau.config.labels import labels
 from jangkau.config.region import Region
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
@@ -58,6 +61,70 @@ def _optional(path: Path) -> pd.DataFrame | None:
     return pd.read_parquet(path) if path.exists() else None
 
 
+def left_out_assets(work: Path, region: Region) -> pd.DataFrame:
+    """Return the assets the live status closed, which this run left out of every figure.
+
+    One row per ``id_aset`` of ``region.aset_tidak_melayani``: its name,
+    service and place from the run's ``aset`` table (empty, with a note, for an
+    identifier the run's files no longer hold).
+    """
+    columns = ["id_aset", "nama", "layanan", "desa", "kecamatan", "keterangan"]
+    if not region.aset_tidak_melayani:
+        return pd.DataFrame(columns=columns)
+    assets = pd.read_parquet(
+        work / "aset.parquet", columns=["id_aset", "nama", "layanan", "desa", "kecamatan"]
+    ).drop_duplicates("id_aset")
+    table = (
+        pd.DataFrame({"id_aset": sorted(region.aset_tidak_melayani)})
+        .merge(assets, on="id_aset", how="left")
+        .astype(object)
+    )
+    found = table["layanan"].notna()
+    table["keterangan"] = [
+        "tidak melayani menurut status langsung (status.json): tidak dihitung dalam cakupan, "
+        "kesenjangan dan usulan"
+        if here
+        else "tidak ada di data aset proses ini"
+        for here in found
+    ]
+    return table.where(table.notna(), "")[columns].reset_index(drop=True)
+
+
+def no_data_services(work: Path, region: Region) -> list[str]:
+    """Return the services of the run without any asset in the region (figures unknown)."""
+    services = load_catalogue(region.layanan)["layanan"].tolist()
+    return services_without_data(
+        pd.read_parquet(work / "aset.parquet", columns=["layanan"]),
+        _optional(work / "tanpa_koordinat.parquet"),
+        services,
+    )
+
+
+def _no_data_table(work: Path, region: Region) -> pd.DataFrame:
+    catalogue = load_catalogue(region.layanan).set_index("layanan")
+    missing = no_data_services(work, region)
+    return pd.DataFrame(
+        {
+            "layanan": missing,
+            "nama": [catalogue.at[s, "nama"] for s in missing],
+            "keterangan": [labels()["data"]["tidak_ada_data"]] * len(missing),
+        },
+        columns=["layanan", "nama", "keterangan"],
+    )
+
+
+def population_sources(work: Path) -> pd.DataFrame:
+    """Return where the desa population figures come from, with how many desa each.
+
+    A table per kecamatan is spread over its desa by area: that guess is
+    stated here, and per desa in the ``desa`` layer's ``sumber_penduduk``.
+    """
+    desa = pd.read_parquet(work / "desa.parquet")
+    if "sumber_penduduk" not in desa:
+        return pd.DataFrame(columns=["sumber_penduduk", "jumlah_desa"])
+    return desa.groupby("sumber_penduduk", sort=True).size().rename("jumlah_desa").reset_index()
+
+
 def run_quality_sections(work: Path, region: Region) -> list:
     """Return the data-quality sections of a run, read from its work folder.
 
@@ -93,7 +160,37 @@ def run_quality_sections(work: Path, region: Region) -> list:
     unlocated = unlocated_sections(
         _optional(work / "tanpa_koordinat.parquet"), _optional(work / "daftar_pencocokan.parquet")
     )
-    return [*asset_sections[:6], *unlocated, *asset_sections[6:], *network_quality_sections(work)]
+    run_sections = [
+        (
+            "Layanan tanpa data",
+            "Tidak ada satu pun aset layanan ini di berkas masukan (berkasnya tidak ada atau tidak "
+            "memuat jenis ini). Cakupan, kekurangan, indeks dan peringkatnya tidak diketahui dan "
+            "dibiarkan kosong di semua tabel (bukan 0 %); tidak ada usulan lokasi. Tambahkan daftar "
+            "asetnya lalu jalankan ulang.",
+            _no_data_table(work, region),
+        ),
+        (
+            "Aset yang tidak dihitung karena status langsung",
+            "Aset yang dilaporkan tutup atau rusak berat di status langsung (jangkau pantau) saat "
+            "proses dimulai: tetap di lapisan aset, tetapi tidak dihitung dalam cakupan, "
+            "kesenjangan dan usulan lokasi proses ini.",
+            left_out_assets(work, region),
+        ),
+        (
+            "Asal angka penduduk desa",
+            "Dari mana angka penduduk setiap desa/kelurahan. Angka per kecamatan yang dibagi ke "
+            "desa menurut luas adalah perkiraan, bukan angka desa yang tercatat; lihat kolom "
+            "sumber_penduduk di lapisan desa.",
+            population_sources(work),
+        ),
+    ]
+    return [
+        *run_sections,
+        *asset_sections[:6],
+        *unlocated,
+        *asset_sections[6:],
+        *network_quality_sections(work),
+    ]
 
 
 def run_summary(work: Path, region: Region) -> dict[str, object]:
@@ -119,6 +216,13 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         f"- {row.layanan}: {row.kecamatan} ({100 * row.cakupan:.1f} %)"
         for row in worst.itertuples()
     ]
+    # A service with no asset at all has no lowest figure: it is unknown, never 0 %.
+    measurable = set(distance_services(load_catalogue(region.layanan)))
+    worst_lines += [
+        f"- {service}: {labels()['data']['tidak_ada_data']} (tidak ada aset di wilayah)"
+        for service in no_data_services(work, region)
+        if service in measurable
+    ]
     text = (
         f"Aset: {int(per_source['dibaca'].sum())} dibaca, {int(per_source['ditempatkan'].sum())} ditempatkan, "
         f"{int(per_source['ditolak'].sum())} ditolak.\n"
@@ -137,6 +241,15 @@ def run_summary(work: Path, region: Region) -> dict[str, object]:
         if reused
         else "\nSemua tahap dihitung (tidak ada hasil tersimpan untuk masukan ini)."
     )
+    left_out = left_out_assets(work, region)
+    if len(left_out):
+        text += (
+            f"\nAset tidak dihitung karena status langsung (tutup/rusak berat): {len(left_out)}\n"
+            + "\n".join(
+                f"- {r.id_aset}: {r.nama or '?'} ({r.layanan or '?'}, Kec. {r.kecamatan or '?'})"
+                for r in left_out.itertuples()
+            )
+        )
     if region.ignored:
         text += "\nBerkas yang tidak dipakai:\n" + "\n".join(
             f"- {n}: {w}" for n, w in region.ignored.items()

@@ -194,8 +194,10 @@ DESA_LAYER_COLUMNS = [
     "desa",
     "kode_kec",
     "kecamatan",
+    "kabupaten",
     "tipe",
     "penduduk",
+    "sumber_penduduk",
     "permukaan_penduduk",
     "catatan_penduduk",
 ]
@@ -253,8 +255,9 @@ def kecamatan_layer(
     """
     wide = coverage_columns(gaps, services)
     population = desa.groupby("kode_kec")["penduduk"].sum().rename("penduduk")
+    named = ["kabupaten"] if "kabupaten" in kecamatan else []
     layer = (
-        kecamatan[["kode_kec", "kecamatan", "geometry"]]
+        kecamatan[["kode_kec", "kecamatan", *named, "geometry"]]
         .join(population, on="kode_kec")
         .join(wide, on="kode_kec")
         .join(
@@ -271,6 +274,7 @@ def kecamatan_layer(
         [
             "kode_kec",
             "kecamatan",
+            *named,
             "penduduk",
             *wide.columns,
             "indeks_kesenjangan",
@@ -287,7 +291,11 @@ def desa_layer(
 ) -> gpd.GeoDataFrame:
     """Return the ``desa`` layer: population, how it is spread, coverage per service, gap index."""
     wide = wide_coverage(desa_coverage, "kode_desa").join(desa_index.set_index("kode_desa"))
-    return desa[[*DESA_LAYER_COLUMNS, "geometry"]].join(wide, on="kode_desa")
+    # kabupaten: the name, when the boundary files carry it (a province run);
+    # sumber_penduduk: where the figure comes from (spread by area from a kecamatan total?).
+    optional = {"kabupaten", "sumber_penduduk"}
+    columns = [c for c in DESA_LAYER_COLUMNS if c not in optional or c in desa]
+    return desa[[*columns, "geometry"]].join(wide, on="kode_desa")
 
 
 def join_beside(

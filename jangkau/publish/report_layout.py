@@ -5,13 +5,16 @@ in lines and rows: a table gets a fixed number of rows per page with its
 header repeated, and text is wrapped at a character count that fits the
 page at the font size used.
 
-Text is set in the PDF core font Helvetica (``FONTS``): a reader supplies it,
-so nothing is embedded, and matplotlib writes it ten times faster than an
-embedded TrueType font (whose per-glyph layout took most of a report's time).
-Core fonts hold the Windows-1252 characters, which cover Indonesian; a letter
-outside them is printed without its accent (``Ū`` as ``U``), a sign such as
-``≤`` written out (``<=``), anything else as ``?`` (:func:`printable`). The
-GeoPackage and the workbook keep every name as written.
+Text is set in the PDF core font Helvetica (``FONTS``) when it can be: a
+reader supplies it, so nothing is embedded, and matplotlib writes it many
+times faster than an embedded TrueType font (whose per-glyph layout took most
+of a report's time). Core fonts hold only the Windows-1252 characters; a text
+with any other character (``ā``, ``≤``, Lontara script, an emoji in a
+facility's name) is set in DejaVu Sans, which ships with matplotlib, embedded
+as a TrueType subset (:func:`embed_where_needed`), so every name prints and
+copies out of the PDF as written. A character no font here draws (Lontara,
+emoji) is printed as the Last Resort font's box naming its script, and still
+copies out as written.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 
+import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from jangkau.config.labels import labels
 
@@ -33,6 +38,8 @@ FONTS = {
     "font.sans-serif": ["Helvetica"],
     # The core Helvetica's weight is "medium"; asking for "normal" logs a warning per text.
     "font.weight": "medium",
+    # Texts the core font cannot print are embedded as TrueType (Type 42) subsets.
+    "pdf.fonttype": 42,
     # Maps have no tick labels; this spares the axis formatter a font look-up that warns.
     "axes.formatter.use_mathtext": True,
 }
@@ -47,20 +54,53 @@ _LINE_EM = 0.925
 TEXT_WIDTH = 175
 
 
-# Signs the standards' sources use that Windows-1252 lacks, written out as a reader would.
-_SIGNS = str.maketrans({"≤": "<=", "≥": ">=", "→": "->", "≠": "!=", "−": "-", "√": "akar "})
+# Fonts for text outside Windows-1252: both ship inside matplotlib (mpl-data/fonts/ttf).
+EMBEDDED_FAMILY = ["DejaVu Sans", "Last Resort High-Efficiency"]
 
 
 def printable(text: object) -> str:
-    """Return text the core font can print: signs written out, accents dropped, else ``?``."""
-    text = str(text).translate(_SIGNS)
+    """Return a value as the text the report prints: as written (no character is dropped)."""
+    return unicodedata.normalize("NFC", str(text))
+
+
+def core_font_prints(text: str) -> bool:
+    """Return whether the PDF core fonts (Windows-1252) hold every character of ``text``."""
     try:
         text.encode("cp1252")
     except UnicodeEncodeError:
-        plain = unicodedata.normalize("NFKD", text)
-        plain = "".join(c for c in plain if not unicodedata.combining(c))
-        text = plain.encode("cp1252", errors="replace").decode("cp1252")
-    return text
+        return False
+    return True
+
+
+def embed_where_needed(figure: Figure) -> int:
+    """Set each text of ``figure`` the core font cannot print in an embedded TrueType font.
+
+    The core font is a global setting of matplotlib's PDF writer, read as a
+    text is laid out and drawn; such a text draws with it switched off, in
+    ``EMBEDDED_FAMILY``. Returns how many texts were switched.
+    """
+    switched = 0
+    for text in figure.findobj(Text):
+        if core_font_prints(text.get_text()):
+            continue
+        text.set_fontfamily(EMBEDDED_FAMILY)
+        weight = text.get_fontweight()
+        bold = weight in ("bold", "heavy", "black", "extra bold", "semibold", "demibold") or (
+            isinstance(weight, int | float) and weight >= 600
+        )
+        # DejaVu has no "medium" (the core font's weight): asking for it logs a warning.
+        text.set_fontweight("bold" if bold else "normal")
+        text.draw = _drawn_embedded(text.draw)
+        switched += 1
+    return switched
+
+
+def _drawn_embedded(draw):  # noqa: ANN001, ANN202 - wraps a bound Artist.draw
+    def embedded(renderer: object) -> object:
+        with matplotlib.rc_context({"pdf.use14corefonts": False}):
+            return draw(renderer)
+
+    return embedded
 
 
 def _number(value: object) -> float | None:
@@ -121,6 +161,7 @@ class ReportPages:
             ha="right",
             color="#555555",
         )
+        embed_where_needed(figure)
         self._pdf.savefig(figure, dpi=RASTER_DPI)
 
     def heading(self, figure: Figure, text: str, *, sub: str = "") -> None:

@@ -15,6 +15,7 @@ is needed at run time; text is real PDF text in a core font (see
 
 from __future__ import annotations
 
+import re
 import textwrap
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
+from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
 from jangkau.publish.report_layout import (
@@ -208,6 +210,8 @@ def _summary_pages(
         (row.kode_kec, row.layanan): (row.cakupan, row.kekurangan)
         for row in gaps.itertuples(index=False)
     }
+    # No asset of the service anywhere: the cell says so instead of a blank or 0 %.
+    unknown = set(services_marked_without_data(gaps))
     total = len(ordered)
     shown_names = display_names(ordered).tolist()
     rows = []
@@ -222,7 +226,11 @@ def _summary_pages(
             else "—",
         ]
         for service in services:
-            cells.append(_coverage_cell(by_pair, row.kode_kec, service))
+            cells.append(
+                words["tanpa_data_singkat"]
+                if service in unknown
+                else _coverage_cell(by_pair, row.kode_kec, service)
+            )
         rows.append(cells)
     headers = [*words["kolom_ringkasan"], *(icons.get(s, {}).get("singkatan", s) for s in services)]
     key = "; ".join(f"{icons.get(s, {}).get('singkatan', s)} = {names[s]}" for s in services)
@@ -230,16 +238,32 @@ def _summary_pages(
         words["ringkasan"],
         headers,
         rows,
-        widths=[1.3, 2.2, 1.2, 0.8, 2.0, *([1.05] * len(services))],
-        note=f"{words['ringkasan_catatan']} {key}.",
+        # The name column is wide enough for "Tompobulu (Maros)" (repeated names, below).
+        widths=[1.3, 2.7, 1.0, 0.7, 1.9, *([1.05] * len(services))],
+        note=f"{words['ringkasan_catatan']} {key}."
+        + (f" {words['tanpa_data_catatan']}" if unknown & set(services) else ""),
     )
 
 
-def display_names(frame: pd.DataFrame) -> pd.Series:
-    """Return each kecamatan's name, with its code where the name repeats (two Cenrana)."""
+def display_names(frame: pd.DataFrame, regency: dict[str, str] | None = None) -> pd.Series:
+    """Return each kecamatan's name, told apart where it repeats (two Cenrana).
+
+    A repeated name gets its kabupaten's name (``regency``: per ``kode_kec``,
+    else a ``kabupaten`` column of ``frame``: ``Cenrana (Maros)``), or its
+    code when none is known.
+    """
     names = frame["kecamatan"].astype(str)
     repeated = names.duplicated(keep=False)
-    return names.where(~repeated, names + " (" + frame["kode_kec"].astype(str) + ")")
+    if regency is None and "kabupaten" in frame:
+        regency = dict(zip(frame["kode_kec"], frame["kabupaten"], strict=True))
+    # "Cenrana (Maros)": the table's name column is narrow; a city keeps its "Kota".
+    known = {
+        k: re.sub(r"^Kabupaten ", "", v)
+        for k, v in (regency or {}).items()
+        if isinstance(v, str) and v
+    }
+    which = frame["kode_kec"].map(lambda code: known.get(code, code)).astype(str)
+    return names.where(~repeated, names + " (" + which + ")")
 
 
 def _coverage_cell(by_pair: dict, code: str, service: str) -> str:
@@ -284,7 +308,9 @@ def _service_page(
         else words["tanpa_norma"]
     )
     people = rows["penduduk"].sum()
-    served = rows["penduduk_terlayani"].sum()
+    unknown = service in services_marked_without_data(rows)
+    # min_count: a service without data has no served people, not zero.
+    served = rows["penduduk_terlayani"].sum(min_count=1)
     figure.text(
         0.03,
         0.905,
@@ -295,7 +321,9 @@ def _service_page(
         )
         + "\n"
         + words["cakupan_wilayah"].format(
-            cakupan=percent(served / people if people else np.nan),
+            cakupan=labels()["data"]["tidak_ada_data"]
+            if unknown
+            else percent(served / people if people else np.nan),
             penduduk=thousands(people),
             fasilitas=thousands(rows["jumlah_fasilitas"].sum()),
         ),
@@ -314,10 +342,25 @@ def _service_page(
         colour=colour,
         service_name=printable(name),
     )
-    _service_table(figure, rows, kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten")
+    _service_table(
+        figure,
+        rows,
+        kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten",
+        unknown=unknown,
+        regency=(
+            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
+        ),
+    )
 
 
-def _service_table(figure: object, rows: pd.DataFrame, *, kabupaten_level: bool) -> None:
+def _service_table(
+    figure: object,
+    rows: pd.DataFrame,
+    *,
+    kabupaten_level: bool,
+    unknown: bool = False,
+    regency: dict[str, str] | None = None,
+) -> None:
     words = labels()["laporan"]
     total = len(rows)
     if kabupaten_level or rows["peringkat"].isna().all():
@@ -325,16 +368,16 @@ def _service_table(figure: object, rows: pd.DataFrame, *, kabupaten_level: bool)
     else:
         ordered = rows.sort_values(["peringkat", "kode_kec"], kind="stable", na_position="last")
     shown = ordered.head(SERVICE_TABLE_ROWS)
-    shown = shown.assign(kecamatan=display_names(ordered).head(SERVICE_TABLE_ROWS))
+    shown = shown.assign(kecamatan=display_names(ordered, regency).head(SERVICE_TABLE_ROWS))
     table = [
         [
             f"{int(r.peringkat)} {words['dari']} {int(r.jumlah_peringkat)}"
             if pd.notna(r.peringkat)
             else "—",
             str(r.kecamatan),
-            percent(r.cakupan),
+            words["tanpa_data_singkat"] if unknown else percent(r.cakupan),
             thousands(r.jumlah_fasilitas),
-            thousands(r.kekurangan),
+            words["tanpa_data_singkat"] if unknown else thousands(r.kekurangan),
         ]
         for r in shown.itertuples(index=False)
     ]
@@ -354,6 +397,8 @@ def _service_table(figure: object, rows: pd.DataFrame, *, kabupaten_level: bool)
         notes.append(words["kecamatan_lain"].format(n=total - len(shown)))
     if kabupaten_level:
         notes.append(words["tingkat_kabupaten"])
+    if unknown:
+        notes.append(words["tanpa_data_catatan"])
     if notes:
         figure.text(0.70, 0.07, "\n".join(notes), fontsize=6.5, va="bottom", wrap=True)
 

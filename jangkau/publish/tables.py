@@ -19,7 +19,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.analysis.urgency import most_urgent_service, urgency_index
+from jangkau.config.catalogue import distance_services
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
 from jangkau.publish.layers import coverage_columns
@@ -80,9 +82,13 @@ def kecamatan_summary(
     summary["indeks_kesenjangan"] = codes.map(urgency)
     summary["layanan_paling_mendesak"] = codes.map(most_urgent_service(gaps, catalogue)).map(names)
     coverage = coverage_columns(gaps, catalogue["layanan"].tolist())
+    # A distance service without any asset keeps its column, saying so: not a blank, not 0 %.
+    unknown = set(services_marked_without_data(gaps)) & set(distance_services(catalogue))
     for service in catalogue["layanan"]:
         column = f"cakupan_{service}"
-        if column in coverage.columns and coverage[column].notna().any():
+        if service in unknown:
+            summary[f"{words['cakupan']} {names[service]}"] = labels()["data"]["tidak_ada_data"]
+        elif column in coverage.columns and coverage[column].notna().any():
             summary[f"{words['cakupan']} {names[service]}"] = summary.index.get_level_values(
                 "kode_kec"
             ).map(coverage[column])

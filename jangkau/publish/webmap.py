@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.catalogue import has_distance_standard, service_radius
 from jangkau.config.labels import labels
 from jangkau.publish.templating import render
@@ -96,7 +97,8 @@ def _doubt_notes(assets: pd.DataFrame) -> list[str | None]:
     return result
 
 
-def _service_rows(catalogue: pd.DataFrame) -> list[dict]:
+def _service_rows(catalogue: pd.DataFrame, unknown: list[str] = ()) -> list[dict]:
+    """Return the page's service list; ``tanpa_data`` marks services without any asset."""
     icons = labels()["ikon"]
     distance = has_distance_standard(catalogue)
     rows = []
@@ -114,6 +116,7 @@ def _service_rows(catalogue: pd.DataFrame) -> list[dict]:
                 "radius_desa": _number(row.radius_desa_m, 0),
                 "singkatan": _text(icon["singkatan"]),
                 "warna": _text(icon["warna"]),
+                "tanpa_data": row.layanan in unknown,
             }
         )
     return rows
@@ -287,11 +290,22 @@ def page_data(
     def coverage_of(row: dict) -> list[float | None]:
         return _trimmed([_number(row.get(f"cakupan_{s}")) for s in services])
 
-    # Without kabupaten names, a region of several kabupaten names each by its code
-    # (kecamatan names repeat across kabupaten: two Cenrana in Sulawesi Selatan).
+    # A region of several kabupaten names each one (kecamatan names repeat across
+    # kabupaten: two Cenrana in Sulawesi Selatan): by its name ("Kabupaten Maros")
+    # when the boundary files carry it, else by its code.
     codes = kecamatan["kode_kec"].astype(str).str.rsplit(".", n=1).str[0]
+    named = (
+        kecamatan["kabupaten"] if "kabupaten" in kecamatan else pd.Series(pd.NA, index=codes.index)
+    )
+    by_code = words["peta"]["kabupaten"] + " " + words["peta"]["kode"] + " " + codes
     regency = (
-        dict(zip(kecamatan["kode_kec"], words["peta"]["kode"] + " " + codes, strict=True))
+        dict(
+            zip(
+                kecamatan["kode_kec"],
+                named.astype(object).where(named.notna(), by_code),
+                strict=True,
+            )
+        )
         if codes.nunique() > 1
         else {}
     )
@@ -299,7 +313,7 @@ def page_data(
         {
             "kode_kec": _text(row["kode_kec"]),
             "kecamatan": _text(row["kecamatan"]),
-            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
+            "kabupaten": _text(regency.get(row.get("kode_kec"))),
             "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
             "layanan": by_kecamatan.get(row["kode_kec"], {}),
@@ -316,7 +330,7 @@ def page_data(
             "desa": _text(row["desa"]),
             "kode_kec": _text(row.get("kode_kec")),
             "kecamatan": _text(row["kecamatan"]),
-            "kabupaten": _text(row.get("kabupaten", regency.get(row.get("kode_kec")))),
+            "kabupaten": _text(regency.get(row.get("kode_kec"))),
             "kelurahan": row.get("tipe") == "kelurahan",
             "penduduk": _count(row["penduduk"]),
             "c": coverage_of(row),
@@ -341,7 +355,7 @@ def page_data(
             "warna": colours["warna"],
             "tanpa_data": colours["tanpa_data"],
         },
-        "layanan": _service_rows(catalogue),
+        "layanan": _service_rows(catalogue, services_marked_without_data(gaps)),
         "kecamatan": polygon_features(
             kecamatan, kecamatan_properties, metric_crs=metric_crs, tolerance_m=tolerance
         ),

@@ -17,9 +17,10 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
-from jangkau.clean.boundaries import repair_polygons, settlement_type
+from jangkau.clean.boundaries import kabupaten_title, repair_polygons, settlement_type
 
 _ROW = re.compile(r"\('((?:[^']|'')*)','((?:[^']|'')*)',\s*(-?[\d.]+),\s*(-?[\d.]+),\s*'([^']*)'\)")
 _UPDATED = re.compile(r"updated_at:\s*([0-9-]+ [0-9:]+)")
@@ -89,8 +90,9 @@ def region_layers(kode: str, dumps: dict[str, str]) -> dict[str, gpd.GeoDataFram
     Returns
     -------
     dict
-        ``desa`` (``kode_desa``, ``desa``, ``kode_kec``, ``kecamatan``, ``tipe``),
-        ``kecamatan`` (``kode_kec``, ``kecamatan``), ``kabupaten`` (``kode``,
+        ``desa`` (``kode_desa``, ``desa``, ``kode_kec``, ``kecamatan``, ``tipe``,
+        ``kabupaten``: its name), ``kecamatan`` (``kode_kec``, ``kecamatan``,
+        ``kabupaten``), ``kabupaten`` (``kode``,
         ``nama``), and ``perbaikan`` (polygons repaired), all valid, EPSG:4326.
     """
     desa = parse_dump(dumps["desa"])
@@ -102,6 +104,8 @@ def region_layers(kode: str, dumps: dict[str, str]) -> dict[str, gpd.GeoDataFram
     if desa.empty:
         raise ValueError(f"tidak ada desa dengan kode {kode}.* di berkas desa")
     names = dict(zip(kecamatan["kode"], kecamatan["nama"], strict=True))
+    # The kabupaten's name travels with its desa and kecamatan (popups, reports of a province).
+    regency = kabupaten_title(kabupaten["nama"].iloc[0]) if len(kabupaten) else pd.NA
     desa = desa.assign(
         kode_desa=desa["kode"],
         desa=desa["nama"],
@@ -109,9 +113,14 @@ def region_layers(kode: str, dumps: dict[str, str]) -> dict[str, gpd.GeoDataFram
     )
     desa["kecamatan"] = desa["kode_kec"].map(names)
     desa["tipe"] = desa["kode_desa"].map(settlement_type)
+    desa["kabupaten"] = regency
+    kecamatan = kecamatan.rename(columns={"kode": "kode_kec", "nama": "kecamatan"})
+    kecamatan.insert(2, "kabupaten", regency)
     layers = {
-        "desa": desa[["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "geometry"]],
-        "kecamatan": kecamatan.rename(columns={"kode": "kode_kec", "nama": "kecamatan"}),
+        "desa": desa[
+            ["kode_desa", "desa", "kode_kec", "kecamatan", "tipe", "kabupaten", "geometry"]
+        ],
+        "kecamatan": kecamatan,
         "kabupaten": kabupaten,
     }
     reports = []

@@ -25,6 +25,8 @@
     }
     return KELAS.warna[KELAS.warna.length - 1];
   }
+  // A service without any asset in the region: its coverage is unknown, never 0 %.
+  function cakupanLayanan(l, nilai) { return l && l.tanpa_data ? W.tidak_ada_data : persen(nilai); }
   function persen(nilai) {
     return (nilai === null || nilai === undefined) ? "–" : (100 * nilai).toFixed(1).replace(".", ",") + " %";
   }
@@ -54,13 +56,13 @@
   function rincianKecamatan(p) {
     var baris = LAYANAN.map(function (l) {
       var g = p.layanan[l.kode] || {};
-      return "<tr><td>" + l.nama + "</td><td>" + persen(g.cakupan) + "</td><td>" + angka(g.jumlah_fasilitas) +
-        "</td><td>" + angka(g.kekurangan) + "</td><td>" + (g.peringkat === undefined || g.peringkat === null ? "–" : g.peringkat) + "</td></tr>";
+      return "<tr><td>" + l.nama + "</td><td>" + cakupanLayanan(l, g.cakupan) + "</td><td>" + angka(g.jumlah_fasilitas) +
+        "</td><td>" + (l.tanpa_data ? W.tidak_ada_data : angka(g.kekurangan)) + "</td><td>" + (g.peringkat === undefined || g.peringkat === null ? "–" : g.peringkat) + "</td></tr>";
     }).join("");
     var peringatan = LAYANAN.filter(function (l) { return p.layanan[l.kode] && p.layanan[l.kode].catatan; })
       .map(function (l) { return "<div class='peringatan'>&#9888; " + l.nama + ": " + p.layanan[l.kode].catatan + "</div>"; }).join("");
     var tanpaKoordinat = p.tanpa_koordinat ? "<div class='tanpa-koordinat'>" + W.tanpa_koordinat + ": " + p.tanpa_koordinat + "</div>" : "";
-    return "<b>" + W.kecamatan + " " + p.kecamatan + "</b>" + (p.kabupaten ? "<br>" + W.kabupaten + " " + p.kabupaten : "") +
+    return "<b>" + W.kecamatan + " " + p.kecamatan + "</b>" + (p.kabupaten ? "<br>" + p.kabupaten : "") +
       "<br>" + W.penduduk + ": " + angka(p.penduduk) +
       "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.jumlah_fasilitas +
       "</th><th>" + W.kekurangan + "</th><th>" + W.peringkat + "</th></tr>" + baris + "</table>" + tanpaKoordinat + peringatan;
@@ -68,10 +70,10 @@
   function rincianDesa(p) {
     var baris = LAYANAN.map(function (l, i) {
       if (!l.jarak) { return ""; }
-      return "<tr><td>" + l.nama + "</td><td>" + persen(p.c[i]) + "</td><td>" + jarak(p.j[i]) + "</td></tr>";
+      return "<tr><td>" + l.nama + "</td><td>" + cakupanLayanan(l, p.c[i]) + "</td><td>" + jarak(p.j[i]) + "</td></tr>";
     }).join("");
     return "<b>" + (p.kelurahan ? W.kelurahan : W.desa_kata) + " " + p.desa + "</b><br>" + W.kecamatan + " " + p.kecamatan +
-      (p.kabupaten ? ", " + W.kabupaten + " " + p.kabupaten : "") + "<br>" + W.penduduk + ": " + angka(p.penduduk) +
+      (p.kabupaten ? ", " + p.kabupaten : "") + "<br>" + W.penduduk + ": " + angka(p.penduduk) +
       "<table class='rincian'><tr><th>" + W.layanan + "</th><th>" + W.cakupan + "</th><th>" + W.fasilitas_terdekat +
       "</th></tr>" + baris + "</table>";
   }
@@ -82,7 +84,7 @@
   function tooltip(p) {
     var l = LAYANAN[iAktif];
     return "<b>" + (p.desa || p.kecamatan) + "</b>" + wilayah(p) + "<br>" + W.penduduk + ": " + angka(p.penduduk) +
-      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + persen(p.c[iAktif]) + catatanLayanan(p) : "");
+      (l ? "<br>" + W.cakupan + " " + l.nama + ": " + cakupanLayanan(l, p.c[iAktif]) + catatanLayanan(p) : "");
   }
   function fitur(rincian) {
     return function (f, lapis) {
