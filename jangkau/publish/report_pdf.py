@@ -15,7 +15,6 @@ is needed at run time; text is real PDF text in a core font (see
 
 from __future__ import annotations
 
-import re
 import textwrap
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -23,7 +22,6 @@ from pathlib import Path
 
 import geopandas as gpd
 import matplotlib
-import numpy as np
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 
@@ -34,15 +32,12 @@ from jangkau.publish.report_layout import (
     FONTS,
     ReportPages,
     decimal,
-    draw_table,
     percent,
     printable,
     thousands,
 )
-from jangkau.publish.report_maps import draw_map, map_base, points_xy
-
-# Kecamatan listed beside a service's map; the rest are counted in a line under the list.
-SERVICE_TABLE_ROWS = 28
+from jangkau.publish.report_maps import map_base
+from jangkau.publish.report_service import coverage_cell, display_names, service_page
 
 
 @dataclass(frozen=True)
@@ -126,7 +121,7 @@ def write_report_pdf(
         icons = labels()["ikon"]
         for service in services:
             figure = pages.new()
-            _service_page(
+            service_page(
                 figure,
                 base,
                 service=service,
@@ -229,7 +224,7 @@ def _summary_pages(
             cells.append(
                 words["tanpa_data_singkat"]
                 if service in unknown
-                else _coverage_cell(by_pair, row.kode_kec, service)
+                else coverage_cell(by_pair, row.kode_kec, service)
             )
         rows.append(cells)
     headers = [*words["kolom_ringkasan"], *(icons.get(s, {}).get("singkatan", s) for s in services)]
@@ -243,164 +238,6 @@ def _summary_pages(
         note=f"{words['ringkasan_catatan']} {key}."
         + (f" {words['tanpa_data_catatan']}" if unknown & set(services) else ""),
     )
-
-
-def display_names(frame: pd.DataFrame, regency: dict[str, str] | None = None) -> pd.Series:
-    """Return each kecamatan's name, told apart where it repeats (two Cenrana).
-
-    A repeated name gets its kabupaten's name (``regency``: per ``kode_kec``,
-    else a ``kabupaten`` column of ``frame``: ``Cenrana (Maros)``), or its
-    code when none is known.
-    """
-    names = frame["kecamatan"].astype(str)
-    repeated = names.duplicated(keep=False)
-    if regency is None and "kabupaten" in frame:
-        regency = dict(zip(frame["kode_kec"], frame["kabupaten"], strict=True))
-    # "Cenrana (Maros)": the table's name column is narrow; a city keeps its "Kota".
-    known = {
-        k: re.sub(r"^Kabupaten ", "", v)
-        for k, v in (regency or {}).items()
-        if isinstance(v, str) and v
-    }
-    which = frame["kode_kec"].map(lambda code: known.get(code, code)).astype(str)
-    return names.where(~repeated, names + " (" + which + ")")
-
-
-def _coverage_cell(by_pair: dict, code: str, service: str) -> str:
-    if (code, service) not in by_pair:
-        return "—"
-    coverage, shortfall = by_pair[(code, service)]
-    text = percent(coverage, 0)
-    if pd.notna(shortfall) and int(shortfall) > 0:
-        text += f" ({int(shortfall)})"
-    return text
-
-
-def _service_page(
-    figure: object,
-    base: object,
-    *,
-    service: str,
-    name: str,
-    colour: str,
-    desa: pd.DataFrame,
-    assets: gpd.GeoDataFrame,
-    proposals: gpd.GeoDataFrame,
-    gaps: pd.DataFrame,
-    catalogue: pd.DataFrame,
-    metric_crs: str,
-) -> None:
-    """One service: its map on the left, its standard and the kecamatan ranked on the right."""
-    words = labels()["laporan"]
-    standard = catalogue.set_index("layanan").loc[service]
-    rows = gaps[gaps["layanan"] == service]
-    figure.text(
-        0.03,
-        0.95,
-        printable(words["peta_judul"].format(layanan=name)),
-        fontsize=14,
-        fontweight="bold",
-        va="top",
-    )
-    norm = (
-        words["norma_penduduk"].format(penduduk=thousands(standard["penduduk_per_fasilitas"]))
-        if pd.notna(standard["penduduk_per_fasilitas"])
-        else words["tanpa_norma"]
-    )
-    people = rows["penduduk"].sum()
-    unknown = service in services_marked_without_data(rows)
-    # min_count: a service without data has no served people, not zero.
-    served = rows["penduduk_terlayani"].sum(min_count=1)
-    figure.text(
-        0.03,
-        0.905,
-        words["standar_baris"].format(
-            kelurahan=thousands(standard["radius_kelurahan_m"]),
-            desa=thousands(standard["radius_desa_m"]),
-            norma=norm,
-        )
-        + "\n"
-        + words["cakupan_wilayah"].format(
-            cakupan=labels()["data"]["tidak_ada_data"]
-            if unknown
-            else percent(served / people if people else np.nan),
-            penduduk=thousands(people),
-            fasilitas=thousands(rows["jumlah_fasilitas"].sum()),
-        ),
-        fontsize=8,
-        va="top",
-    )
-    ax = figure.add_axes((0.03, 0.06, 0.52, 0.78))
-    own_assets = assets[assets["layanan"] == service]
-    own_proposals = proposals[proposals["layanan"] == service] if len(proposals) else proposals
-    draw_map(
-        ax,
-        base,
-        desa_coverage=desa.set_index("kode_desa")[f"cakupan_{service}"],
-        facilities=points_xy(own_assets, metric_crs=metric_crs),
-        proposals=points_xy(own_proposals, metric_crs=metric_crs),
-        colour=colour,
-        service_name=printable(name),
-    )
-    _service_table(
-        figure,
-        rows,
-        kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten",
-        unknown=unknown,
-        regency=(
-            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
-        ),
-    )
-
-
-def _service_table(
-    figure: object,
-    rows: pd.DataFrame,
-    *,
-    kabupaten_level: bool,
-    unknown: bool = False,
-    regency: dict[str, str] | None = None,
-) -> None:
-    words = labels()["laporan"]
-    total = len(rows)
-    if kabupaten_level or rows["peringkat"].isna().all():
-        ordered = rows.sort_values(["cakupan", "kode_kec"], kind="stable")
-    else:
-        ordered = rows.sort_values(["peringkat", "kode_kec"], kind="stable", na_position="last")
-    shown = ordered.head(SERVICE_TABLE_ROWS)
-    shown = shown.assign(kecamatan=display_names(ordered, regency).head(SERVICE_TABLE_ROWS))
-    table = [
-        [
-            f"{int(r.peringkat)} {words['dari']} {int(r.jumlah_peringkat)}"
-            if pd.notna(r.peringkat)
-            else "—",
-            str(r.kecamatan),
-            words["tanpa_data_singkat"] if unknown else percent(r.cakupan),
-            thousands(r.jumlah_fasilitas),
-            words["tanpa_data_singkat"] if unknown else thousands(r.kekurangan),
-        ]
-        for r in shown.itertuples(index=False)
-    ]
-    draw_table(
-        figure,
-        words["kolom_layanan"],
-        table,
-        widths=[1.2, 2.0, 1.1, 1.1, 1.3],
-        top=0.84,
-        left=0.70,
-        right=0.985,
-        rows_per_page=SERVICE_TABLE_ROWS + 2,
-        size=6.5,
-    )
-    notes = []
-    if total > len(shown):
-        notes.append(words["kecamatan_lain"].format(n=total - len(shown)))
-    if kabupaten_level:
-        notes.append(words["tingkat_kabupaten"])
-    if unknown:
-        notes.append(words["tanpa_data_catatan"])
-    if notes:
-        figure.text(0.70, 0.07, "\n".join(notes), fontsize=6.5, va="bottom", wrap=True)
 
 
 def _no_coordinates(gaps: pd.DataFrame) -> pd.DataFrame | None:
