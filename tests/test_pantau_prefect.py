@@ -27,6 +27,7 @@ from test_pantau import (
     CAMBA,
     _asset_id,
     _bearer,
+    _count,
     _free_port,
     _token,
     published,  # noqa: F401 - the module's fixture: a published Maros run
@@ -278,12 +279,19 @@ def test_a_report_runs_the_update_flow_through_a_prefect_automation(
                 time.sleep(0.5)
             assert document["laporan_terakhir"] == report_id, "no flow run updated status.json"
             assert [a["id_aset"] for a in document["aset"]] == [camba]
-            runs = httpx.post(
-                f"{env['PREFECT_API_URL']}/flow_runs/filter",
-                json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
-                timeout=10,
-            ).json()
-            assert any(r["parameters"].get("laporan_id") == report_id for r in runs), runs
+            # status.json is written by the flow's task; the run completes just after.
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                runs = httpx.post(
+                    f"{env['PREFECT_API_URL']}/flow_runs/filter",
+                    json={"flow_runs": {"state": {"type": {"any_": ["COMPLETED"]}}}},
+                    timeout=10,
+                ).json()
+                if any(r["parameters"].get("laporan_id") == report_id for r in runs):
+                    break
+                time.sleep(0.5)
+            (run,) = [r for r in runs if r["parameters"].get("laporan_id") == report_id]
+            assert run["parameters"]["peristiwa"] == "jangkau.laporan.diterima"
         finally:
             service.terminate()
             try:
@@ -291,3 +299,26 @@ def test_a_report_runs_the_update_flow_through_a_prefect_automation(
             except subprocess.TimeoutExpired:
                 service.kill()
     assert os.path.exists(place.processed / STATUS_JSON)
+
+
+def test_a_failing_event_loses_no_report(published, tmp_path, caplog):  # noqa: F811
+    _root, place = published
+    db = sqlite_url(tmp_path / "pantau.sqlite")
+    token = _token(db, "Dinas Kesehatan", ["puskesmas"])
+
+    def unreachable(_report: dict) -> None:
+        raise ConnectionError("server Prefect tidak menjawab")
+
+    with TestClient(create_app(place, db, on_report=unreachable)) as client:
+        answer = client.post(
+            "/api/laporan/status",
+            json={"id_aset": _asset_id(place, CAMBA), "status": "tutup sementara"},
+            headers=_bearer(token),
+        )
+    assert answer.status_code == 201
+    assert _count(db) == 1
+    (line,) = [r.getMessage() for r in caplog.records if "pemberitahuannya gagal" in r.getMessage()]
+    assert line == (
+        f"laporan {answer.json()['id']} tersimpan, tetapi pemberitahuannya gagal: "
+        "server Prefect tidak menjawab"
+    )
