@@ -80,17 +80,19 @@ def _serve_with_prefect(
     args: argparse.Namespace, region_file: Path, place: Place, notice: Settings
 ) -> int:
     """Serve the API and the update deployment together: reports become Prefect events."""
-    from flows.prefect_setup import prepare_prefect
+    import os
 
-    prepare_prefect(verbose=getattr(args, "verbose", False))
-    from prefect.settings import get_current_settings
+    from flows.prefect_setup import PREFECT_DEFAULT_PORT, _server_answers, prepare_prefect
 
-    if not get_current_settings().api.url:
-        # Automations need a lasting server: the temporary API would vanish with its events.
+    # Automations need a lasting server: a temporary API would vanish with its events.
+    if not os.environ.get("PREFECT_API_URL") and not _server_answers(
+        "127.0.0.1", PREFECT_DEFAULT_PORT
+    ):
         raise ValueError(
             "--prefect memerlukan server Prefect: jalankan 'prefect server start' "
-            "atau isi PREFECT_API_URL"
+            f"(port {PREFECT_DEFAULT_PORT}) atau isi PREFECT_API_URL"
         )
+    prepare_prefect(verbose=getattr(args, "verbose", False))
     import uvicorn
 
     from flows.pantau_prefect import event_emitter, serve_together, update_deployment

@@ -322,3 +322,23 @@ def test_a_failing_event_loses_no_report(published, tmp_path, caplog):  # noqa: 
         f"laporan {answer.json()['id']} tersimpan, tetapi pemberitahuannya gagal: "
         "server Prefect tidak menjawab"
     )
+
+
+def test_prefect_mode_without_a_prefect_server_is_one_line(published):  # noqa: F811
+    from flows.prefect_setup import PREFECT_DEFAULT_PORT, _server_answers
+
+    if _server_answers("127.0.0.1", PREFECT_DEFAULT_PORT):
+        pytest.skip("a Prefect server answers on this machine's port 4200")
+    root, _place = published
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    done = subprocess.run(
+        [sys.executable, "-m", "flows.cli", "pantau", "serve", "maros", "--prefect"]
+        + ["--out", str(root), "--port", str(_free_port())],
+        cwd=PROJECT,
+        env={**env, "PYTHONPATH": str(PROJECT)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert done.stderr.count("\n") == 1 and "--prefect memerlukan server Prefect" in done.stderr
