@@ -270,6 +270,7 @@ def test_a_report_runs_the_update_flow_through_a_prefect_automation(
             )
             assert answer.status_code == 201, answer.text
             report_id = answer.json()["id"]
+            sent = time.monotonic()
             deadline = time.monotonic() + 120
             document = {}
             while time.monotonic() < deadline:
@@ -278,6 +279,7 @@ def test_a_report_runs_the_update_flow_through_a_prefect_automation(
                     break
                 time.sleep(0.5)
             assert document["laporan_terakhir"] == report_id, "no flow run updated status.json"
+            print(f"report to status.json through a flow run: {time.monotonic() - sent:.1f} s")
             assert [a["id_aset"] for a in document["aset"]] == [camba]
             # status.json is written by the flow's task; the run completes just after.
             deadline = time.monotonic() + 60
