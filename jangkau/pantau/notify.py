@@ -212,6 +212,7 @@ class Notifier:
         alerts = list(document.get("peringatan", []))
         current = {alert_key(a): a for a in alerts}
         sent = self._read()
+        before = {k: list(v) for k, v in sent.items()}
         for name, channel in self.channels.items():
             done = [k for k in sent.get(name, []) if k in current]
             result.selesai += [
@@ -232,7 +233,8 @@ class Notifier:
                     done += [alert_key(a) for a in new]
                     result.baru += [a for a in new if a not in result.baru]
             sent[name] = done
-        self._write(sent)
+        if sent != before:
+            self._write(sent)
 
     def _read(self) -> dict[str, list[str]]:
         if not self.ledger.exists():
