@@ -35,8 +35,8 @@ from jangkau.pantau.notify import (
 )
 from jangkau.pantau.once import applied_report, update_once
 
-RECEIVED = "jangkau.laporan.diterima"
-VERIFIED = "jangkau.laporan.diverifikasi"
+EVENT_RECEIVED = "jangkau.laporan.diterima"
+EVENT_VERIFIED = "jangkau.laporan.diverifikasi"
 FLOW_NAME = "pantau-perbarui"
 PAYLOAD_KEYS = ("jenis_laporan", "id_aset", "status", "jenis_kejadian", "pelapor", "merujuk")
 LOG = logging.getLogger("jangkau.pantau")
@@ -49,7 +49,7 @@ def resource_id(region: str) -> str:
 
 def report_event(report: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """Return the event name and payload for a stored report (or a verification)."""
-    name = VERIFIED if report.get("jenis_laporan") == "verifikasi" else RECEIVED
+    name = EVENT_VERIFIED if report.get("jenis_laporan") == "verifikasi" else EVENT_RECEIVED
     payload = {"laporan_id": int(report["id"])}
     payload |= {k: report[k] for k in PAYLOAD_KEYS if report.get(k) is not None}
     return name, payload
@@ -156,7 +156,7 @@ def pantau_perbarui(
     settings = load_region_file(region_file)
     place = place_for(settings["name"], Path(out_root))
     url = db or database_url_for(None, place)
-    wanted = laporan_id if peristiwa in (None, RECEIVED) else None
+    wanted = laporan_id if peristiwa in (None, EVENT_RECEIVED) else None
     document = update_task(
         place.region, str(place.processed), str(place.maps) if place.maps else None, url, wanted
     )

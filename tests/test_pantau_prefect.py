@@ -35,8 +35,9 @@ from test_pantau import (
 from test_pantau_alerts import Hook
 
 from flows.pantau_prefect import (
+    EVENT_RECEIVED,
+    EVENT_VERIFIED,
     FLOW_NAME,
-    RECEIVED,
     event_emitter,
     pantau_perbarui,
     update_deployment,
@@ -96,11 +97,24 @@ def test_each_report_emits_an_event_instead_of_updating_in_process(
             headers=_bearer(token),
         )
         assert (status.status_code, event.status_code) == (201, 201), event.text
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        resident = client.post(
+            "/lapor", content=f"jenis_laporan=status&id_aset={camba}&status=pulih", headers=form
+        )
+        assert resident.status_code == 201
+        resident_id = event.json()["id"] + 1
+        verified = client.post(f"/api/laporan/{resident_id}/verifikasi", headers=_bearer(token))
+        assert verified.status_code == 200, verified.text
         recorded_events.wait_until_empty()
         time.sleep(1.0)  # longer than the in-process update's gathering pause
         document = client.get("/status.json").json()
     events = recorded_events._client.events
-    assert [e.event for e in events] == [RECEIVED, RECEIVED]
+    assert [e.event for e in events] == [
+        EVENT_RECEIVED,
+        EVENT_RECEIVED,
+        EVENT_RECEIVED,
+        EVENT_VERIFIED,
+    ]
     assert {e.resource.id for e in events} == {"jangkau.wilayah.maros"}
     assert events[0].payload == {
         "laporan_id": status.json()["id"],
@@ -113,6 +127,18 @@ def test_each_report_emits_an_event_instead_of_updating_in_process(
         "laporan_id": event.json()["id"],
         "jenis_laporan": "kejadian",
         "jenis_kejadian": "banjir",
+        "pelapor": "Dinas Kesehatan",
+    }
+    assert events[2].payload == {
+        "laporan_id": resident_id,
+        "jenis_laporan": "status",
+        "id_aset": camba,
+        "status": "pulih",
+        "pelapor": "warga",
+    }
+    assert events[3].payload == {
+        "laporan_id": resident_id,
+        "jenis_laporan": "verifikasi",
         "pelapor": "Dinas Kesehatan",
     }
     # The flow run updates; the service itself did not (only its start-up state is there).
@@ -187,7 +213,7 @@ def test_update_flow_writes_status_publishes_the_alert_and_sends_it_once(
         camba = _asset_id(place, CAMBA)
         report_id = _store_closure(db, camba)
         result = pantau_perbarui(
-            region_file, str(root), db, laporan_id=report_id, peristiwa=RECEIVED
+            region_file, str(root), db, laporan_id=report_id, peristiwa=EVENT_RECEIVED
         )
         assert result == {
             "diperbarui": True,
@@ -202,7 +228,7 @@ def test_update_flow_writes_status_publishes_the_alert_and_sends_it_once(
         assert [a["kecamatan"] for a in body["peringatan"]] == ["Camba"]
         # The same event again (a second trigger): nothing to do, nothing sent.
         again = pantau_perbarui(
-            region_file, str(root), db, laporan_id=report_id, peristiwa=RECEIVED
+            region_file, str(root), db, laporan_id=report_id, peristiwa=EVENT_RECEIVED
         )
         assert again == {"diperbarui": False}
         # A verification always updates; the alert is not sent twice.
