@@ -73,7 +73,8 @@ clean:
 	rm -rf $(VENV) data/raw/demo data/processed/* maps/*
 	git checkout -- data/processed/README.md maps/README.md
 
-# The live status service of a region (issue 17) on 127.0.0.1:8765; `make pantau REGION=demo`.
+# The live status service of a region (issue 17) on 127.0.0.1:8765; `make pantau REGION=demo`;
+# `make pantau PANTAU_ARGS=--prefect` with a Prefect server running (updates as flow runs).
 pantau: REGION = maros
 pantau: install
-	$(BIN)/jangkau pantau serve $(REGION) --host 127.0.0.1 --port 8765
+	$(BIN)/jangkau pantau serve $(REGION) --host 127.0.0.1 --port 8765 $(PANTAU_ARGS)

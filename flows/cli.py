@@ -39,6 +39,7 @@ Contoh:
   jangkau boundaries 73.09                  batas desa dan kecamatan dari kode Kemendagri
   jangkau osm maros --jalan                 fasilitas dan jalan dari OpenStreetMap
   jangkau pantau serve maros                layanan laporan status di http://127.0.0.1:8765/
+  jangkau pantau serve maros --prefect      ... dengan pembaruan sebagai flow run Prefect
   jangkau pantau token maros --instansi "Dinas Kesehatan" --kelas puskesmas,pustu
 """
 
@@ -250,6 +251,11 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
         if name == "serve":
             action.add_argument("--host", default="127.0.0.1", help="alamat (bawaan: 127.0.0.1)")
             action.add_argument("--port", type=int, default=8765, help="port (bawaan: 8765)")
+            action.add_argument(
+                "--prefect",
+                action="store_true",
+                help="setiap laporan menjadi kejadian Prefect; pembaruan berjalan sebagai flow run",
+            )
         else:
             action.add_argument("--instansi", required=True, help="nama instansi pemilik token")
             action.add_argument(

@@ -11,8 +11,10 @@ import asyncio
 import csv
 import io
 import json
+import logging
 import time
 from collections import defaultdict, deque
+from collections.abc import Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -32,12 +34,27 @@ from jangkau.pantau.store import PENDING, VERIFIED, Store
 from jangkau.pantau.updater import Place, Updater
 from jangkau.pantau.vocabulary import load_vocabulary
 
+LOG = logging.getLogger("jangkau.pantau")
 RESIDENT = "warga"
 ALL_CLASSES = "semua"
 
 
-def create_app(place: Place, db_url: str) -> FastAPI:
-    """Return the service for one region's outputs and one database URL."""
+def create_app(
+    place: Place,
+    db_url: str,
+    *,
+    on_report: Callable[[dict[str, Any]], object] | None = None,
+    on_update: Callable[[dict], object] | None = None,
+) -> FastAPI:
+    """Return the service for one region's outputs and one database URL.
+
+    ``on_report``, when given, is told of each stored report (and each
+    verification) instead of the in-process update being asked for: the caller
+    updates elsewhere (the Prefect flow, :mod:`flows.pantau_prefect`); a
+    failing ``on_report`` is logged and the report stays stored. ``on_update``
+    is called with every new ``status.json`` document of the in-process update,
+    in a thread (the alert notifications, :mod:`jangkau.pantau.notify`).
+    """
     vocabulary = load_vocabulary()
     store = Store(db_url)
     window = float(vocabulary.limits["warga_jendela_detik"])
@@ -47,7 +64,7 @@ def create_app(place: Place, db_url: str) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await store.create()
-        updater = Updater(place, store, vocabulary)
+        updater = Updater(place, store, vocabulary, on_update=on_update)
         app.state.updater = updater
         await updater.update_now()
         updater.start()
@@ -100,8 +117,19 @@ def create_app(place: Place, db_url: str) -> FastAPI:
         """Commit a report, ask for an update, return its id."""
         values.setdefault("diterima", datetime.now(UTC))
         report_id = await store.add_report(values)
-        app.state.updater.request()
+        if on_report is None:
+            app.state.updater.request()
+        else:
+            announce({**values, "id": report_id})
         return report_id
+
+    def announce(report: dict[str, Any]) -> None:
+        try:
+            on_report(report)
+        except Exception as error:  # the report is committed; its update follows the next one
+            LOG.warning(
+                "laporan %s tersimpan, tetapi pemberitahuannya gagal: %s", report["id"], error
+            )
 
     async def accepted(values: dict[str, Any]) -> JSONResponse:
         report_id = await stored(values)
@@ -177,7 +205,9 @@ def create_app(place: Place, db_url: str) -> FastAPI:
             raise ReportError(
                 404, f"tidak ada laporan warga nomor {report_id} yang menunggu verifikasi"
             )
-        app.state.updater.reread()
+        app.state.updater.reread(update=on_report is None)
+        if on_report is not None:
+            announce({"id": report_id, "jenis_laporan": "verifikasi", "pelapor": owner["instansi"]})
         return JSONResponse({"id": report_id, "pesan": "laporan diverifikasi"})
 
     @app.get("/api/laporan")

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,7 +46,14 @@ class Place:
 class Updater:
     """Keeps ``status.json`` and ``status.gpkg`` in step with the database."""
 
-    def __init__(self, place: Place, store: Store, vocabulary: Vocabulary) -> None:
+    def __init__(
+        self,
+        place: Place,
+        store: Store,
+        vocabulary: Vocabulary,
+        *,
+        on_update: Callable[[dict], object] | None = None,
+    ) -> None:
         self.place = place
         self.store = store
         self.vocabulary = vocabulary
@@ -57,6 +65,9 @@ class Updater:
         self._idle = asyncio.Event()
         self._known: list[dict] = []
         self._full_read = True
+        # Called with each new status.json document, in a thread, in order (notifications).
+        self.on_update = on_update
+        self._told: asyncio.Task | None = None
         # The recompute runs in its own process: pandas and GEOS would otherwise hold
         # the interpreter lock the web answers need, and answers must stay fast.
         self._pool = ProcessPoolExecutor(
@@ -80,6 +91,9 @@ class Updater:
         document = await loop.run_in_executor(self._pool, publish_live, self.place, reports)
         self.document = document
         self.applied = document["laporan_terakhir"]
+        if self.on_update is not None:
+            # Not awaited: a slow mail server must not hold the next update.
+            self._told = asyncio.create_task(_tell(self._told, self.on_update, document))
         return document
 
     async def _reports(self) -> list[dict]:
@@ -97,10 +111,11 @@ class Updater:
             self._known = self._known + await self.store.reports(after_id=newest)
         return self._known
 
-    def reread(self) -> None:
-        """Read every report again at the next update (a stored report changed)."""
+    def reread(self, *, update: bool = True) -> None:
+        """Read every report again at the next update (a stored report changed); ask for it."""
         self._full_read = True
-        self.request()
+        if update:
+            self.request()
 
     def request(self) -> None:
         """Ask for an update (returns at once)."""
@@ -117,6 +132,9 @@ class Updater:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
+        if self._told is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._told, timeout=30)
         self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def _run(self) -> None:
@@ -141,6 +159,16 @@ class Updater:
                 LOG.exception("pembaruan status gagal")
             if not self._wanted.is_set():
                 self._idle.set()
+
+
+async def _tell(previous: asyncio.Task | None, listener: Callable[[dict], object], document: dict):
+    """Run ``listener`` on ``document`` after the previous one finished; log a failure."""
+    if previous is not None:
+        await asyncio.gather(previous, return_exceptions=True)
+    try:
+        await asyncio.to_thread(listener, document)
+    except Exception as error:  # the update itself is done and written
+        LOG.warning("tindak lanjut pembaruan gagal: %s", error)
 
 
 _WORKER_STATE: dict[str, object] = {}
