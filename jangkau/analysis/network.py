@@ -79,9 +79,11 @@ class RoadNetwork:
         closed[np.asarray(edges, dtype=np.int64)] = True
         if self.closed is not None:
             closed |= self.closed
-        return dataclasses.replace(
+        network = dataclasses.replace(
             self, forward=self.forward & ~closed, backward=self.backward & ~closed, closed=closed
         )
+        object.__setattr__(network, "_edge_lines", self.edge_lines())  # the same edges
+        return network
 
     @property
     def edge_count(self) -> int:
@@ -89,10 +91,15 @@ class RoadNetwork:
         return len(self.u)
 
     def edge_lines(self) -> np.ndarray:
-        """Return each edge as a two-point shapely line."""
-        return shapely.linestrings(
-            np.stack([self.nodes[self.u], self.nodes[self.v]], axis=1).reshape(-1, 2, 2)
-        )
+        """Return each edge as a two-point shapely line (made once per network; do not modify)."""
+        lines = self.__dict__.get("_edge_lines")
+        if lines is None:
+            lines = shapely.linestrings(
+                np.stack([self.nodes[self.u], self.nodes[self.v]], axis=1).reshape(-1, 2, 2)
+            )
+            # A frozen dataclass: the cache is set past its guard (the edges never change).
+            object.__setattr__(self, "_edge_lines", lines)
+        return lines
 
 
 def _segments(roads: gpd.GeoDataFrame) -> dict[str, np.ndarray]:

@@ -153,7 +153,8 @@ def straight_walk_m(
             [shapely.get_coordinates(points[which]), shapely.get_coordinates(sites[site])], axis=1
         )
     )
-    on_land = shapely.covered_by(lines, land)
+    # land covers the line, asked of the land: GEOS then uses the prepared land (≈40× quicker).
+    on_land = shapely.covers(land, lines)
     np.minimum.at(result, which[on_land], shapely.length(lines[on_land]))
     return result
 
@@ -178,7 +179,7 @@ def walk_on_land(
         )
     )
     distance = placed.distance_m.copy()
-    distance[long[~shapely.covered_by(lines, land)]] = np.inf
+    distance[long[~shapely.covers(land, lines)]] = np.inf
     return Snapped(edge=placed.edge, fraction=placed.fraction, distance_m=distance)
 
 
@@ -201,6 +202,7 @@ def point_minutes(
     land_margin_m: float,
     walk: float,
     reach_m: float,
+    straight_m: np.ndarray | None = None,
 ) -> np.ndarray:
     """Return per population point the trip minutes to the nearest of ``sites`` (inf: none).
 
@@ -222,6 +224,9 @@ def point_minutes(
         Walking speed in metres per minute.
     reach_m
         Longest straight walk to a facility (the service's longest time standard on foot).
+    straight_m
+        The far points' straight walks (:func:`straight_walk_m`, in the order of
+        ``np.flatnonzero(far)``) when already known for these sites.
     """
     minutes = np.full(len(points), np.inf)
     if len(sites) == 0:
@@ -231,8 +236,9 @@ def point_minutes(
     node_minutes = minutes_to_nearest(network, placed, access)
     minutes = trip_minutes(network, on_road, node_minutes, placed, access, walk)
     if far.any():
-        straight = straight_walk_m(points[far], sites, land=land, reach_m=reach_m)
-        minutes[far] = np.minimum(minutes[far], straight / walk)
+        if straight_m is None:
+            straight_m = straight_walk_m(points[far], sites, land=land, reach_m=reach_m)
+        minutes[far] = np.minimum(minutes[far], straight_m / walk)
     return minutes
 
 

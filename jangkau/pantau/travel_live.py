@@ -29,7 +29,7 @@ import pandas as pd
 import shapely
 
 from jangkau.analysis.network import Snapped, snap
-from jangkau.analysis.travel import point_minutes, walk_on_land
+from jangkau.analysis.travel import point_minutes, straight_walk_m, walk_on_land
 from jangkau.pantau.baseline import Baseline
 from jangkau.pantau.recompute import (
     CHANGE_TOLERANCE,
@@ -40,6 +40,8 @@ from jangkau.pantau.recompute import (
 from jangkau.pantau.travel_base import TravelBase
 
 ROAD_CUT = "jalan putus"
+# Results kept between updates before the cache starts again (a few MB at Makassar's size).
+CACHE_ENTRIES = 500
 
 
 def closed_edges(
@@ -128,6 +130,9 @@ def travel_changes(
         Optional dict kept between calls on the same base.
     """
     cache = {} if cache is None else cache
+    if len(cache) > CACHE_ENTRIES:
+        # Many different states over a long day: start again rather than grow without end.
+        cache.clear()
     closed = np.unique(np.asarray(closed, dtype=np.int64))
     frames = []
     for service in base.standard:
@@ -150,7 +155,36 @@ def travel_changes(
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=DESA_COLUMNS)
 
 
-def _minutes(base: TravelBase, service: str, sites: gpd.GeoDataFrame, placed: tuple) -> np.ndarray:
+def _straight(
+    base: TravelBase, service: str, sites: gpd.GeoDataFrame, far: np.ndarray, cache: dict
+) -> np.ndarray:
+    """Return the far points' straight walks to ``sites`` (metres), in the order of ``far``.
+
+    They do not depend on the roads: those of the points far from the run's roads
+    are kept per set of sites; points far only from the open roads are measured each time.
+    """
+    points = base.points
+    key = ("lurus", service, frozenset(sites["id_aset"]))
+    if key not in cache:
+        cache[key] = straight_walk_m(
+            points[base.far],
+            sites.geometry.to_numpy(),
+            land=base.land,
+            reach_m=base.reach_m(service),
+        )
+    known = np.full(len(points), np.nan)
+    known[base.far] = cache[key]
+    extra = far & ~base.far
+    if extra.any():
+        known[extra] = straight_walk_m(
+            points[extra], sites.geometry.to_numpy(), land=base.land, reach_m=base.reach_m(service)
+        )
+    return known[far]
+
+
+def _minutes(
+    base: TravelBase, service: str, sites: gpd.GeoDataFrame, placed: tuple, cache: dict
+) -> np.ndarray:
     network, on_road, far, tree = placed
     return point_minutes(
         network,
@@ -163,6 +197,7 @@ def _minutes(base: TravelBase, service: str, sites: gpd.GeoDataFrame, placed: tu
         land_margin_m=base.land_margin_m,
         walk=base.walk,
         reach_m=base.reach_m(service),
+        straight_m=_straight(base, service, sites, far, cache) if far.any() else None,
     )
 
 
@@ -177,7 +212,9 @@ def _service_changes(
 ) -> pd.DataFrame:
     if ("dasar", service) not in cache:
         cache[("dasar", service)] = _covered_share(
-            base, service, _minutes(base, service, run_sites, _placed_without(base, closed[:0]))
+            base,
+            service,
+            _minutes(base, service, run_sites, _placed_without(base, closed[:0]), cache),
         )
     before_share = cache[("dasar", service)]
     # The points placed on the open roads: one placement per set of closed roads, shared by
@@ -185,7 +222,7 @@ def _service_changes(
     if cache.get("tempat", (None,))[0] != closed.tobytes():
         cache["tempat"] = (closed.tobytes(), _placed_without(base, closed))
     placed = cache["tempat"][1]
-    after_share = _covered_share(base, service, _minutes(base, service, now, placed))
+    after_share = _covered_share(base, service, _minutes(base, service, now, placed, cache))
     changed = np.flatnonzero(np.abs(after_share - before_share) > CHANGE_TOLERANCE)
     if len(changed) == 0:
         return pd.DataFrame(columns=DESA_COLUMNS)
