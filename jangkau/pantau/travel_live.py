@@ -162,6 +162,7 @@ def _straight(
 
     They do not depend on the roads: those of the points far from the run's roads
     are kept per set of sites; points far only from the open roads are measured each time.
+    The update runs on one thread, so the prepared land may answer.
     """
     points = base.points
     key = ("lurus", service, frozenset(sites["id_aset"]))
@@ -171,13 +172,18 @@ def _straight(
             sites.geometry.to_numpy(),
             land=base.land,
             reach_m=base.reach_m(service),
+            own_land=True,
         )
     known = np.full(len(points), np.nan)
     known[base.far] = cache[key]
     extra = far & ~base.far
     if extra.any():
         known[extra] = straight_walk_m(
-            points[extra], sites.geometry.to_numpy(), land=base.land, reach_m=base.reach_m(service)
+            points[extra],
+            sites.geometry.to_numpy(),
+            land=base.land,
+            reach_m=base.reach_m(service),
+            own_land=True,
         )
     return known[far]
 
