@@ -16,8 +16,10 @@ Writes ``benchmarks/results_pantau_jalan.json``. Usage:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -29,10 +31,27 @@ import httpx
 import numpy as np
 import shapely
 
-from benchmarks.pantau import _free_port, _token
-
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "benchmarks" / "results_pantau_jalan.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _token(db_url: str) -> str:
+    from jangkau.pantau.store import Store
+
+    async def make() -> str:
+        store = Store(db_url)
+        await store.create()
+        token = await store.new_token(instansi="Bench", kelas=["semua"])
+        await store.close()
+        return token
+
+    return asyncio.run(make())
 
 
 def _publish_makassar(root: Path) -> Path:
