@@ -207,6 +207,17 @@ def _minutes(
     )
 
 
+def _run_share(base: TravelBase, service: str, cache: dict) -> np.ndarray:
+    """Return the covered share per desa as the run had it, recomputed (kept in ``cache``)."""
+    if ("dasar", service) not in cache:
+        run_sites = base.sites.loc[base.sites["layanan"] == service]
+        placed = (base.network, base.on_road, base.far, base.tree)
+        cache[("dasar", service)] = _covered_share(
+            base, service, _minutes(base, service, run_sites, placed, cache)
+        )
+    return cache[("dasar", service)]
+
+
 def _service_changes(
     base: TravelBase,
     service: str,
@@ -216,13 +227,7 @@ def _service_changes(
     desa_names: pd.DataFrame,
     cache: dict,
 ) -> pd.DataFrame:
-    if ("dasar", service) not in cache:
-        cache[("dasar", service)] = _covered_share(
-            base,
-            service,
-            _minutes(base, service, run_sites, _placed_without(base, closed[:0]), cache),
-        )
-    before_share = cache[("dasar", service)]
+    before_share = _run_share(base, service, cache)
     # The points placed on the open roads: one placement per set of closed roads, shared by
     # every service, and only the latest kept (it holds a copy of the network).
     if cache.get("tempat", (None,))[0] != closed.tobytes():
@@ -276,6 +281,11 @@ def live_travel(
     if base is None:
         empty = pd.DataFrame(columns=DESA_COLUMNS)
         return events, empty, kecamatan_changes(baseline, empty), []
+    if cache is not None:
+        # The first update (at the service's start) measures the run's own trips, so
+        # the first report does not wait for them.
+        for service in base.standard:
+            _run_share(base, service, cache)
     closures = closed_edges(base, events, crs=baseline.aset.crs, nearest_within_m=nearest_within_m)
     events = [
         {
