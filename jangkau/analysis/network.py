@@ -25,6 +25,7 @@ facility of the service.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import geopandas as gpd
@@ -59,12 +60,30 @@ class RoadNetwork:
     joined: np.ndarray
     report: dict = field(default_factory=dict)
     ferry: np.ndarray | None = None
+    closed: np.ndarray | None = None
 
     def road_edges(self) -> np.ndarray:
-        """Return the numbers of the edges a walk may reach (every edge but ferry crossings)."""
-        if self.ferry is None:
-            return np.arange(len(self.u))
-        return np.flatnonzero(~self.ferry)
+        """Return the numbers of the edges a walk may reach (not ferry crossings, not closed)."""
+        blocked = np.zeros(len(self.u), dtype=bool)
+        for mask in (self.ferry, self.closed):
+            if mask is not None:
+                blocked |= mask
+        return np.flatnonzero(~blocked)
+
+    def without(self, edges: np.ndarray) -> RoadNetwork:
+        """Return the network with ``edges`` closed: passable in neither direction, no road point.
+
+        Edge numbers stay as they are, so places snapped to an open edge keep their place.
+        """
+        closed = np.zeros(len(self.u), dtype=bool)
+        closed[np.asarray(edges, dtype=np.int64)] = True
+        if self.closed is not None:
+            closed |= self.closed
+        network = dataclasses.replace(
+            self, forward=self.forward & ~closed, backward=self.backward & ~closed, closed=closed
+        )
+        object.__setattr__(network, "_edge_lines", self.edge_lines())  # the same edges
+        return network
 
     @property
     def edge_count(self) -> int:
@@ -72,10 +91,15 @@ class RoadNetwork:
         return len(self.u)
 
     def edge_lines(self) -> np.ndarray:
-        """Return each edge as a two-point shapely line."""
-        return shapely.linestrings(
-            np.stack([self.nodes[self.u], self.nodes[self.v]], axis=1).reshape(-1, 2, 2)
-        )
+        """Return each edge as a two-point shapely line (made once per network; do not modify)."""
+        lines = self.__dict__.get("_edge_lines")
+        if lines is None:
+            lines = shapely.linestrings(
+                np.stack([self.nodes[self.u], self.nodes[self.v]], axis=1).reshape(-1, 2, 2)
+            )
+            # A frozen dataclass: the cache is set past its guard (the edges never change).
+            object.__setattr__(self, "_edge_lines", lines)
+        return lines
 
 
 def _segments(roads: gpd.GeoDataFrame) -> dict[str, np.ndarray]:

@@ -2,7 +2,9 @@
 
 Read from the region's published ``coverage.gpkg`` (through the ``terkini``
 pointer, so a new full run is picked up by the next update) and brought to the
-run's metric CRS (layer ``crs_metrik``), the CRS the run measured coverage in.
+run's metric CRS (layer ``crs_metrik``), the CRS the run measured coverage in;
+the finer population surface and the travel-time base from the same run
+folder's ``dasar_pantau/`` (:mod:`jangkau.pantau.travel_base`).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import pyogrio
 import shapely
 
 from jangkau.errors import InputError
+from jangkau.pantau.travel_base import TravelBase, read_surface, read_travel_base
 
 ASSET_COLUMNS = [
     "id_aset",
@@ -54,6 +57,11 @@ class Baseline:
     excluded
         ``id_aset`` the run left out of its coverage (reported out of service
         when it started; its ``info.json``).
+    permukaan
+        The run's finer population surface (``kode_desa``, ``bobot``, points in
+        the metric CRS), or None when its people are even over each desa.
+    waktu
+        The run's travel-time base, or None when it measured no travel time.
     """
 
     run: str
@@ -64,6 +72,8 @@ class Baseline:
     outline: shapely.Geometry
     services: dict[str, str]
     excluded: frozenset[str] = frozenset()
+    permukaan: gpd.GeoDataFrame | None = None
+    waktu: TravelBase | None = None
 
     def service_of(self, id_aset: str) -> str | None:
         """Return an asset's service by its ``id_aset``, or None when the region has none such."""
@@ -90,12 +100,26 @@ def read_baseline(processed: Path) -> Baseline:
             raise InputError(path, f"lapisan '{needed}' tidak ada; jalankan ulang `jangkau run`")
     metric = pyogrio.read_dataframe(path, layer="crs_metrik")["crs"].iloc[0]
     desa = pyogrio.read_dataframe(path, layer="desa")
+    surface = read_surface(path.parent, metric)
     if (
-        desa.get("permukaan_penduduk", pd.Series(dtype=str)).astype(str) != "merata per desa"
-    ).any():
-        # The finer population surface is not published, so coverage there cannot be redone.
+        surface is None
+        and (
+            desa.get("permukaan_penduduk", pd.Series(dtype=str)).astype(str) != "merata per desa"
+        ).any()
+    ):
+        # A run from before the surface was published with it: coverage cannot be redone.
         raise InputError(
-            path, "pembaruan langsung belum mendukung permukaan penduduk rinci (penduduk_rinci)"
+            path,
+            "permukaan penduduk rinci (penduduk_rinci) tidak ikut diterbitkan; "
+            "jalankan ulang `jangkau run`",
+        )
+    layanan = pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False))
+    travel = read_travel_base(path.parent, metric, layanan)
+    if travel is None and any(c.startswith("cakupan_waktu_") for c in desa.columns):
+        raise InputError(
+            path,
+            "dasar waktu tempuh (jaringan jalan) tidak ikut diterbitkan; "
+            "jalankan ulang `jangkau run`",
         )
     aset = pyogrio.read_dataframe(path, layer="aset")
     if aset["id_aset"].isna().any() or not aset["id_aset"].is_unique:
@@ -110,10 +134,12 @@ def read_baseline(processed: Path) -> Baseline:
         kecamatan=pd.DataFrame(
             pyogrio.read_dataframe(path, layer="kecamatan", read_geometry=False)
         ),
-        layanan=pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False)),
+        layanan=layanan,
         outline=shapely.union_all(desa.to_crs(4326).geometry.to_numpy()),
         services=dict(zip(aset["id_aset"], aset["layanan"], strict=True)),
         excluded=_excluded(path.parent / "info.json"),
+        permukaan=surface,
+        waktu=travel,
     )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.analysis.coverage import desa_fractions
+from jangkau.analysis.coverage import desa_fractions, surface_arrays
 from jangkau.pantau.baseline import Baseline
 
 # Two measurements of the same desa with the same discs agree to the last bit;
@@ -122,8 +122,12 @@ def _service_changes(
     if len(touched) == 0:
         return empty
     polygons = desa.geometry.to_numpy()[touched]
-    published = desa_fractions(polygons, radius[touched], points[of_service & ~was_out])
-    serving = desa_fractions(polygons, radius[touched], points[of_service & ~out])
+    # Desa the run's finer population surface covers are measured on its points, as the run did.
+    surface = surface_arrays(desa.iloc[touched], baseline.permukaan)
+    published = desa_fractions(
+        polygons, radius[touched], points[of_service & ~was_out], surface=surface
+    )
+    serving = desa_fractions(polygons, radius[touched], points[of_service & ~out], surface=surface)
     changed = np.abs(published - serving) > CHANGE_TOLERANCE
     if not changed.any():
         return empty
@@ -146,11 +150,14 @@ def _service_changes(
     )
 
 
-def kecamatan_changes(baseline: Baseline, desa: pd.DataFrame) -> pd.DataFrame:
+def kecamatan_changes(
+    baseline: Baseline, desa: pd.DataFrame, *, prefix: str = "cakupan_"
+) -> pd.DataFrame:
     """Return each kecamatan × service the changed desa belong to, published figure and new one.
 
-    The new figure is the published one moved by the people the desa lost over
-    the kecamatan's people (the sum over its desa, as the run aggregates).
+    The new figure is the published one (column ``<prefix><layanan>`` of the
+    ``kecamatan`` layer) moved by the people the desa lost over the
+    kecamatan's people (the sum over its desa, as the run aggregates).
     """
     if desa.empty:
         return pd.DataFrame(columns=KECAMATAN_COLUMNS)
@@ -160,7 +167,7 @@ def kecamatan_changes(baseline: Baseline, desa: pd.DataFrame) -> pd.DataFrame:
     target = baseline.layanan.set_index("layanan")["target_cakupan"]
     rows = []
     for (code, service), loss in lost.items():
-        before = float(kecamatan.at[code, f"cakupan_{service}"])
+        before = float(kecamatan.at[code, f"{prefix}{service}"])
         total = float(people[code])
         after = before - loss / total if total > 0 else before
         rows.append(

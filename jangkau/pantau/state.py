@@ -13,6 +13,7 @@ import shapely
 from jangkau.pantau.baseline import Baseline
 from jangkau.pantau.recompute import alerts, desa_changes, kecamatan_changes
 from jangkau.pantau.store import PENDING, VERIFIED
+from jangkau.pantau.travel_live import live_travel
 from jangkau.pantau.vocabulary import Vocabulary
 
 OPERATING = "beroperasi"
@@ -97,9 +98,10 @@ def live_state(
 ) -> tuple[dict[str, Any], gpd.GeoDataFrame]:
     """Return the ``status.json`` document and the ``status_aset`` layer (EPSG:4326).
 
-    The document lists assets not operating normally, open events, desa and
-    kecamatan whose coverage differs from the published run (before/after),
-    alerts, the count of residents' reports awaiting verification, the id of
+    The document lists assets not operating normally, open events (a road
+    cut with the road edges it closes), desa and kecamatan whose coverage
+    differs from the published run (before/after; by travel time in
+    ``desa_waktu`` / ``kecamatan_waktu``), alerts, the count of residents' reports awaiting verification, the id of
     the newest report taken into account and the time of the update.
     ``cache`` (a dict kept between calls on the same baseline) spares
     recomputing a service whose assets out have not changed.
@@ -109,6 +111,14 @@ def live_state(
     desa = desa_changes(baseline, not_serving, cache=cache)
     kecamatan = kecamatan_changes(baseline, desa)
     names = dict(zip(baseline.layanan["layanan"], baseline.layanan["nama"], strict=True))
+    events, desa_time, kecamatan_time, time_alerts = live_travel(
+        baseline,
+        open_events(reports, baseline),
+        not_serving=not_serving,
+        nearest_within_m=float(vocabulary.limits["ruas_terdekat_maks_m"]),
+        service_names=names,
+        cache=cache,
+    )
     aset = baseline.aset.to_crs(4326)
     layer = aset.join(status, on="id_aset")
     layer["status"] = layer["status"].fillna(OPERATING)
@@ -137,10 +147,13 @@ def live_state(
             }
             for row in unusual.itertuples(index=False)
         ],
-        "kejadian": open_events(reports, baseline),
+        "kejadian": events,
         "desa": _records(desa),
         "kecamatan": _records(kecamatan),
-        "peringatan": alerts(kecamatan, service_names=names),
+        "peringatan": alerts(kecamatan, service_names=names) + time_alerts,
+        # Travel-time coverage (regions with a road network): closed roads and assets out.
+        "desa_waktu": _records(desa_time),
+        "kecamatan_waktu": _records(kecamatan_time),
         "menunggu_verifikasi": sum(1 for r in reports if r["verifikasi"] == PENDING),
     }
     layer["waktu_status"] = layer["waktu"].map(_iso)

@@ -86,6 +86,12 @@ STAGE_FILES = {
         "kecepatan_jalan.parquet",
         "jaringan_laporan.parquet",
         "jaringan_sambungan.parquet",
+        # What the live status service recomputes travel time from (pipeline/live_base.py).
+        "waktu_dasar_ruas.parquet",
+        "waktu_dasar_simpul.parquet",
+        "waktu_dasar_titik.parquet",
+        "waktu_dasar_fasilitas.parquet",
+        "waktu_dasar_daratan.parquet",
     ],
 }
 MARKER = "selesai"

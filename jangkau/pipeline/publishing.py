@@ -38,6 +38,7 @@ from jangkau.pipeline.history import (
     publish_run,
     run_id,
 )
+from jangkau.pipeline.live_base import publish_live_base
 from jangkau.pipeline.stages import ROSTER_LEDGER_FILE, UNLOCATED_FILE
 from jangkau.pipeline.summary import run_quality_sections
 from jangkau.publish.asset_layers import add_asset_outputs
@@ -205,6 +206,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "aset_tidak_melayani": sorted(region.aset_tidak_melayani),
     }
     write_text(run_dir / "info.json", json.dumps(info, ensure_ascii=False))
+    publish_live_base(work, run_dir)
     keep_record_counts(work, region, run_dir)
     # Everything is written: only now do the published files change, all in one rename.
     written = publish_run(finish_run(run_dir), outputs)

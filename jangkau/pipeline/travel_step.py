@@ -9,7 +9,9 @@ the work folder:
 - ``kecepatan_jalan.parquet``: the speed table used;
 - ``jaringan_laporan.parquet`` / ``jaringan_sambungan.parquet``: what the
   network builder did (length by class, joins, dropped fragments), for the
-  quality report, with the grid spacing used.
+  quality report, with the grid spacing used;
+- ``waktu_dasar_*.parquet``: the network, population points, facilities and
+  land in the metric CRS, for the live status service (:mod:`jangkau.pipeline.live_base`).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ import shapely
 
 from jangkau.analysis.ferries import add_ferries, ferry_routes
 from jangkau.analysis.network import RoadNetwork, build_network
-from jangkau.analysis.travel import travel_coverage_by_desa
+from jangkau.analysis.travel import grid_points, land_of, travel_coverage_by_desa
 from jangkau.analysis.travel_sites import TravelSetting
 from jangkau.clean.roads import network_settings, speed_table, standardise_roads
 from jangkau.config.region import Region
 from jangkau.errors import InputError
 from jangkau.io.roads import read_road_lines
+from jangkau.pipeline.live_base import write_travel_base
 from jangkau.publish.travel_layers import network_layer
 
 TRAVEL_FILES = [
@@ -105,6 +108,7 @@ def run_travel(
         return False
     spec = region.jalan
     network, walking, settings, speeds = region_network(region, desa)
+    grid = grid_points(desa, spacing_m=settings["jarak_titik_m"], surface=surface)
     times = travel_coverage_by_desa(
         desa,
         facilities,
@@ -115,8 +119,23 @@ def run_travel(
         direct_walk_beyond_m=settings["jarak_jalan_kaki_langsung_m"],
         land_margin_m=settings["tepi_daratan_m"],
         surface=surface,
+        grid=grid,
     )
     times.to_parquet(work / "cakupan_waktu_desa.parquet")
+    # The live status service recomputes travel time from these (pipeline/live_base.py).
+    write_travel_base(
+        work,
+        network=network,
+        grid=grid,
+        desa_codes=desa["kode_desa"].to_numpy(),
+        facilities=facilities,
+        land=land_of(desa, settings["tepi_daratan_m"]),
+        settings={
+            "walking_kmh": walking,
+            "jarak_jalan_kaki_langsung_m": settings["jarak_jalan_kaki_langsung_m"],
+            "tepi_daratan_m": settings["tepi_daratan_m"],
+        },
+    )
     network_layer(network, desa.crs).to_crs(4326).to_parquet(work / "jalan.parquet")
     speeds.to_parquet(work / "kecepatan_jalan.parquet")
     report = network.report
