@@ -22,6 +22,7 @@ from pathlib import Path
 
 from jangkau.pantau.baseline import Baseline, published_run, read_baseline
 from jangkau.pantau.files import report_layer, write_live_files
+from jangkau.pantau.series import CoverageHistory
 from jangkau.pantau.state import live_state
 from jangkau.pantau.store import Store
 from jangkau.pantau.vocabulary import Vocabulary, load_vocabulary
@@ -57,6 +58,7 @@ class Updater:
         self._idle = asyncio.Event()
         self._known: list[dict] = []
         self._full_read = True
+        self.history = CoverageHistory(store)
         # The recompute runs in its own process: pandas and GEOS would otherwise hold
         # the interpreter lock the web answers need, and answers must stay fast.
         self._pool = ProcessPoolExecutor(
@@ -78,6 +80,8 @@ class Updater:
         await asyncio.to_thread(self.current_baseline)
         loop = asyncio.get_running_loop()
         document = await loop.run_in_executor(self._pool, publish_live, self.place, reports)
+        if self.baseline.run == document["hasil_dasar"]:  # else a run came meanwhile: next time
+            await self.history.record(self.baseline, self.place.processed, document)
         self.document = document
         self.applied = document["laporan_terakhir"]
         return document
