@@ -238,7 +238,7 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
     )
     for name, text in (
         ("serve", "jalankan layanan laporan untuk satu wilayah"),
-        ("token", "buat token untuk sebuah instansi (dicetak sekali)"),
+        ("token", "buat token untuk sebuah instansi (dicetak sekali), daftar atau cabut token"),
     ):
         action = actions.add_parser(name, help=text, description=text)
         action.add_argument("region", help="nama wilayah (regions/NAMA.toml)")
@@ -251,11 +251,18 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
             action.add_argument("--host", default="127.0.0.1", help="alamat (bawaan: 127.0.0.1)")
             action.add_argument("--port", type=int, default=8765, help="port (bawaan: 8765)")
         else:
-            action.add_argument("--instansi", required=True, help="nama instansi pemilik token")
+            action.add_argument("--instansi", help="nama instansi pemilik token baru")
             action.add_argument(
                 "--kelas",
-                required=True,
                 help="kelas aset yang boleh dilaporkan, dipisah koma (sd,smp,puskesmas; 'semua')",
+            )
+            action.add_argument(
+                "--cabut",
+                metavar="NOMOR_ATAU_AWALAN",
+                help="cabut token (nomor dari --daftar, atau sedikitnya 6 huruf awal token)",
+            )
+            action.add_argument(
+                "--daftar", action="store_true", help="tampilkan semua token (tanpa rahasianya)"
             )
     pantau.set_defaults(handler=_pantau)
 
