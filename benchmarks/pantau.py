@@ -273,7 +273,7 @@ def section(results: dict) -> list[str]:
             continue
         latency = result["laporan_ke_status_json_detik"]
         rows.append(
-            f"| {name} | {result.get('desa', '–')} | {result.get('aset', '–')} | "
+            f"| {name} | {result.get('desa', 0):,} | {result.get('aset', 0):,} | "
             f"{latency['median']:.2f} | {latency['maks']:.2f} | {latency['putaran']} | "
             f"{goals[name]:.0f} | {result.get('beban_mesin_1_menit', '–')} | "
             f"{result['waktu_ukur'][:10]} |"
@@ -299,7 +299,7 @@ def section(results: dict) -> list[str]:
             f"{burst['laporan_per_detik']}/s, p50 {burst['p50_ms']} ms, p99 {burst['p99_ms']} ms, "
             f"slowest {burst['maks_ms']} ms; {burst['diterima']:,} acknowledged, "
             f"{burst['di_basis_data']:,} in the database (goals: 200/s, p99 under 200 ms, "
-            "none lost).",
+            f"none lost); machine load {burst['beban_mesin_1_menit']:.1f}.",
             "",
         ]
     return text
