@@ -118,3 +118,35 @@ def test_coverage_over_time_refusals_in_indonesian(service):  # noqa: F811
     assert wrong.status_code == 422 and "tidak dikenal" in wrong.json()["galat"]
     naive = client.get(f"/api/cakupan/{kec}", params={"dari": "2026-01-01T00:00:00"})
     assert naive.status_code == 422 and "zona waktu" in naive.json()["galat"]
+
+
+def test_a_restarted_service_continues_the_series(published, db_url):  # noqa: F811
+    """After a restart: no second run figure, no repeated row, and pulih still records."""
+    from fastapi.testclient import TestClient
+    from test_pantau import _token
+
+    from jangkau.pantau.app import create_app
+
+    _root, place = published
+    health = _bearer(_token(db_url, "Dinas Kesehatan", ["puskesmas"]))
+    camba = _asset_id(place, CAMBA)
+    kec = gpd.read_file(place.processed / "coverage.gpkg", layer="aset").set_index("id_aset")
+    kec = kec.at[camba, "kode_kec"]
+    with TestClient(create_app(place, db_url)) as client:
+        closed = client.post(
+            "/api/laporan/status",
+            json={"id_aset": camba, "status": "tutup sementara"},
+            headers=health,
+        )
+        _wait_for(client, closed.json()["id"])
+        first = _series(client, kec)
+    with TestClient(create_app(place, db_url)) as client:
+        assert _series(client, kec) == first
+        reopened = client.post(
+            "/api/laporan/status", json={"id_aset": camba, "status": "pulih"}, headers=health
+        )
+        _wait_for(client, reopened.json()["id"])
+        series = _series(client, kec)
+    assert [row["sumber"] for row in series] == ["hasil", "laporan", "laporan"]
+    assert series[2]["cakupan"] == series[0]["cakupan"]
+    assert series[:2] == first
