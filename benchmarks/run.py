@@ -446,6 +446,7 @@ def report(results: dict) -> str:
     text += _travel_section()
     text += _map_page_section()
     text += _before_after_section()
+    text += _live_status_section()
     return "\n".join(text)
 
 
@@ -465,6 +466,13 @@ def _map_page_section() -> list[str]:
     if not RESULTS.exists():
         return []
     return section(json.loads(RESULTS.read_text(encoding="utf-8")))
+
+
+def _live_status_section() -> list[str]:
+    """Return the live status section from ``results_pantau.json`` (``python -m benchmarks.pantau``)."""
+    from benchmarks.pantau import RESULTS, load_results, section
+
+    return section(load_results()) if RESULTS.exists() else []
 
 
 def _travel_section() -> list[str]:

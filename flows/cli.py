@@ -239,7 +239,7 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
     )
     for name, text in (
         ("serve", "jalankan layanan laporan untuk satu wilayah"),
-        ("token", "buat token untuk sebuah instansi (dicetak sekali)"),
+        ("token", "buat token untuk sebuah instansi (dicetak sekali), daftar atau cabut token"),
     ):
         action = actions.add_parser(name, help=text, description=text)
         action.add_argument("region", help="nama wilayah (regions/NAMA.toml)")
@@ -257,11 +257,18 @@ def _add_pantau(commands: argparse._SubParsersAction) -> None:
                 help="setiap laporan menjadi kejadian Prefect; pembaruan berjalan sebagai flow run",
             )
         else:
-            action.add_argument("--instansi", required=True, help="nama instansi pemilik token")
+            action.add_argument("--instansi", help="nama instansi pemilik token baru")
             action.add_argument(
                 "--kelas",
-                required=True,
                 help="kelas aset yang boleh dilaporkan, dipisah koma (sd,smp,puskesmas; 'semua')",
+            )
+            action.add_argument(
+                "--cabut",
+                metavar="NOMOR_ATAU_AWALAN",
+                help="cabut token (nomor dari --daftar, atau sedikitnya 6 huruf awal token)",
+            )
+            action.add_argument(
+                "--daftar", action="store_true", help="tampilkan semua token (tanpa rahasianya)"
             )
     pantau.set_defaults(handler=_pantau)
 

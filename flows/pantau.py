@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 from jangkau.config.region import load_region_file
 from jangkau.pantau.notify import Settings, notifier_for, settings_from_region
-from jangkau.pantau.store import Store, sqlite_url
+from jangkau.pantau.store import TOKEN_RECHECK_S, Store, sqlite_url
 from jangkau.pantau.updater import Place
 
 DEFAULT_DB = "pantau.sqlite"
@@ -115,8 +116,22 @@ def _serve_with_prefect(
 
 
 def token(args: argparse.Namespace, region_file: Path) -> int:
-    """Create a token for an agency and print it once."""
+    """Create a token for an agency and print it once; or list (``--daftar``) or revoke (``--cabut``)."""
     place = region_place(args, region_file)
+    if args.cabut is not None or args.daftar:
+        if args.instansi or args.kelas:
+            raise ValueError(
+                "--instansi/--kelas membuat token baru; jangan dipakai bersama --cabut atau --daftar"
+            )
+        if not (place.processed / DEFAULT_DB).exists() and not args.db:
+            raise ValueError(
+                f"wilayah {place.region} belum punya basis data laporan ({place.processed / DEFAULT_DB})"
+            )
+        return _revoke_or_list(args, place)
+    if args.instansi is None or args.kelas is None:
+        raise ValueError(
+            "token baru memerlukan --instansi dan --kelas (atau pakai --daftar / --cabut)"
+        )
     classes = [k.strip() for k in args.kelas.split(",") if k.strip()]
     if not classes:
         raise ValueError("--kelas harus memuat sedikitnya satu kelas aset, misalnya sd,smp")
@@ -139,3 +154,34 @@ def token(args: argparse.Namespace, region_file: Path) -> int:
     print("catat sekarang, token ini tidak akan ditampilkan lagi:")
     print(value)
     return 0
+
+
+def _revoke_or_list(args: argparse.Namespace, place: Place) -> int:
+    async def act() -> tuple[dict | None, list[dict]]:
+        store = Store(database_url(args, place))
+        try:
+            await store.create()
+            revoked = await store.revoke(args.cabut) if args.cabut is not None else None
+            return revoked, await store.tokens()
+        finally:
+            await store.close()
+
+    revoked, tokens = asyncio.run(act())
+    if revoked is not None:
+        print(
+            f"Token nomor {revoked['id']} ({revoked['instansi']}) dicabut sejak "
+            f"{revoked['dicabut']:%Y-%m-%d %H:%M:%S} UTC; layanan yang berjalan menolaknya "
+            f"dalam {TOKEN_RECHECK_S:g} detik."
+        )
+    if args.daftar:
+        print("nomor\tawalan\tinstansi\tkelas\tdibuat (UTC)\tdicabut (UTC)")
+        for row in tokens:
+            print(
+                f"{row['id']}\t{row['awalan'] or '-'}\t{row['instansi']}\t{row['kelas']}\t"
+                f"{_moment(row['dibuat'])}\t{_moment(row['dicabut'])}"
+            )
+    return 0
+
+
+def _moment(value: datetime | None) -> str:
+    return "-" if value is None else f"{value:%Y-%m-%d %H:%M:%S}"

@@ -30,6 +30,7 @@ from jangkau.pantau.checks import ReportError
 from jangkau.pantau.files import STATUS_JSON, geopackage_bytes, report_layer
 from jangkau.pantau.form import render_form
 from jangkau.pantau.limits import BodyLimit
+from jangkau.pantau.series_api import add_coverage_route
 from jangkau.pantau.store import PENDING, VERIFIED, Store
 from jangkau.pantau.updater import Place, Updater
 from jangkau.pantau.vocabulary import load_vocabulary
@@ -101,6 +102,10 @@ def create_app(
         owner = await store.token_owner(token.strip())
         if owner is None:
             raise ReportError(401, "token tidak dikenal atau sudah tidak berlaku")
+        if owner["dicabut"] is not None:
+            raise ReportError(
+                401, f"token ini sudah dicabut ({owner['dicabut']:%Y-%m-%d %H:%M} UTC)"
+            )
         return owner
 
     async def json_body(request: Request) -> dict[str, Any]:
@@ -112,6 +117,8 @@ def create_app(
 
     def baseline():
         return app.state.updater.baseline
+
+    add_coverage_route(app, store=store, baseline=baseline)
 
     async def stored(values: dict[str, Any]) -> int:
         """Commit a report, ask for an update, return its id."""

@@ -26,6 +26,7 @@ from jangkau.io.atomic import replacing, write_text
 
 STATUS_JSON = "status.json"
 STATUS_GPKG = "status.gpkg"
+SQLITE_SYNC = "OGR_SQLITE_SYNCHRONOUS"
 REPORT_COLUMNS = [
     "id",
     "jenis_laporan",
@@ -65,10 +66,21 @@ def write_live_files(
     status_layer: gpd.GeoDataFrame,
     reports: gpd.GeoDataFrame,
 ) -> Path:
-    """Write ``status.gpkg`` then ``status.json`` (last, so it never names a state not yet written)."""
-    with replacing(processed / STATUS_GPKG) as temporary:
-        pyogrio.write_dataframe(status_layer, temporary, layer="status_aset", driver="GPKG")
-        pyogrio.write_dataframe(reports, temporary, layer="laporan", driver="GPKG", append=False)
+    """Write ``status.gpkg`` then ``status.json`` (last, so it never names a state not yet written).
+
+    The GeoPackage is written through Arrow and without SQLite's flushes to
+    disk: about twice as fast for a province's 40,000 assets, and safe here,
+    since it is a temporary file renamed into place and derived from the
+    database, rewritten from it by every update and when the service starts.
+    """
+    previous = pyogrio.get_gdal_config_option(SQLITE_SYNC)
+    pyogrio.set_gdal_config_options({SQLITE_SYNC: "OFF"})
+    try:
+        with replacing(processed / STATUS_GPKG) as temporary:
+            for name, layer in (("status_aset", status_layer), ("laporan", reports)):
+                pyogrio.write_dataframe(layer, temporary, layer=name, driver="GPKG", use_arrow=True)
+    finally:
+        pyogrio.set_gdal_config_options({SQLITE_SYNC: previous})
     text = json.dumps(document, ensure_ascii=False, indent=1, default=str)
     write_text(processed / STATUS_JSON, text)
     if maps is not None and maps.is_dir():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import secrets
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,16 @@ TOKEN = sa.Table(
     sa.Column("instansi", sa.Text, nullable=False),
     sa.Column("kelas", sa.Text, nullable=False),
     sa.Column("dibuat", sa.DateTime(timezone=True), nullable=False),
+    # The token's first characters, to name it when listing or revoking (not enough to use it).
+    sa.Column("awalan", sa.String(8)),
+    sa.Column("dicabut", sa.DateTime(timezone=True)),
 )
+# Columns added after the first databases were made; added on start where missing.
+LATER_TOKEN_COLUMNS = ("awalan", "dicabut")
+PREFIX_LENGTH = 8
+# How long a token's owner (or its revocation) is trusted before the database is asked again:
+# a token revoked by `jangkau pantau token --cabut` is refused within this time.
+TOKEN_RECHECK_S = 1.0
 
 LAPORAN = sa.Table(
     "laporan",
@@ -113,7 +123,12 @@ class Store:
         self._write_lock = asyncio.Lock()
         self._pending: list[tuple[dict[str, Any], asyncio.Future]] = []
         self._writer: asyncio.Task | None = None
-        self._owners: dict[str, dict[str, Any]] = {}
+        self._owners: dict[str, tuple[float, dict[str, Any] | None]] = {}
+
+    @property
+    def write_lock(self) -> asyncio.Lock:
+        """The lock every write of this service's database takes (one writer at a time)."""
+        return self._write_lock
 
     async def create(self) -> None:
         """Create the tables where missing (an existing database is kept as it is).
@@ -124,6 +139,7 @@ class Store:
         """
         async with self.engine.begin() as connection:
             await connection.run_sync(METADATA.create_all)
+            await connection.run_sync(_add_later_token_columns)
             if self.is_sqlite:
                 return
             available = await connection.execute(
@@ -148,29 +164,98 @@ class Store:
                     instansi=instansi,
                     kelas=",".join(kelas),
                     dibuat=datetime.now(UTC),
+                    awalan=token[:PREFIX_LENGTH],
                 )
             )
         return token
 
     async def token_owner(self, token: str) -> dict[str, Any] | None:
-        """Return ``{"instansi", "kelas"}`` of a token, or None when it is unknown."""
-        known = self._owners.get(hash_token(token))
-        if known is not None:
-            return known
+        """Return ``{"instansi", "kelas", "dicabut"}`` of a token, or None when it is unknown.
+
+        ``dicabut`` is the time it was revoked (None while it is valid). A known
+        token is asked of the database again after ``TOKEN_RECHECK_S``, so a
+        revocation made by another process takes effect within that time.
+        """
+        key = hash_token(token)
+        checked = self._owners.get(key)
+        if checked is not None and time.monotonic() - checked[0] < TOKEN_RECHECK_S:
+            return checked[1]
         async with self.engine.connect() as connection:
             row = (
                 await connection.execute(
-                    sa.select(TOKEN.c.instansi, TOKEN.c.kelas).where(
-                        TOKEN.c.hash == hash_token(token)
+                    sa.select(TOKEN.c.instansi, TOKEN.c.kelas, TOKEN.c.dicabut).where(
+                        TOKEN.c.hash == key
                     )
                 )
             ).first()
-        if row is None:
-            return None
-        # Tokens are never changed once made, so a known one need not be looked up again.
-        owner = {"instansi": row.instansi, "kelas": [k for k in row.kelas.split(",") if k]}
-        self._owners[hash_token(token)] = owner
+        owner = None
+        if row is not None:
+            owner = {
+                "instansi": row.instansi,
+                "kelas": [k for k in row.kelas.split(",") if k],
+                "dicabut": _utc(row.dicabut),
+            }
+        self._owners[key] = (time.monotonic(), owner)
         return owner
+
+    async def tokens(self) -> list[dict[str, Any]]:
+        """Return every token by id: prefix, agency, classes, made, revoked (never the hash)."""
+        columns = [TOKEN.c[name] for name in ("id", "awalan", "instansi", "kelas")]
+        query = sa.select(*columns, TOKEN.c.dibuat, TOKEN.c.dicabut).order_by(TOKEN.c.id)
+        async with self.engine.connect() as connection:
+            rows = (await connection.execute(query)).mappings().all()
+        return [
+            {**row, "dibuat": _utc(row["dibuat"]), "dicabut": _utc(row["dicabut"])} for row in rows
+        ]
+
+    async def revoke(self, which: str) -> dict[str, Any]:
+        """Revoke one token named by its id, the token itself or its first characters.
+
+        Returns the token's row (as :meth:`tokens`) with ``dicabut`` set; one
+        already revoked keeps its first revocation time. Raises ValueError
+        (Indonesian) when nothing or more than one token matches.
+        """
+        which = which.strip()
+        everything = await self.tokens()
+        async with self.engine.connect() as connection:
+            by_hash = (
+                await connection.execute(
+                    sa.select(TOKEN.c.id).where(TOKEN.c.hash == hash_token(which))
+                )
+            ).scalar()
+        if by_hash is not None:
+            found = [t for t in everything if t["id"] == by_hash]
+        elif which.isdigit():
+            found = [t for t in everything if t["id"] == int(which)]
+        elif len(which) >= 6:
+            found = [
+                t
+                for t in everything
+                if t["awalan"] and t["awalan"].startswith(which[:PREFIX_LENGTH])
+            ]
+        else:
+            raise ValueError(
+                f"'{which}' terlalu pendek: sebut nomor token atau sedikitnya 6 huruf awalnya"
+            )
+        if not found:
+            raise ValueError(f"tidak ada token dengan nomor atau awalan '{which}' (lihat --daftar)")
+        if len(found) > 1:
+            numbers = ", ".join(str(t["id"]) for t in found)
+            raise ValueError(
+                f"awalan '{which}' cocok dengan beberapa token (nomor {numbers}); sebut nomornya"
+            )
+        (chosen,) = found
+        if chosen["dicabut"] is not None:
+            return chosen
+        when = datetime.now(UTC)
+        async with self._write_lock, self.engine.begin() as connection:
+            await connection.execute(
+                TOKEN.update()
+                .where(TOKEN.c.id == chosen["id"], TOKEN.c.dicabut.is_(None))
+                .values(dicabut=when)
+            )
+        self._owners.clear()
+        return {**chosen, "dicabut": when}
 
     async def add_report(self, values: dict[str, Any]) -> int:
         """Insert one report and return its id once it is committed.
@@ -243,6 +328,23 @@ class Store:
         async with self.engine.connect() as connection:
             value = (await connection.execute(sa.select(sa.func.max(LAPORAN.c.id)))).scalar()
         return int(value or 0)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """SQLite returns naive datetimes for timezone columns: they were stored as UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
+def _add_later_token_columns(connection: sa.Connection) -> None:
+    """Add the token columns newer than the database (ALTER TABLE, on SQLite and PostgreSQL)."""
+    present = {column["name"] for column in sa.inspect(connection).get_columns("token")}
+    for name in LATER_TOKEN_COLUMNS:
+        if name not in present:
+            column = TOKEN.c[name]
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(sa.text(f"ALTER TABLE token ADD COLUMN {name} {kind}"))
 
 
 def _with_utc(row: dict[str, Any]) -> dict[str, Any]:

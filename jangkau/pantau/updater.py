@@ -23,6 +23,7 @@ from pathlib import Path
 
 from jangkau.pantau.baseline import Baseline, published_run, read_baseline
 from jangkau.pantau.files import report_layer, write_live_files
+from jangkau.pantau.series import CoverageHistory
 from jangkau.pantau.state import live_state
 from jangkau.pantau.store import Store
 from jangkau.pantau.vocabulary import Vocabulary, load_vocabulary
@@ -68,6 +69,7 @@ class Updater:
         # Called with each new status.json document, in a thread, in order (notifications).
         self.on_update = on_update
         self._told: asyncio.Task | None = None
+        self.history = CoverageHistory(store)
         # The recompute runs in its own process: pandas and GEOS would otherwise hold
         # the interpreter lock the web answers need, and answers must stay fast.
         self._pool = ProcessPoolExecutor(
@@ -89,6 +91,8 @@ class Updater:
         await asyncio.to_thread(self.current_baseline)
         loop = asyncio.get_running_loop()
         document = await loop.run_in_executor(self._pool, publish_live, self.place, reports)
+        if self.baseline.run == document["hasil_dasar"]:  # else a run came meanwhile: next time
+            await self.history.record(self.baseline, self.place.processed, document)
         self.document = document
         self.applied = document["laporan_terakhir"]
         if self.on_update is not None:
