@@ -8,29 +8,34 @@ import geopandas as gpd
 import pandas as pd
 
 from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.clean.asset_attributes import with_blank_attributes
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
 from jangkau.clean.condition import CONDITION_OUTPUT, heavily_damaged, serves
 from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
+from jangkau.config.catalogue import distance_services
 from jangkau.config.region import Region
 from jangkau.io.read import read_table
 
 
 def with_condition(placed: gpd.GeoDataFrame, condition: pd.DataFrame | None) -> gpd.GeoDataFrame:
-    """Return placed records with ``kondisi`` and ``status_operasi`` (by file and row).
+    """Return placed records with condition, status, year built and capacity (by file and row).
 
-    A value written but not recognised is named in ``catatan``.
+    A value written but not recognised, or refused, is named in ``catatan``.
     """
     out = placed.copy()
     if condition is None or out.empty:
         for column in CONDITION_OUTPUT:
             out[column] = pd.Series("", index=out.index, dtype=object)
-        return out
+        return with_blank_attributes(out)
     keyed = condition.set_index(["sumber", "baris"])
     keys = pd.MultiIndex.from_arrays([out["sumber"], out["baris"].astype("int64")])
     found = keyed.reindex(keys)
     for column in CONDITION_OUTPUT:
         out[column] = found[column].fillna("").to_numpy()
+    out["tahun_dibangun"] = found["tahun_dibangun"].astype("Int64").to_numpy()
+    out["kapasitas"] = found["kapasitas"].astype(float).to_numpy()
+    out["satuan_kapasitas"] = found["satuan_kapasitas"].fillna("").to_numpy()
     note = found["catatan_kondisi"].fillna("").to_numpy()
     out["catatan"] = [
         "; ".join(part for part in (old, new) if part)
@@ -48,6 +53,32 @@ def combine_shapes(frames: list[gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFram
             {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
         )
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+
+
+def with_serving_areas(
+    points: gpd.GeoDataFrame, work: Path, catalogue: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """Return the point assets with the polygon assets of distance services added.
+
+    A school compound, a puskesmas site or a TPS drawn as a polygon serves
+    like a point: coverage and the nearest facility are measured from its
+    edge (people inside it are reached), and it counts as a facility. Lines
+    never do: networks are measured by ``terjangkau_<layanan>``.
+    """
+    path = work / "aset_area.parquet"
+    if not path.exists():
+        return points
+    areas = gpd.read_parquet(path)
+    areas = areas[areas["layanan"].isin(distance_services(catalogue))]
+    if areas.empty:
+        return points
+    both = pd.concat([points, areas.drop(columns="luas_ha").to_crs(points.crs)], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=points.crs)
+
+
+def points_only(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return the point assets (travel time and site planning start from points)."""
+    return assets[(assets.geom_type == "Point").to_numpy()]
 
 
 def operating(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -54,9 +54,11 @@ from jangkau.pipeline.asset_step import (
     closure_coverage,
     combine_shapes,
     operating,
+    points_only,
     read_lines,
     read_registers,
     with_condition,
+    with_serving_areas,
 )
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
@@ -271,8 +273,9 @@ def measure_coverage(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
     # Only operating assets serve (an empty status counts as operating), and none that
-    # the live status service reports out of service.
-    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
+    # the live status service reports out of service; polygons of distance services too.
+    points = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(operating(with_serving_areas(points, work, catalogue)), region)
     metric = RunContext.read(work).metric_crs
     surface = _surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
@@ -292,7 +295,7 @@ def measure_coverage(region: Region, work: Path) -> Path:
         region,
         work,
         desa=desa_metric,
-        facilities=assets_metric,
+        facilities=points_only(assets_metric),
         catalogue=catalogue,
         surface=surface,
     )

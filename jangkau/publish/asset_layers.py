@@ -23,6 +23,7 @@ import shapely
 from jangkau.analysis.coverage import coverage_by_kecamatan
 from jangkau.analysis.networks import network_by_kecamatan, network_columns
 from jangkau.analysis.register import asset_register
+from jangkau.clean.asset_attributes import ATTRIBUTE_COLUMNS, with_blank_attributes
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS
 from jangkau.clean.condition import CONDITION_OUTPUT
@@ -43,7 +44,8 @@ def _asset_layer(frame: gpd.GeoDataFrame, extra: list[str]) -> gpd.GeoDataFrame:
     for column in CONDITION_OUTPUT:
         if column not in frame:
             frame = frame.assign(**{column: ""})
-    frame = frame[[*columns, *extra, *CONDITION_OUTPUT, "geometry"]]
+    frame = with_blank_attributes(frame)
+    frame = frame[[*columns, *extra, *CONDITION_OUTPUT, *ATTRIBUTE_COLUMNS, "geometry"]]
     if "panjang_km" in extra:
         # One geometry type per layer (QGIS and the GeoPackage declare one): all multi-part.
         frame = frame.set_geometry(
