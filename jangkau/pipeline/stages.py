@@ -40,6 +40,7 @@ from jangkau.clean.condition import read_condition
 from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
+from jangkau.clean.shape_duplicates import drop_shape_duplicates
 from jangkau.clean.unlocated import count_unlocated
 from jangkau.config.catalogue import (
     index_weights,
@@ -192,6 +193,10 @@ def _run_assets(region: Region, work: Path) -> Path:
     placed = with_condition(placed, condition)
     lines = with_condition(combine_shapes(shapes[LINE], LINE), condition)
     areas = with_condition(combine_shapes(shapes[AREA], AREA), condition)
+    # The same line or polygon given twice (in one file or two) counts once.
+    lines, line_twins = drop_shape_duplicates(lines, kind=LINE, metric_crs=metric)
+    areas, area_twins = drop_shape_duplicates(areas, kind=AREA, metric_crs=metric)
+    shapes["ditolak"] += [t for t in (line_twins, area_twins) if len(t)]
     systems, system_rejects = read_registers(region)
     rejected = pd.concat([rejected, *shapes["ditolak"], system_rejects], ignore_index=True)
     systems.to_parquet(work / "sistem_informasi.parquet")
@@ -200,6 +205,10 @@ def _run_assets(region: Region, work: Path) -> Path:
     placed, lines, areas = _with_asset_ids(placed, lines, areas)
     for spec in region.aset:
         if not any((layer["sumber"] == spec.name).any() for layer in (placed, lines, areas)):
+            # A file that only repeats another (the same network twice) is no misreading.
+            reasons = rejected.loc[rejected["sumber"] == spec.name, "alasan"].astype(str)
+            if len(reasons) and reasons.str.startswith("duplikat dari").all():
+                continue
             raise InputError(
                 spec.path, "tidak ada satu baris pun yang dapat dipakai (semua ditolak)"
             )
