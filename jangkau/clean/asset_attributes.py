@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from jangkau.config.catalogue import normalise_kind_text
+from jangkau.config.towers import tower_reach
 
-ATTRIBUTE_COLUMNS = ["tahun_dibangun", "kapasitas", "satuan_kapasitas"]
+ATTRIBUTE_COLUMNS = ["tahun_dibangun", "kapasitas", "satuan_kapasitas", "teknologi"]
 _YEAR = re.compile(r"^\s*(\d{4})(?:[.,]0+)?\s*$")
 # An ISO date or a date-time as spreadsheets export them: the year is plain.
 _DATE = re.compile(r"^\s*(\d{4})-\d{1,2}-\d{1,2}([ T].*)?$")
@@ -136,7 +137,7 @@ def _column(raw: pd.DataFrame, names: tuple[str, ...] | list[str]) -> str | None
 
 
 def read_attributes(raw: pd.DataFrame, *, year_now: int | None = None) -> pd.DataFrame:
-    """Return ``tahun_dibangun``, ``kapasitas``, ``satuan_kapasitas`` and notes per record.
+    """Return year built, capacity, BTS technology and notes per record.
 
     Parameters
     ----------
@@ -150,7 +151,9 @@ def read_attributes(raw: pd.DataFrame, *, year_now: int | None = None) -> pd.Dat
     pandas.DataFrame
         One row per record, in order: ``tahun_dibangun`` (Int64, empty when
         not written or refused), ``kapasitas`` (float), ``satuan_kapasitas``
-        (text, empty when unknown) and ``catatan_atribut`` naming each value refused.
+        (text, empty when unknown), ``teknologi`` (the BTS technologies named,
+        ``2G, 4G``; see :mod:`jangkau.config.towers`) and ``catatan_atribut``
+        naming each value refused.
     """
     words = attribute_words()
     latest = year_now or dt.date.today().year
@@ -180,11 +183,25 @@ def read_attributes(raw: pd.DataFrame, *, year_now: int | None = None) -> pd.Dat
                 units[i] = (
                     unit or ("" if _blank(written_unit) else str(written_unit).strip()) or trailing
                 )
+    technologies = [""] * count
+    reach = tower_reach()
+    tech_column = _column(raw, reach.columns)
+    written = raw[tech_column].to_numpy() if tech_column is not None else []
+    named = [reach.technologies(v) for v in written]
+    filled = [bool(n) for n, v in zip(named, written, strict=True) if not _blank(v)]
+    # As with condition words: a column of other words (a pipe file's "jenis
+    # jaringan") is not a technology column.
+    if filled and sum(filled) >= len(filled) / 2:
+        for i, (value, found) in enumerate(zip(written, named, strict=True)):
+            technologies[i] = ", ".join(found)
+            if not found and not _blank(value):
+                notes[i].append(f"teknologi tertulis '{str(value).strip()}' tidak dikenali")
     return pd.DataFrame(
         {
             "tahun_dibangun": pd.array(years, dtype="Int64"),
             "kapasitas": pd.array(amounts, dtype="Float64").astype(float),
             "satuan_kapasitas": units,
+            "teknologi": technologies,
             "catatan_atribut": ["; ".join(n) for n in notes],
         }
     )
@@ -196,6 +213,7 @@ def with_blank_attributes(frame: pd.DataFrame) -> pd.DataFrame:
         "tahun_dibangun": pd.array([None] * len(frame), dtype="Int64"),
         "kapasitas": np.full(len(frame), np.nan),
         "satuan_kapasitas": pd.Series("", index=frame.index, dtype=object),
+        "teknologi": pd.Series("", index=frame.index, dtype=object),
     }
     missing = {c: v for c, v in blanks.items() if c not in frame}
     return frame.assign(**missing) if missing else frame

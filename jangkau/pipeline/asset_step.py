@@ -36,6 +36,7 @@ def with_condition(placed: gpd.GeoDataFrame, condition: pd.DataFrame | None) -> 
     out["tahun_dibangun"] = found["tahun_dibangun"].astype("Int64").to_numpy()
     out["kapasitas"] = found["kapasitas"].astype(float).to_numpy()
     out["satuan_kapasitas"] = found["satuan_kapasitas"].fillna("").to_numpy()
+    out["teknologi"] = found["teknologi"].fillna("").to_numpy()
     note = found["catatan_kondisi"].fillna("").to_numpy()
     out["catatan"] = [
         "; ".join(part for part in (old, new) if part)

@@ -20,6 +20,7 @@ from jangkau.analysis.desa_gaps import desa_gap_table
 from jangkau.analysis.gaps import desa_index, gap_table
 from jangkau.analysis.networks import network_measures
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
+from jangkau.analysis.towers import tower_measures
 from jangkau.analysis.urgency import (
     kabupaten_only_counts,
     kabupaten_table,
@@ -49,6 +50,7 @@ from jangkau.config.catalogue import (
 )
 from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
+from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.asset_step import (
@@ -300,6 +302,9 @@ def measure_coverage(region: Region, work: Path) -> Path:
         networks=load_networks(region.jaringan),
         surface=surface,
     ).to_parquet(work / "jaringan_desa.parquet")
+    tower_measures(desa_metric, assets_metric, reach=tower_reach(), surface=surface).to_parquet(
+        work / "sinyal_desa.parquet"
+    )
     run_travel(
         region,
         work,
