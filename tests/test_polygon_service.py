@@ -106,3 +106,28 @@ def test_a_school_compound_serves_from_its_edge(run):
     inside = nearest[(nearest["layanan"] == "sd") & (nearest["kode_desa"] == "99.02.01.2001")]
     centre = shapely.point_on_surface(cells[0])
     assert inside["jarak_terdekat_m"].iloc[0] == round(centre.distance(compound))
+
+
+@pytest.mark.parametrize("radius", [500.0, 3000.0])
+def test_polygons_stand_as_points_for_travel_and_site_planning(radius):
+    from jangkau.pipeline.asset_step import planning_points
+
+    compound = shapely.Polygon([(0, 0), (800, 0), (800, 300), (300, 300), (300, 900), (0, 900)])
+    park = shapely.box(5_000, 0, 7_000, 2_000)  # 2 km wide: its middle is 1 km from any edge
+    school = shapely.Point(10_000, 0)
+    frame = gpd.GeoDataFrame(
+        {"layanan": ["sd", "sd", "sd"], "nama": ["A", "B", "C"]},
+        geometry=[compound, park, school],
+        crs=UTM,
+    )
+    points = planning_points(frame)
+    assert set(points.geom_type) == {"Point"}
+    assert points.loc[points["nama"] == "C"].geometry.tolist() == [school]
+    for name, shape in (("A", compound), ("B", park)):
+        mine = points.loc[points["nama"] == name].geometry.to_numpy()
+        assert shapely.covered_by(mine, shape.buffer(0.01)).all()
+        truth = shape.buffer(radius, quad_segs=256)
+        drawn = shapely.union_all(shapely.buffer(mine, radius, quad_segs=64))
+        # The points' discs fill the polygon's reach but for slivers of centimetres.
+        assert truth.difference(drawn).area / truth.area < 1e-4, name
+        assert drawn.difference(truth).area / truth.area < 1e-4, name

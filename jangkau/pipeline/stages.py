@@ -57,7 +57,7 @@ from jangkau.pipeline.asset_step import (
     closure_coverage,
     combine_shapes,
     operating,
-    points_only,
+    planning_points,
     read_lines,
     read_registers,
     with_condition,
@@ -309,7 +309,7 @@ def measure_coverage(region: Region, work: Path) -> Path:
         region,
         work,
         desa=desa_metric,
-        facilities=points_only(assets_metric),
+        facilities=planning_points(assets_metric),
         catalogue=catalogue,
         surface=surface,
     )
@@ -350,7 +350,8 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     # Only operating assets serve (an empty status counts as operating), and none that
     # the live status service reports out of service.
-    assets = serving_assets(operating(gpd.read_parquet(work / "aset.parquet")), region)
+    points = gpd.read_parquet(work / "aset.parquet")
+    assets = serving_assets(operating(with_serving_areas(points, work, catalogue)), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
     weights = index_weights()
@@ -358,7 +359,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     desa_metric = desa.to_crs(metric)
     sites, report = plan_sites(
         desa_metric,
-        assets.to_crs(metric),
+        planning_points(assets.to_crs(metric)),
         gaps,
         catalogue=catalogue,
         settings=ProposalSettings(
