@@ -131,3 +131,28 @@ def test_polygons_stand_as_points_for_travel_and_site_planning(radius):
         # The points' discs fill the polygon's reach but for slivers of centimetres.
         assert truth.difference(drawn).area / truth.area < 1e-4, name
         assert drawn.difference(truth).area / truth.area < 1e-4, name
+
+
+def test_a_school_compound_reported_closed_live_loses_its_reach(tmp_path):
+    """The live status service knows polygon facilities: closing one removes its reach."""
+    from jangkau.pantau.baseline import read_baseline
+    from jangkau.pantau.recompute import desa_changes
+
+    raw = tmp_path / "raw"
+    raw.mkdir()
+    cells, compound = _region(raw)
+    region = pipeline.prepare_region(data_dir=raw, name="poligon")
+    region.usulan_k = 0
+    outputs = pipeline.OutputPaths.under(tmp_path / "out", "poligon")
+    pipeline.run_all(region, outputs)
+    baseline = read_baseline(outputs.processed)
+    school = baseline.aset[baseline.aset["nama"] == "SD Inpres Kompleks"]
+    assert len(school) == 1 and school.geom_type.iloc[0] in ("Polygon", "MultiPolygon")
+    assert baseline.service_of(school["id_aset"].iloc[0]) == "sd"
+    changes = desa_changes(baseline, {school["id_aset"].iloc[0]}).set_index("kode_desa")
+    radius = float(baseline.layanan.set_index("layanan").loc["sd", "radius_desa_m"])
+    reach = compound.buffer(radius, quad_segs=256)
+    for code, cell in zip(["99.02.01.2001", "99.02.01.2002"], cells, strict=True):
+        before = cell.intersection(reach).area / cell.area
+        assert changes.loc[code, "cakupan_sebelum"] == pytest.approx(before, abs=2e-4)
+        assert changes.loc[code, "cakupan_sesudah"] == 0.0  # the only SD of the region

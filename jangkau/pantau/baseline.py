@@ -98,6 +98,14 @@ def read_baseline(processed: Path) -> Baseline:
             path, "pembaruan langsung belum mendukung permukaan penduduk rinci (penduduk_rinci)"
         )
     aset = pyogrio.read_dataframe(path, layer="aset")
+    layanan = pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False))
+    if "aset_area" in layers:
+        # Polygons of distance services serve like points (issue 16): the run counted them.
+        distance = layanan.loc[layanan["radius_desa_m"].notna(), "layanan"]
+        areas = pyogrio.read_dataframe(path, layer="aset_area")
+        areas = areas[areas["layanan"].isin(distance)]
+        if len(areas):
+            aset = pd.concat([aset, areas.to_crs(aset.crs)], ignore_index=True)
     if aset["id_aset"].isna().any() or not aset["id_aset"].is_unique:
         raise InputError(path, "lapisan aset tanpa id_aset unik; jalankan ulang `jangkau run`")
     # Plain object columns: the Arrow-backed strings GDAL hands back make every
@@ -110,7 +118,7 @@ def read_baseline(processed: Path) -> Baseline:
         kecamatan=pd.DataFrame(
             pyogrio.read_dataframe(path, layer="kecamatan", read_geometry=False)
         ),
-        layanan=pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False)),
+        layanan=layanan,
         outline=shapely.union_all(desa.to_crs(4326).geometry.to_numpy()),
         services=dict(zip(aset["id_aset"], aset["layanan"], strict=True)),
         excluded=_excluded(path.parent / "info.json"),
