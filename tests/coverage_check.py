@@ -72,13 +72,24 @@ def _lonlat(gpkg, layer: str) -> gpd.GeoDataFrame:
     return frame.to_crs(4326) if frame.crs is None or not frame.crs.equals(4326) else frame
 
 
-def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Return desa and kecamatan coverage (wide, ``cakupan_<layanan>``) recomputed from a GeoPackage."""
-    desa = _lonlat(gpkg, "desa")
-    assets = _lonlat(gpkg, "aset")
+def _serving(gpkg) -> gpd.GeoDataFrame:
+    """Return the operating facilities: points, and polygons of distance services (issue 16)."""
+    layers = [_lonlat(gpkg, "aset")]
+    if "aset_area" in pyogrio.list_layers(gpkg)[:, 0]:
+        distance = load_catalogue().query("radius_desa_m.notna()")["layanan"]
+        areas = _lonlat(gpkg, "aset_area")
+        layers.append(areas[areas["layanan"].isin(distance)])
+    assets = gpd.GeoDataFrame(pd.concat(layers, ignore_index=True), crs=4326)
     if "status_operasi" in assets:
         # Assets that do not operate (or are still being built) serve no one (issue 16).
         assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
+    return assets
+
+
+def exact_coverage(gpkg) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Return desa and kecamatan coverage (wide, ``cakupan_<layanan>``) recomputed from a GeoPackage."""
+    desa = _lonlat(gpkg, "desa")
+    assets = _serving(gpkg)
     catalogue = load_catalogue()
     catalogue = catalogue[catalogue["radius_desa_m"].notna()]
     points = {
@@ -160,9 +171,7 @@ def proposals_recompute(gpkg) -> int:
     true radii (within 1 %, or half a person).
     """
     desa = _lonlat(gpkg, "desa")
-    assets = _lonlat(gpkg, "aset")
-    if "status_operasi" in assets:
-        assets = assets[~assets["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])]
+    assets = _serving(gpkg)
     sites = _lonlat(gpkg, "usulan_lokasi")
     catalogue = gpd.read_file(gpkg, layer="layanan").set_index("layanan")
     error = measuring_scale_error(gpkg)

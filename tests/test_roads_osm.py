@@ -127,6 +127,24 @@ def test_published_kecamatan_figures_agree_with_independent_networkx(road_run):
     roads = gpd.read_file(road_run, layer="jalan").to_crs(metric)
     catalogue = pyogrio.read_dataframe(road_run, layer="layanan")
     catalogue = catalogue[catalogue["radius_desa_m"].notna()]
+    # Polygons of distance services (the demo's TPA sites) are reached at their edge:
+    # stand them in as points along it every 10 m (none is deep enough to need more).
+    areas = gpd.read_file(road_run, layer="aset_area").to_crs(metric)
+    areas = areas[
+        areas["layanan"].isin(catalogue["layanan"])
+        & ~areas["status_operasi"].isin(["tidak beroperasi", "dalam pembangunan"])
+    ]
+    assert len(areas) and all(g.buffer(-400).is_empty for g in areas.geometry)
+    edges = [
+        (row.layanan, shapely.Point(xy))
+        for row in areas.itertuples()
+        for xy in shapely.get_coordinates(shapely.segmentize(row.geometry.boundary, 10.0))
+    ]
+    assets = gpd.GeoDataFrame(
+        {"layanan": [*assets["layanan"], *(e[0] for e in edges)]},
+        geometry=[*assets.geometry, *(e[1] for e in edges)],
+        crs=metric,
+    )
     standards = {
         row.layanan: (row.waktu_kelurahan_menit, row.waktu_desa_menit)
         for row in catalogue.itertuples()

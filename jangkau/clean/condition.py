@@ -16,11 +16,16 @@ from importlib import resources
 
 import pandas as pd
 
+from jangkau.clean.asset_attributes import ATTRIBUTE_COLUMNS, read_attributes
 from jangkau.config.catalogue import normalise_kind_text
 
 CONDITIONS = ("baik", "rusak ringan", "rusak sedang", "rusak berat")
 STATUSES = ("beroperasi", "tidak beroperasi", "dalam pembangunan")
-CONDITION_COLUMNS = ["sumber", "baris", "kondisi", "status_operasi", "catatan_kondisi"]
+CONDITION_COLUMNS = [
+    *("sumber", "baris", "kondisi", "status_operasi"),
+    *ATTRIBUTE_COLUMNS,
+    "catatan_kondisi",
+]
 # The condition columns every asset layer carries (issue 16 contract).
 CONDITION_OUTPUT = ["kondisi", "status_operasi"]
 # A status that does not stop service: empty counts as operating (issue 16).
@@ -91,7 +96,8 @@ def read_condition(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         ``CONDITION_COLUMNS``, one row per record: canonical words or empty
-        strings; ``catatan_kondisi`` names every value written but not recognised.
+        strings, year built and capacity (:mod:`jangkau.clean.asset_attributes`);
+        ``catatan_kondisi`` names every value written but not recognised or refused.
     """
     words = condition_words()
     out = pd.DataFrame(
@@ -123,7 +129,14 @@ def read_condition(raw: pd.DataFrame, *, source: str) -> pd.DataFrame:
             else:
                 notes[position].append(f"{label} tertulis '{str(value).strip()}' tidak dikenali")
         out[target] = recognised
-    out["catatan_kondisi"] = ["; ".join(n) for n in notes]
+    attributes = read_attributes(raw)
+    for column in ATTRIBUTE_COLUMNS:
+        out[column] = attributes[column].to_numpy()
+    out["tahun_dibangun"] = out["tahun_dibangun"].astype("Int64")
+    out["catatan_kondisi"] = [
+        "; ".join([*n, a] if a else n)
+        for n, a in zip(notes, attributes["catatan_atribut"], strict=True)
+    ]
     return out[CONDITION_COLUMNS]
 
 

@@ -158,6 +158,14 @@ def recognise_file(
     if is_vector(path):
         geometry = geometry_kind(path, {})
         if geometry == "polygon":
+            # Polygon assets may name their desa and kecamatan like a boundary layer
+            # does: a kind column of mostly known kinds (pasar, TPA, SD) tells them apart.
+            if _kind_assets(path, kinds):
+                return (
+                    "aset",
+                    FileSpec(path=str(path), columns=asset_columns(list_columns(path))),
+                    [],
+                )
             frame = read_records(path, allow_missing_crs=True)
             level = boundary_level(frame)
             if level in ("desa", "kecamatan"):
@@ -173,7 +181,7 @@ def recognise_file(
                 )
             raise InputError(path, "poligon tanpa kode atau nama desa/kecamatan yang dikenali")
         if "linestring" in geometry:
-            if _line_assets(path, kinds):
+            if _kind_assets(path, kinds):
                 return (
                     "aset",
                     FileSpec(path=str(path), columns=asset_columns(list_columns(path))),
@@ -232,11 +240,13 @@ def recognise_file(
     )
 
 
-def _line_assets(path: Path, kinds: KindTable) -> bool:
-    """Return True for a line file that lists assets: most of its kind column is in the kind table.
+def _kind_assets(path: Path, kinds: KindTable) -> bool:
+    """Return True for a line or polygon file that lists assets: most of its kind column is known.
 
     Road files (RBI ``REMARK``, OSM ``highway``) write road functions, not
-    kinds of the table, and stay road files for travel time.
+    kinds of the table, and stay road files for travel time; boundary layers
+    hold no kind column of the table (``tipe`` holds Desa/Kelurahan) and stay
+    boundaries, even though polygon assets may carry ``desa``/``kecamatan`` too.
     """
     roles = asset_columns(list_columns(path))
     if "jenis" not in roles:

@@ -122,6 +122,14 @@ def read_baseline(processed: Path) -> Baseline:
             "jalankan ulang `jangkau run`",
         )
     aset = pyogrio.read_dataframe(path, layer="aset")
+    layanan = pd.DataFrame(pyogrio.read_dataframe(path, layer="layanan", read_geometry=False))
+    if "aset_area" in layers:
+        # Polygons of distance services serve like points (issue 16): the run counted them.
+        distance = layanan.loc[layanan["radius_desa_m"].notna(), "layanan"]
+        areas = pyogrio.read_dataframe(path, layer="aset_area")
+        areas = areas[areas["layanan"].isin(distance)]
+        if len(areas):
+            aset = pd.concat([aset, areas.to_crs(aset.crs)], ignore_index=True)
     if aset["id_aset"].isna().any() or not aset["id_aset"].is_unique:
         raise InputError(path, "lapisan aset tanpa id_aset unik; jalankan ulang `jangkau run`")
     # Plain object columns: the Arrow-backed strings GDAL hands back make every

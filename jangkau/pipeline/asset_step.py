@@ -5,32 +5,40 @@ from __future__ import annotations
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.clean.asset_attributes import with_blank_attributes
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
 from jangkau.clean.condition import CONDITION_OUTPUT, heavily_damaged, serves
 from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
+from jangkau.config.catalogue import distance_services
 from jangkau.config.region import Region
 from jangkau.io.read import read_table
 
 
 def with_condition(placed: gpd.GeoDataFrame, condition: pd.DataFrame | None) -> gpd.GeoDataFrame:
-    """Return placed records with ``kondisi`` and ``status_operasi`` (by file and row).
+    """Return placed records with condition, status, year built and capacity (by file and row).
 
-    A value written but not recognised is named in ``catatan``.
+    A value written but not recognised, or refused, is named in ``catatan``.
     """
     out = placed.copy()
     if condition is None or out.empty:
         for column in CONDITION_OUTPUT:
             out[column] = pd.Series("", index=out.index, dtype=object)
-        return out
+        return with_blank_attributes(out)
     keyed = condition.set_index(["sumber", "baris"])
     keys = pd.MultiIndex.from_arrays([out["sumber"], out["baris"].astype("int64")])
     found = keyed.reindex(keys)
     for column in CONDITION_OUTPUT:
         out[column] = found[column].fillna("").to_numpy()
+    out["tahun_dibangun"] = found["tahun_dibangun"].astype("Int64").to_numpy()
+    out["kapasitas"] = found["kapasitas"].astype(float).to_numpy()
+    out["satuan_kapasitas"] = found["satuan_kapasitas"].fillna("").to_numpy()
+    out["teknologi"] = found["teknologi"].fillna("").to_numpy()
     note = found["catatan_kondisi"].fillna("").to_numpy()
     out["catatan"] = [
         "; ".join(part for part in (old, new) if part)
@@ -48,6 +56,79 @@ def combine_shapes(frames: list[gpd.GeoDataFrame], kind: str) -> gpd.GeoDataFram
             {c: pd.Series(dtype=object) for c in columns}, geometry=[], crs=4326
         )
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=4326)
+
+
+def with_serving_areas(
+    points: gpd.GeoDataFrame, work: Path, catalogue: pd.DataFrame
+) -> gpd.GeoDataFrame:
+    """Return the point assets with the polygon assets of distance services added.
+
+    A school compound, a puskesmas site or a TPS drawn as a polygon serves
+    like a point: coverage and the nearest facility are measured from its
+    edge (people inside it are reached), and it counts as a facility. Lines
+    never do: networks are measured by ``terjangkau_<layanan>``.
+    """
+    path = work / "aset_area.parquet"
+    if not path.exists():
+        return points
+    areas = gpd.read_parquet(path)
+    areas = areas[areas["layanan"].isin(distance_services(catalogue))]
+    if areas.empty:
+        return points
+    both = pd.concat([points, areas.drop(columns="luas_ha").to_crs(points.crs)], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=points.crs)
+
+
+# Polygons as points for travel time and site planning, which start from coordinates:
+# edge points at most this far apart (m). Discs of radius r around them miss
+# slivers of the polygon's r-buffer at most STEP² / (8 r) deep: 2.5 cm at r = 500 m,
+# the smallest service radius.
+EDGE_STEP_M = 10.0
+# A polygon wider than twice this (m) also gets a grid of inner points, INNER_STEP_M
+# apart, so that its middle is reached from inside: every point of it is then within
+# INNER_STEP_M / √2 (71 m) of one, far below the smallest catalogue radius (500 m).
+INNER_DEPTH_M = 400.0
+INNER_STEP_M = 100.0
+
+
+def planning_points(facilities: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Return point facilities as they are, and each polygon as points on and in it.
+
+    Parameters
+    ----------
+    facilities
+        Facilities in a metric CRS: points, and polygons of distance services.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        One row per point; a polygon's row repeated for every point standing
+        in for it: its edge every ``EDGE_STEP_M`` metres and, for a polygon
+        deeper than ``INNER_DEPTH_M``, a grid inside it.
+    """
+    is_point = (facilities.geom_type == "Point").to_numpy()
+    if is_point.all():
+        return facilities
+    rows, points = [], []
+    for position in np.flatnonzero(~is_point):
+        polygon = facilities.geometry.iloc[position]
+        edge = shapely.get_coordinates(shapely.segmentize(polygon.boundary, EDGE_STEP_M))
+        inner = np.empty((0, 2))
+        if not polygon.buffer(-INNER_DEPTH_M).is_empty:
+            minx, miny, maxx, maxy = polygon.bounds
+            grid_x, grid_y = np.meshgrid(
+                np.arange(minx, maxx, INNER_STEP_M), np.arange(miny, maxy, INNER_STEP_M)
+            )
+            grid = shapely.points(grid_x.ravel(), grid_y.ravel())
+            inner = shapely.get_coordinates(
+                grid[shapely.contains_xy(polygon, grid_x.ravel(), grid_y.ravel())]
+            )
+        xy = np.unique(np.vstack([edge, inner]), axis=0)
+        rows += [position] * len(xy)
+        points += list(shapely.points(xy))
+    standing = facilities.iloc[rows].set_geometry(points, crs=facilities.crs)
+    both = pd.concat([facilities[is_point], standing], ignore_index=True)
+    return gpd.GeoDataFrame(both, geometry="geometry", crs=facilities.crs)
 
 
 def operating(assets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:

@@ -80,6 +80,7 @@ STAGE_FILES = {
         "kepekaan_bobot.parquet",
         "cakupan_rusak_berat_desa.parquet",
         "jaringan_desa.parquet",
+        "sinyal_desa.parquet",
         # Travel time (only for a region with a road file; see pipeline/travel_step.py).
         "cakupan_waktu_desa.parquet",
         "jalan.parquet",

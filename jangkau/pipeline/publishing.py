@@ -189,6 +189,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         title=region.title,
         data_date=dt.date.today().isoformat(),
         metric_crs=context.metric_crs,
+        shapes=[layers[n] for n in ("aset_garis", "aset_area") if n in layers],
     )
     data["waktu"] = travel_page_data(work, desa_layer_frame["kode_desa"].tolist())
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))

@@ -25,6 +25,7 @@ from jangkau.analysis.no_data import (
     without_data,
 )
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
+from jangkau.analysis.towers import tower_measures
 from jangkau.analysis.urgency import (
     kabupaten_only_counts,
     kabupaten_table,
@@ -45,6 +46,7 @@ from jangkau.clean.condition import read_condition
 from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
+from jangkau.clean.shape_duplicates import drop_shape_duplicates
 from jangkau.clean.unlocated import count_unlocated
 from jangkau.config.catalogue import (
     index_weights,
@@ -53,15 +55,18 @@ from jangkau.config.catalogue import (
 )
 from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
+from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.asset_step import (
     closure_coverage,
     combine_shapes,
     operating,
+    planning_points,
     read_lines,
     read_registers,
     with_condition,
+    with_serving_areas,
 )
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
@@ -195,6 +200,10 @@ def _run_assets(region: Region, work: Path) -> Path:
     placed = with_condition(placed, condition)
     lines = with_condition(combine_shapes(shapes[LINE], LINE), condition)
     areas = with_condition(combine_shapes(shapes[AREA], AREA), condition)
+    # The same line or polygon given twice (in one file or two) counts once.
+    lines, line_twins = drop_shape_duplicates(lines, kind=LINE, metric_crs=metric)
+    areas, area_twins = drop_shape_duplicates(areas, kind=AREA, metric_crs=metric)
+    shapes["ditolak"] += [t for t in (line_twins, area_twins) if len(t)]
     systems, system_rejects = read_registers(region)
     rejected = pd.concat([rejected, *shapes["ditolak"], system_rejects], ignore_index=True)
     systems.to_parquet(work / "sistem_informasi.parquet")
@@ -203,6 +212,10 @@ def _run_assets(region: Region, work: Path) -> Path:
     placed, lines, areas = _with_asset_ids(placed, lines, areas)
     for spec in region.aset:
         if not any((layer["sumber"] == spec.name).any() for layer in (placed, lines, areas)):
+            # A file that only repeats another (the same network twice) is no misreading.
+            reasons = rejected.loc[rejected["sumber"] == spec.name, "alasan"].astype(str)
+            if len(reasons) and reasons.str.startswith("duplikat dari").all():
+                continue
             raise InputError(
                 spec.path, "tidak ada satu baris pun yang dapat dipakai (semua ditolak)"
             )
@@ -275,7 +288,8 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    every_asset = gpd.read_parquet(work / "aset.parquet")
+    # Points, and polygons of distance services (they serve from their edge).
+    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
     unlocated = read_unlocated(work)
     # No asset of a service anywhere: its figures are unknown, not zero.
     no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
@@ -299,11 +313,14 @@ def measure_coverage(region: Region, work: Path) -> Path:
         networks=load_networks(region.jaringan),
         surface=surface,
     ).to_parquet(work / "jaringan_desa.parquet")
+    tower_measures(desa_metric, assets_metric, reach=tower_reach(), surface=surface).to_parquet(
+        work / "sinyal_desa.parquet"
+    )
     if run_travel(
         region,
         work,
         desa=desa_metric,
-        facilities=assets_metric,
+        facilities=planning_points(assets_metric),
         catalogue=catalogue,
         surface=surface,
     ):
@@ -360,7 +377,8 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     # Only operating assets serve (an empty status counts as operating), and none that
     # the live status service reports out of service.
-    every_asset = gpd.read_parquet(work / "aset.parquet")
+    # Polygons of distance services serve too.
+    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
     assets = serving_assets(operating(every_asset), region)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
     metric = RunContext.read(work).metric_crs
@@ -371,7 +389,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     # Sites placed as if a service had no facility, when the run has no data on it, would be a guess.
     sites, report = plan_sites(
         desa_metric,
-        assets.to_crs(metric),
+        planning_points(assets.to_crs(metric)),
         gaps[~gaps["layanan"].isin(no_data)],
         catalogue=catalogue[~catalogue["layanan"].isin(no_data)],
         settings=ProposalSettings(

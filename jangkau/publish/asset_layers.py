@@ -6,7 +6,8 @@ The GeoPackage gains ``aset_garis`` and ``aset_area`` (the columns of
 The ``desa`` and ``kecamatan`` layers gain ``cakupan_jika_rusak_berat_tutup_<layanan>``
 beside each ``cakupan_<layanan>``, and per network layanan with lines
 ``terjangkau_<layanan>``, ``panjang_km_<layanan>``, ``km_per_km2_<layanan>``
-and ``km_per_1000_penduduk_<layanan>``. The ``layanan`` table gains
+and ``km_per_1000_penduduk_<layanan>``; with BTS towers,
+``terjangkau_sinyal_seluler`` and ``terjangkau_sinyal_<2g|3g|4g|5g>``. The ``layanan`` table gains
 ``jarak_jaringan_m`` (with ``sumber_jarak_jaringan``); network services not
 in the catalogue get a row of their own. The agencies' information systems,
 when a register was given, are the table ``sistem_informasi``.
@@ -23,9 +24,12 @@ import shapely
 from jangkau.analysis.coverage import coverage_by_kecamatan
 from jangkau.analysis.networks import network_by_kecamatan, network_columns
 from jangkau.analysis.register import asset_register
+from jangkau.analysis.towers import tower_columns, tower_service_rows
+from jangkau.clean.asset_attributes import ATTRIBUTE_COLUMNS, with_blank_attributes
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS
 from jangkau.clean.condition import CONDITION_OUTPUT
+from jangkau.config.towers import tower_reach
 from jangkau.publish.layers import join_beside
 
 CLOSURE_PREFIX = "cakupan_jika_rusak_berat_tutup_"
@@ -43,7 +47,8 @@ def _asset_layer(frame: gpd.GeoDataFrame, extra: list[str]) -> gpd.GeoDataFrame:
     for column in CONDITION_OUTPUT:
         if column not in frame:
             frame = frame.assign(**{column: ""})
-    frame = frame[[*columns, *extra, *CONDITION_OUTPUT, "geometry"]]
+    frame = with_blank_attributes(frame)
+    frame = frame[[*columns, *extra, *CONDITION_OUTPUT, *ATTRIBUTE_COLUMNS, "geometry"]]
     if "panjang_km" in extra:
         # One geometry type per layer (QGIS and the GeoPackage declare one): all multi-part.
         frame = frame.set_geometry(
@@ -119,6 +124,11 @@ def add_asset_outputs(
     if systems is not None and len(systems):
         layers["sistem_informasi"] = systems
     layers["layanan"] = service_table(layers["layanan"], networks)
+    signal = _read(work, "sinyal_desa.parquet")
+    if signal is not None and len(signal):
+        layers["layanan"] = pd.concat(
+            [layers["layanan"], tower_service_rows(points, tower_reach())], ignore_index=True
+        )
     closure = _read(work, "cakupan_rusak_berat_desa.parquet")
     reach = _read(work, "jaringan_desa.parquet")
     desa_added, kec_added = [], []
@@ -128,6 +138,9 @@ def add_asset_outputs(
     if reach is not None and len(reach):
         desa_added.append(network_columns(reach, "kode_desa"))
         kec_added.append(network_columns(network_by_kecamatan(reach), "kode_kec"))
+    if signal is not None and len(signal):
+        desa_added.append(tower_columns(signal, "kode_desa"))
+        kec_added.append(tower_columns(network_by_kecamatan(signal), "kode_kec"))
     if desa_added:
         layers["desa"] = _join_beside(layers["desa"], pd.concat(desa_added, axis=1), "kode_desa")
         layers["kecamatan"] = _join_beside(

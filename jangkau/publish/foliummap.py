@@ -35,6 +35,7 @@ class KodePeta(JSCSSMixin, folium.MacroElement):
         ("jangkau_peta_js", "jangkau:peta.js"),
         ("jangkau_waktu_js", "jangkau:peta_waktu.js"),
         ("jangkau_status_js", "jangkau:peta_status.js"),
+        ("jangkau_aset_js", "jangkau:peta_aset.js"),
     ]
     default_css = [("jangkau_peta_css", "jangkau:peta.css")]
 
@@ -141,6 +142,8 @@ def build_page(data: dict, assets: WebAssets) -> OfflineFigure:
     other = _cluster(other_rows, others, pane="aset-lain")
     reach = _group(peta, words["lapisan_jangkauan"], show=False)
     proposals = _group(peta, words["lapisan_usulan"], show=True)
+    # Filled by peta_aset.js only when switched on: a province has tens of thousands.
+    inventory = _group(peta, words["lapisan_inventaris"], show=False)
     layers = {
         "peta": peta,
         "kecamatan": kecamatan,
@@ -151,6 +154,7 @@ def build_page(data: dict, assets: WebAssets) -> OfflineFigure:
         "asetLain": other,
         "jangkauan": reach,
         "usulan": proposals,
+        "inventaris": inventory,
     }
     roads = _roads(data.get("waktu"))
     if roads is not None:

@@ -45,6 +45,8 @@ OWN_FILES = {
     "jangkau_waktu_js": "peta_waktu.js",
     # "Status terkini" from the live status service (jangkau pantau, issue 17).
     "jangkau_status_js": "peta_status.js",
+    # Every asset class coloured by condition (issue 16).
+    "jangkau_aset_js": "peta_aset.js",
 }
 
 

@@ -6,18 +6,18 @@ builds the folium page from it.
 
 from __future__ import annotations
 
-import html
-
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import shapely
 
 from jangkau.analysis.no_data import services_marked_without_data
-from jangkau.config.catalogue import has_distance_standard, service_radius
+from jangkau.clean.condition import CONDITIONS, STATUSES
+from jangkau.config.catalogue import has_distance_standard
 from jangkau.config.labels import labels
 from jangkau.publish.templating import render
 from jangkau.publish.webgeometry import polygon_features, web_tolerance
+from jangkau.publish.webinventory import Lookup, asset_rows, shape_rows
+from jangkau.publish.webtext import page_text as _text
 
 SERVICE_COLOURS = [
     "#1f77b4",
@@ -37,21 +37,6 @@ SERVICE_COLOURS = [
     "#7b4173",
     "#3182bd",
 ]
-# An asset row on the page: [lat, lon, service index (-1: not in the catalogue), name,
-# index into ``jenis``, index into ``desa_aset``, standard radius (m), identifier
-# (NPSN...), note when its location is doubted]; trailing blank fields are left out.
-ASSET_FIELDS = ["lat", "lon", "layanan", "nama", "jenis", "desa", "radius", "id", "diragukan"]
-
-
-def _text(value: object) -> str:
-    """Escape a value from an input file for the page (names may hold HTML).
-
-    Braces become character references too: folium reads the code it writes
-    as a jinja2 template once more, where ``{{`` in a name would run.
-    """
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    return html.escape(str(value), quote=True).replace("{", "&#123;").replace("}", "&#125;")
 
 
 def _number(value: object, digits: int = 4) -> float | None:
@@ -77,24 +62,6 @@ def _records(frame: pd.DataFrame) -> list[dict]:
     """Return the rows of a frame (without geometry) as plain dicts: far cheaper than iterrows."""
     plain = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
     return plain.to_dict(orient="records")
-
-
-def _doubt_notes(assets: pd.DataFrame) -> list[str | None]:
-    """Return per asset its ``lokasi diragukan: …`` note, None when its location is not doubted."""
-    if "lokasi_diragukan" not in assets:
-        return [None] * len(assets)
-    flags = assets["lokasi_diragukan"].fillna(False).astype(bool).to_numpy()
-    notes = assets["catatan"].fillna("").astype(str) if "catatan" in assets else None
-    result: list[str | None] = []
-    for position, flag in enumerate(flags):
-        if not flag:
-            result.append(None)
-            continue
-        parts = [] if notes is None else notes.iloc[position].split("; ")
-        result.append(
-            next((p for p in parts if p.startswith("lokasi diragukan")), "lokasi diragukan")
-        )
-    return result
 
 
 def _service_rows(catalogue: pd.DataFrame, unknown: list[str] = ()) -> list[dict]:
@@ -134,49 +101,6 @@ def _per_service(
         code: [_count(v) if digits == 0 else _number(v, digits) for v in values]
         for code, values in zip(wide.index, wide.to_numpy(), strict=True)
     }
-
-
-def _asset_rows(
-    assets: gpd.GeoDataFrame, desa: gpd.GeoDataFrame, catalogue: pd.DataFrame, services: list[str]
-) -> tuple[dict[str, list[list]], list[str], list[str]]:
-    """Return asset rows per service (see ``ASSET_FIELDS``) and the jenis and desa name tables."""
-    is_kelurahan = assets["kode_desa"].map(desa.set_index("kode_desa")["tipe"]).eq("kelurahan")
-    reach = pd.Series(np.nan, index=assets.index)
-    for service in set(assets["layanan"]) & set(services):
-        mine = (assets["layanan"] == service).to_numpy()
-        reach[mine] = service_radius(catalogue, service, is_kelurahan[mine].to_numpy())
-    kinds = {text: i for i, text in enumerate(dict.fromkeys(assets["jenis"].map(_text)))}
-    places = {text: i for i, text in enumerate(dict.fromkeys(assets["desa"].map(_text)))}
-    position = {s: i for i, s in enumerate(services)}
-    identifiers = assets["id_aset"] if "id_aset" in assets else pd.Series("", index=assets.index)
-    groups: dict[str, list[list]] = {}
-    # Rounded to 5 decimals (about 1 m), as whole arrays: per-point attribute access is slow.
-    latitudes = np.round(shapely.get_y(assets.geometry.to_numpy()), 5).tolist()
-    longitudes = np.round(shapely.get_x(assets.geometry.to_numpy()), 5).tolist()
-    for row, lat, lon, radius, ident, doubt in zip(
-        assets[["layanan", "jenis", "nama", "desa"]].itertuples(index=False),
-        latitudes,
-        longitudes,
-        reach.to_numpy(),
-        identifiers.to_numpy(),
-        _doubt_notes(assets),
-        strict=True,
-    ):
-        record = [
-            lat,
-            lon,
-            position.get(row.layanan, -1),
-            _text(row.nama),
-            kinds[_text(row.jenis)],
-            places[_text(row.desa)],
-            None if np.isnan(radius) else int(round(radius)),
-            _text(ident),
-            None if doubt is None else _text(doubt),
-        ]
-        while record[-1] in (None, ""):  # trailing blanks cost 40,000 × a few bytes
-            record.pop()
-        groups.setdefault(_text(row.layanan), []).append(record)
-    return groups, list(kinds), list(places)
 
 
 def _proposal_rows(proposals: pd.DataFrame | None, names: pd.Series) -> list[dict]:
@@ -234,6 +158,7 @@ def page_data(
     data_date: str,
     metric_crs: object,
     zoom_desa: int = 12,
+    shapes: list[gpd.GeoDataFrame] | None = None,
 ) -> dict:
     """Assemble everything the map page shows, with every input text escaped.
 
@@ -262,6 +187,8 @@ def page_data(
         CRS in which the web simplification tolerance is measured.
     zoom_desa
         Zoom level from which desa replace kecamatan shading.
+    shapes
+        The ``aset_garis`` and ``aset_area`` layers, for the inventory view.
 
     Returns
     -------
@@ -270,7 +197,9 @@ def page_data(
         ``c`` lists the coverage of each catalogue service in catalogue order,
         ``t`` the point where its name is written; desa carry ``j`` (nearest
         facility, m) and ``k`` (gap index) per service; ``aset`` holds rows per
-        service code laid out as ``ASSET_FIELDS``.
+        service code laid out as ``ASSET_FIELDS``; ``inventaris`` the lines
+        and polygons (``jangkau.publish.webinventory.SHAPE_FIELDS``) and the
+        source, condition and status names.
     """
     words = labels()
     services = catalogue["layanan"].tolist()
@@ -339,7 +268,16 @@ def page_data(
         }
         for row in _records(desa)
     ]
-    asset_groups, kinds, places = _asset_rows(assets, desa, catalogue, services)
+    sources = Lookup()
+    asset_groups, kinds, places = asset_rows(assets, desa, catalogue, services, sources)
+    kind_table = Lookup(kinds)
+    inventory = shape_rows(
+        shapes or [],
+        kinds=kind_table,
+        sources=sources,
+        metric_crs=metric_crs,
+        tolerance_m=tolerance,
+    )
     previous_run = None
     if changes is not None and len(changes) and changes["proses_sebelumnya"].notna().any():
         previous_run = _text(changes["proses_sebelumnya"].dropna().iloc[0])
@@ -364,8 +302,15 @@ def page_data(
         ),
         "toleransi_m": round(tolerance, 1),
         "aset": asset_groups,
-        "jenis": kinds,
+        "jenis": kind_table.texts,
         "desa_aset": places,
+        "inventaris": {
+            "bentuk": inventory,
+            "sumber": sources.texts,
+            "kondisi": [_text(c) for c in CONDITIONS],
+            "status": [_text(s) for s in STATUSES],
+            "warna": words["kondisi_warna"],
+        },
         "usulan": _proposal_rows(proposals, kecamatan.set_index("kode_kec")["kecamatan"]),
         "zoom_desa": zoom_desa,
         "layanan_awal": _first_service(kecamatan, catalogue),

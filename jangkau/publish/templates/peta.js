@@ -456,13 +456,14 @@
     api = {
       peta: peta, kecamatan: P.kecamatan, desa: P.desa, aset: L.layerGroup(), asetPerLayanan: P.aset,
       asetLain: P.asetLain, usulan: P.usulan, pilihLayanan: pilihLayanan, teksAset: teksAset, cari: cari,
-      lapisan: P, layananAktif: function () { return aktif; }
+      lapisan: P, layananAktif: function () { return aktif; }, data: DATA, baris: semuaBaris
     };
     var selesai = aktif ? pilihLayanan(aktif) : Promise.resolve();
     namaKec.perbarui();
     if (window.jangkauWaktuPasang && P.waktu) { window.jangkauWaktuPasang(api, P); }
     window.jangkauPeta = api;
     if (window.jangkauStatusPasang) { window.jangkauStatusPasang(api); }
+    if (window.jangkauAsetPasang) { window.jangkauAsetPasang(api, P); }
     api.siap = selesai;
     api.semua = semua;  // every service's markers clustered
     api.layananJarak = layananJarak.map(function (l) { return l.kode; });
