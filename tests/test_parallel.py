@@ -1,13 +1,19 @@
 """Work shared with forked processes: same answers, errors raised here, threads where a fork is unsafe."""
 
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 from jangkau.analysis.threads import fork_is_safe, map_processes
 from jangkau.pipeline.beside import Beside
+
+TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -20,16 +26,36 @@ def square_and_pid(value):
     return value * value, os.getpid()
 
 
-def test_map_processes_answers_in_order_and_shares_the_items(two_workers):
-    assert fork_is_safe()
-    results = map_processes(square_and_pid, range(40))
+def in_fresh_process(code):
+    """Run ``code`` in a new interpreter (one thread: the suite's own process may hold others)."""
+    env = {**os.environ, "JANGKAU_THREADS": "2"}
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def test_map_processes_answers_in_order_and_shares_the_items():
+    answer = in_fresh_process(
+        "import json, os; from test_parallel import square_and_pid; "
+        "from jangkau.analysis.threads import fork_is_safe, map_processes; "
+        "print(json.dumps([fork_is_safe(), os.getpid(), map_processes(square_and_pid, range(40))]))"
+    )
+    safe, parent, results = answer
+    assert safe
     assert [square for square, _ in results] == [value * value for value in range(40)]
-    # Both this process and a forked child took items.
+    # Both the parent and a forked child took items.
     pids = {pid for _, pid in results}
-    assert os.getpid() in pids and len(pids) == 2
+    assert parent in pids and len(pids) == 2
 
 
 def fail_on_seven(value):
+    time.sleep(0.02)
     if value == 7:
         raise ValueError("baris 7 rusak")
     return value
@@ -64,11 +90,16 @@ def write_file(path, text):
     return path, os.getpid()
 
 
-def test_beside_runs_in_a_child_and_its_files_are_there_when_it_returns(two_workers, tmp_path):
-    job = Beside(write_file, tmp_path / "laporan.txt", "isi")
-    path, pid = job.result()
-    assert pid != os.getpid()
-    assert path.read_text(encoding="utf-8") == "isi"
+def test_beside_runs_in_a_child_and_its_files_are_there_when_it_returns(tmp_path):
+    target = tmp_path / "laporan.txt"
+    parent, path, pid = in_fresh_process(
+        "import json, os; from pathlib import Path; from test_parallel import write_file; "
+        "from jangkau.pipeline.beside import Beside; "
+        f"path, pid = Beside(write_file, Path({str(target)!r}), 'isi').result(); "
+        "print(json.dumps([os.getpid(), str(path), pid]))"
+    )
+    assert pid != parent
+    assert Path(path).read_text(encoding="utf-8") == "isi"
 
 
 def raise_error(message):
@@ -79,3 +110,14 @@ def test_beside_raises_the_childs_error_here(two_workers):
     job = Beside(raise_error, "lembar kerja gagal ditulis")
     with pytest.raises(RuntimeError, match="lembar kerja gagal ditulis"):
         job.result()
+
+
+def test_a_childs_error_reaches_the_parent_with_its_message():
+    safe, message = in_fresh_process(
+        "import json; from test_parallel import fail_on_seven; "
+        "from jangkau.analysis.threads import fork_is_safe, map_processes\n"
+        "try:\n    map_processes(fail_on_seven, range(20)); message = None\n"
+        "except ValueError as error:\n    message = str(error)\n"
+        "print(json.dumps([fork_is_safe(), message]))"
+    )
+    assert safe and message == "baris 7 rusak"
