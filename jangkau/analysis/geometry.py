@@ -62,6 +62,23 @@ def cut_away(
     return remaining
 
 
+def area_share_within(polygons: np.ndarray, reach: np.ndarray, sources: np.ndarray) -> np.ndarray:
+    """Return the share (0–1) of each polygon's area inside the union of the ``reach`` shapes.
+
+    ``reach[j]`` grew from ``sources[j]`` (a disc around a tower, a strip
+    along a line); the nearest sources are cut away first
+    (:func:`cut_away`). A polygon without area gets 0.
+    """
+    polygon_index, reach_index = shapely.STRtree(reach).query(polygons, predicate="intersects")
+    nearness = shapely.distance(
+        shapely.point_on_surface(polygons)[polygon_index], sources[reach_index]
+    )
+    uncovered = cut_away(polygons, reach, (polygon_index, reach_index), nearness=nearness)
+    area = shapely.area(polygons)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.clip(np.where(area > 0, 1.0 - shapely.area(uncovered) / area, 0.0), 0, 1)
+
+
 def _rank_within(owner: np.ndarray, n_owners: int) -> np.ndarray:
     """Return each item's position among the items of its owner (``owner`` sorted)."""
     counts = np.bincount(owner, minlength=n_owners)

@@ -18,7 +18,7 @@ import shapely
 
 from jangkau.analysis.coverage import surface_arrays, with_surface_shares
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
+from jangkau.analysis.geometry import QUAD_SEGMENTS, area_share_within
 from jangkau.clean.condition import serves
 
 NETWORK_LONG_COLUMNS = [
@@ -69,14 +69,7 @@ def reached_fraction(
     if len(lines) == 0 or len(polygons) == 0 or not np.isfinite(distance_m):
         return fraction
     buffers = shapely.buffer(lines, distance_m, quad_segs=QUAD_SEGMENTS)
-    polygon_index, buffer_index = shapely.STRtree(buffers).query(polygons, predicate="intersects")
-    nearness = shapely.distance(
-        shapely.point_on_surface(polygons)[polygon_index], lines[buffer_index]
-    )
-    uncovered = cut_away(polygons, buffers, (polygon_index, buffer_index), nearness=nearness)
-    area = shapely.area(polygons)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.clip(np.where(area > 0, 1.0 - shapely.area(uncovered) / area, 0.0), 0, 1)
+    fraction = area_share_within(polygons, buffers, lines)
     if surface is None:
         return fraction
     points = surface[0]

@@ -18,7 +18,7 @@ import shapely
 
 from jangkau.analysis.coverage import surface_arrays, with_surface_shares
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.geometry import QUAD_SEGMENTS, cut_away
+from jangkau.analysis.geometry import QUAD_SEGMENTS, area_share_within
 from jangkau.analysis.networks import NETWORK_LONG_COLUMNS
 from jangkau.clean.condition import serves
 from jangkau.config.towers import ALL_TOWERS, TowerReach, service_code
@@ -36,14 +36,7 @@ def discs_fraction(
     if len(points) == 0 or len(polygons) == 0:
         return fraction
     discs = shapely.buffer(points, radii, quad_segs=QUAD_SEGMENTS)
-    polygon_index, disc_index = shapely.STRtree(discs).query(polygons, predicate="intersects")
-    nearness = shapely.distance(
-        shapely.point_on_surface(polygons)[polygon_index], points[disc_index]
-    )
-    uncovered = cut_away(polygons, discs, (polygon_index, disc_index), nearness=nearness)
-    area = shapely.area(polygons)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fraction = np.clip(np.where(area > 0, 1.0 - shapely.area(uncovered) / area, 0.0), 0, 1)
+    fraction = area_share_within(polygons, discs, points)
     if surface is None:
         return fraction
     people = surface[0]
