@@ -10,6 +10,7 @@ import pandas as pd
 import shapely
 
 from jangkau.analysis.coverage import coverage_by_desa
+from jangkau.analysis.no_data import services_without_data
 from jangkau.clean.asset_attributes import with_blank_attributes
 from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
@@ -200,3 +201,41 @@ def read_registers(region: Region) -> tuple[pd.DataFrame, pd.DataFrame]:
     frame = pd.concat(systems, ignore_index=True)
     refused = pd.concat(rejected, ignore_index=True) if rejected else None
     return frame, refused if refused is not None else pd.DataFrame(columns=REJECTED_COLUMNS)
+
+
+# Facilities counted without a location (written by the asset stage).
+UNLOCATED_FILE = "tanpa_koordinat.parquet"
+
+
+def read_unlocated(work: Path) -> pd.DataFrame | None:
+    """Return the run's ``tanpa_koordinat`` table (None for a work folder from before it)."""
+    path = work / UNLOCATED_FILE
+    return pd.read_parquet(path) if path.exists() else None
+
+
+def read_surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
+    """Return the run's finer population surface in ``metric``, or None without one."""
+    path = work / "permukaan_penduduk.parquet"
+    return gpd.read_parquet(path).to_crs(metric) if path.exists() else None
+
+
+def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
+    """Return the assets that serve in this run: all but those reported out of service live."""
+    if not region.aset_tidak_melayani:
+        return assets
+    return assets.loc[~assets["id_aset"].isin(region.aset_tidak_melayani)]
+
+
+def assets_that_serve(
+    region: Region, work: Path, catalogue: pd.DataFrame, unlocated: pd.DataFrame | None
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Return the facilities that serve in this run, and the services without any data.
+
+    Points and polygons of distance services (serving from their edge); only
+    operating ones (an empty status counts as operating), none reported out of
+    service live. A service with no asset anywhere, not even out of service or
+    counted without a location, has unknown figures, not zero.
+    """
+    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
+    no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
+    return serving_assets(operating(every_asset), region), no_data

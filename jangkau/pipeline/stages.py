@@ -21,18 +21,9 @@ from jangkau.analysis.gaps import desa_index, gap_table
 from jangkau.analysis.networks import network_measures
 from jangkau.analysis.no_data import (
     GAP_COLUMNS_WITHOUT_DATA,
-    services_without_data,
     without_data,
 )
-from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
 from jangkau.analysis.towers import tower_measures
-from jangkau.analysis.urgency import (
-    kabupaten_only_counts,
-    kabupaten_table,
-    most_urgent_service,
-    urgency_index,
-    weight_sensitivity,
-)
 from jangkau.clean.asset_geometry import AREA, LINE, POINT, place_shapes, split_by_geometry
 from jangkau.clean.asset_ids import assign_asset_ids
 from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
@@ -59,21 +50,23 @@ from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.asset_step import (
+    UNLOCATED_FILE,
+    assets_that_serve,
     closure_coverage,
     combine_shapes,
-    operating,
     planning_points,
     read_lines,
     read_registers,
+    read_surface,
+    read_unlocated,
     with_condition,
-    with_serving_areas,
 )
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
-from jangkau.pipeline.travel_step import run_travel, travel_setting
+from jangkau.pipeline.proposal_step import propose_and_rank
+from jangkau.pipeline.travel_step import run_travel
 
 CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
-UNLOCATED_FILE = "tanpa_koordinat.parquet"
 ROSTER_LEDGER_FILE = "daftar_pencocokan.parquet"
 
 
@@ -265,17 +258,6 @@ def _count_without_location(
     ledger.to_parquet(work / ROSTER_LEDGER_FILE)
 
 
-def read_unlocated(work: Path) -> pd.DataFrame | None:
-    """Return the run's ``tanpa_koordinat`` table (None for a work folder from before it)."""
-    path = work / UNLOCATED_FILE
-    return pd.read_parquet(path) if path.exists() else None
-
-
-def _surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
-    path = work / "permukaan_penduduk.parquet"
-    return gpd.read_parquet(path).to_crs(metric) if path.exists() else None
-
-
 def _run_coverage(region: Region, work: Path) -> Path:
     """Coverage per desa; gaps per kecamatan, desa and kabupaten; urgency; proposed sites."""
     measure_coverage(region, work)
@@ -288,16 +270,10 @@ def measure_coverage(region: Region, work: Path) -> Path:
     catalogue = load_catalogue(region.layanan)
     desa = gpd.read_parquet(work / "desa.parquet")
     kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    # Points, and polygons of distance services (they serve from their edge).
-    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
     unlocated = read_unlocated(work)
-    # No asset of a service anywhere: its figures are unknown, not zero.
-    no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
-    # Only operating assets serve (an empty status counts as operating), and none that
-    # the live status service reports out of service.
-    assets = serving_assets(operating(every_asset), region)
+    assets, no_data = assets_that_serve(region, work, catalogue, unlocated)
     metric = RunContext.read(work).metric_crs
-    surface = _surface(work, metric)
+    surface = read_surface(work, metric)
     desa_metric, assets_metric = desa.to_crs(metric), assets.to_crs(metric)
     desa_coverage = without_data(
         coverage_by_desa(desa_metric, assets_metric, catalogue=catalogue, surface=surface),
@@ -368,60 +344,6 @@ def measure_coverage(region: Region, work: Path) -> Path:
     return work
 
 
-def propose_and_rank(region: Region, work: Path) -> Path:
-    """Write proposed sites and their report, the kabupaten table, urgency and its sensitivity.
-
-    Adds the proposals' columns to the gap table :func:`measure_coverage` wrote.
-    """
-    catalogue = load_catalogue(region.layanan)
-    desa = gpd.read_parquet(work / "desa.parquet")
-    # Only operating assets serve (an empty status counts as operating), and none that
-    # the live status service reports out of service.
-    # Polygons of distance services serve too.
-    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
-    assets = serving_assets(operating(every_asset), region)
-    gaps = pd.read_parquet(work / "kesenjangan.parquet")
-    metric = RunContext.read(work).metric_crs
-    weights = index_weights()
-    unlocated = read_unlocated(work)
-    no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
-    desa_metric = desa.to_crs(metric)
-    # Sites placed as if a service had no facility, when the run has no data on it, would be a guess.
-    sites, report = plan_sites(
-        desa_metric,
-        planning_points(assets.to_crs(metric)),
-        gaps[~gaps["layanan"].isin(no_data)],
-        catalogue=catalogue[~catalogue["layanan"].isin(no_data)],
-        settings=ProposalSettings(
-            maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
-        ),
-        surface=_surface(work, metric),
-        candidate_sites=_candidate_sites(region, metric),
-        kabupaten_only=kabupaten_only_counts(unlocated),
-        # With a road file, services with a time standard are planned by travel time.
-        travel=travel_setting(region, desa_metric),
-    )
-    gaps = without_data(with_proposals(gaps, sites, report), no_data, columns=["usulan"])
-    kabupaten = (
-        pd.Series(kabupaten_of(gaps["kode_kec"]).to_numpy(), index=gaps["kode_kec"])
-        .groupby(level=0)
-        .first()
-    )
-    without_data(
-        kabupaten_table(gaps, catalogue, kabupaten=kabupaten, weights=weights, unlocated=unlocated),
-        no_data,
-        columns=GAP_COLUMNS_WITHOUT_DATA,
-    ).to_parquet(work / "kesenjangan_kabupaten.parquet")
-    urgency = urgency_index(gaps, catalogue).rename("indeks_urgensi").to_frame()
-    urgency["layanan_paling_mendesak"] = most_urgent_service(gaps, catalogue)
-    urgency.rename_axis("kode_kec").reset_index().to_parquet(work / "urgensi.parquet")
-    weight_sensitivity(gaps, catalogue).to_parquet(work / "kepekaan_bobot.parquet")
-    report.to_parquet(work / "usulan_laporan.parquet")
-    sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
-    gaps.to_parquet(work / "kesenjangan.parquet")
-    return work
-
-
 def _with_asset_ids(*layers: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
     """Return the asset layers with ``id_aset`` assigned over all of them at once."""
     columns = ["sumber", "baris", "nama", "jenis", "id_aset", "geometry"]
@@ -436,27 +358,6 @@ def _with_asset_ids(*layers: gpd.GeoDataFrame) -> list[gpd.GeoDataFrame]:
         layer.assign(id_aset=ids[start:end])
         for layer, start, end in zip(layers, bounds[:-1], bounds[1:], strict=True)
     ]
-
-
-def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
-    """Return the assets that serve in this run: all but those reported out of service live."""
-    if not region.aset_tidak_melayani:
-        return assets
-    return assets.loc[~assets["id_aset"].isin(region.aset_tidak_melayani)]
-
-
-def _candidate_sites(region: Region, metric: object) -> gpd.GeoDataFrame | None:
-    """Read the region's candidate sites (land the pemda owns), if it names a file."""
-    spec = region.usulan_kandidat
-    if spec is None:
-        return None
-    frame = read_records(spec.path, **spec.options)
-    if not isinstance(frame, gpd.GeoDataFrame) or frame.crs is None:
-        raise InputError(spec.path, "lokasi kandidat harus berupa berkas titik dengan CRS")
-    frame = frame[frame.geometry.notna() & (frame.geom_type == "Point")]
-    if frame.empty:
-        raise InputError(spec.path, "tidak ada titik lokasi kandidat")
-    return frame.to_crs(metric)
 
 
 _boundaries_stage = cached_stage("batas", _run_boundaries)
