@@ -36,14 +36,8 @@ import pandas as pd
 import shapely
 
 from jangkau.analysis.crs import require_metric
-from jangkau.analysis.network import (
-    METRES_PER_MINUTE_AT_1_KMH,
-    RoadNetwork,
-    Snapped,
-    minutes_to_nearest,
-    snap,
-    trip_minutes,
-)
+from jangkau.analysis.network import METRES_PER_MINUTE_AT_1_KMH, RoadNetwork
+from jangkau.analysis.routing import Snapped, minutes_to_nearest, snap, trip_minutes
 from jangkau.config.catalogue import distance_services, service_minutes
 
 TIME_COLUMNS = [

@@ -17,14 +17,8 @@ import shapely
 from scipy import sparse
 from scipy.sparse import csgraph
 
-from jangkau.analysis.network import (
-    METRES_PER_MINUTE_AT_1_KMH,
-    RoadNetwork,
-    Snapped,
-    reversed_graph,
-    snap,
-    trip_minutes,
-)
+from jangkau.analysis.network import METRES_PER_MINUTE_AT_1_KMH, RoadNetwork
+from jangkau.analysis.routing import Snapped, reversed_graph, snap, trip_minutes
 from jangkau.analysis.travel import straight_walk_m, walk_on_land
 
 

@@ -25,13 +25,8 @@ import pandas as pd
 import scipy.sparse
 import shapely
 
-from jangkau.analysis.network import (
-    METRES_PER_MINUTE_AT_1_KMH,
-    RoadNetwork,
-    minutes_to_nearest,
-    snap,
-    trip_minutes,
-)
+from jangkau.analysis.network import METRES_PER_MINUTE_AT_1_KMH, RoadNetwork
+from jangkau.analysis.routing import minutes_to_nearest, snap, trip_minutes
 from jangkau.analysis.travel import straight_walk_m, walk_on_land
 from jangkau.analysis.travel_cover import candidate_cover
 

@@ -17,7 +17,8 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.analysis.network import METRES_PER_MINUTE_AT_1_KMH, RoadNetwork, Snapped, snap
+from jangkau.analysis.network import METRES_PER_MINUTE_AT_1_KMH, RoadNetwork
+from jangkau.analysis.routing import Snapped, snap
 from jangkau.analysis.travel import walk_on_land
 from jangkau.errors import InputError
 from jangkau.pipeline.live_base import EDGES, FOLDER, LAND, NODES, POINTS, SITES, SURFACE, TIMES

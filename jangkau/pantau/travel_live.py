@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from jangkau.analysis.network import Snapped, snap
+from jangkau.analysis.routing import Snapped, snap
 from jangkau.analysis.travel import point_minutes, straight_walk_m, walk_on_land
 from jangkau.pantau.baseline import Baseline
 from jangkau.pantau.recompute import (
