@@ -131,9 +131,12 @@ def lagrangian_bound(
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
         chosen = budget_choice(value, group, group_budget, p)
-        open_part = weight > multiplier
-        bound = float(np.sum(weight[open_part] - multiplier[open_part]) + value[chosen].sum())
-        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand).astype(float)
+        # Multipliers never exceed the weights; a difference of floats is positive
+        # exactly where the first is larger.
+        slack = weight - multiplier
+        open_part = slack > 0
+        bound = float(np.sum(slack[open_part]) + value[chosen].sum())
+        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
         covered = float(weight[hits > 0].sum())
         if covered > best_covered:
             best_chosen, best_covered = chosen, covered
@@ -149,8 +152,8 @@ def lagrangian_bound(
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
         # reached, raise them where it is reached more than once.
-        slope = hits - open_part
-        norm = float(np.einsum("i,i", slope, slope))
+        slope = hits - open_part  # whole numbers: their sum of squares is exact
+        norm = float(np.dot(slope, slope))
         if norm == 0:
             break
         multiplier = np.clip(multiplier - step_scale * (bound - target) / norm * slope, 0.0, weight)
