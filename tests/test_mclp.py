@@ -201,3 +201,42 @@ def test_bounds_without_the_exact_solver_hold_against_brute_force(seed):
         assert rushed.covered == pytest.approx(weight[reach[:, rushed.chosen].any(axis=1)].sum())
         if rushed.proven_optimal:
             assert rushed.covered == pytest.approx(optimum)
+
+
+def test_budget_choice_takes_the_best_of_each_group_then_the_best_overall():
+    from jangkau.analysis.cover_bounds import budget_choice
+
+    # Group 0 (at most 2): values 9, 7, 5; group 1 (at most 1): 8, 6; group 2 (at most 2): 0, 0.
+    value = np.array([5.0, 9.0, 8.0, 0.0, 7.0, 6.0, 0.0])
+    group = np.array([0, 0, 1, 2, 0, 1, 2])
+    budget = np.array([2, 1, 2])
+    # Group winners: 9 and 7 (group 0), 8 (group 1); candidates worth nothing are never taken.
+    assert budget_choice(value, group, budget, 5).tolist() == [1, 2, 4]
+    assert budget_choice(value, group, budget, 2).tolist() == [1, 2]
+    # One group: the best p, best first (the path that skips the grouping).
+    assert budget_choice(value, np.zeros(7, dtype=int), np.array([4]), 3).tolist() == [1, 2, 4]
+    assert budget_choice(value, np.zeros(7, dtype=int), np.array([2]), 3).tolist() == [1, 2]
+    assert budget_choice(np.zeros(3), np.zeros(3, dtype=int), np.array([2]), 2).tolist() == []
+
+
+def test_budget_choice_matches_a_sort_by_group_and_value():
+    from jangkau.analysis.cover_bounds import budget_choice
+
+    rng = np.random.default_rng(4)
+    for groups in (1, 3, 12):
+        for _ in range(30):
+            n = int(rng.integers(1, 300))
+            # Distinct values (and some zeros): the answer does not depend on how ties fall.
+            value = rng.permutation(n).astype(float) * (rng.random(n) > 0.2)
+            group = rng.integers(0, groups, n)
+            budget = rng.integers(0, 4, groups)
+            p = int(rng.integers(1, 10))
+            kept = [
+                j
+                for g in range(groups)
+                for j in sorted(
+                    np.flatnonzero((group == g) & (value > 0)), key=lambda j: -value[j]
+                )[: budget[g]]
+            ]
+            expected = sorted(kept, key=lambda j: -value[j])[:p]
+            assert budget_choice(value, group, budget, p).tolist() == expected

@@ -159,3 +159,36 @@ def test_lattice_points_lie_inside_and_every_polygon_gets_one():
     first = lattice.points[lattice.owner == 0]
     assert np.allclose(shapely.get_x(first), 50 + 100 * lattice.column[lattice.owner == 0])
     assert (lattice.column[lattice.owner == 1] == -1).all()
+
+
+def test_near_points_keep_every_facility_within_reach_of_the_demand():
+    from jangkau.analysis.site_search import near_points, within_reach
+
+    rng = np.random.default_rng(7)
+    demand = rng.uniform(0, 5000, (400, 2))
+    facilities = rng.uniform(-20000, 25000, (3000, 2))
+    radius = np.where(rng.random(400) > 0.5, 1000.0, 2500.0)
+    near = near_points(facilities, demand, radius)
+    assert len(near) < len(facilities)
+    # By brute force: every facility within 2,500 m of a demand point is kept ...
+    distance = np.hypot(*(demand[:, None, :] - facilities[None, :, :]).transpose(2, 0, 1))
+    needed = facilities[(distance <= 2500.0).any(axis=0)]
+    assert {tuple(p) for p in needed} <= {tuple(p) for p in near}
+    # ... so each point is reached exactly when some facility lies within its radius.
+    expected = (distance <= radius[:, None]).any(axis=1)
+    assert (within_reach(demand, radius, near) == expected).all()
+    assert len(near_points(facilities[:0], demand, radius)) == 0
+
+
+def test_columns_of_equals_scipy_column_indexing():
+    import scipy.sparse
+
+    from jangkau.analysis.site_search import columns_of
+
+    matrix = scipy.sparse.random(50, 40, density=0.2, format="csc", random_state=3)
+    for columns in ([], [0], [3, 7, 8, 39], list(range(0, 40, 3))):
+        columns = np.array(columns, dtype=int)
+        mine, theirs = columns_of(matrix, columns), matrix[:, columns]
+        assert mine.shape == theirs.shape
+        assert (mine != theirs).nnz == 0
+        assert np.array_equal(mine.indices, theirs.indices)

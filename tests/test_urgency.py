@@ -93,3 +93,15 @@ def test_kabupaten_table_judges_kabupaten_services_for_the_whole_kabupaten():
     # Other services add up their kecamatan: need 313, shortfall 38 (no offset by surplus).
     assert school["kebutuhan"] == 313 and school["kekurangan"] == 38
     assert school["cakupan"] == pytest.approx(0.98)
+
+
+def test_sensitivity_indices_equal_one_urgency_index_per_change():
+    from jangkau.analysis.urgency import _indices_with_factors
+
+    changes = [("sd", 0.5), ("sd", 1.5), ("polsek", 0.5), ("polsek", 1.5)]
+    together = _indices_with_factors(_gaps(), _catalogue(), changes)
+    for (service, factor), index in zip(changes, together, strict=True):
+        alone = urgency_index(_gaps(), _catalogue(), factors={service: factor})
+        assert index.to_dict() == alone.to_dict()
+    # Polsek weight 0.75: (60 + 75) / 1.75 = 77.14, 80 / 1.75 = 45.71, (20 + 75) / 1.75 = 54.29.
+    assert together[3].to_dict() == {"73.09.01": 77.14, "73.09.02": 45.71, "73.09.03": 54.29}

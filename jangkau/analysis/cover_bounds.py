@@ -45,15 +45,20 @@ def budget_choice(
     Greedy by value is optimal on this laminar matroid: the best ``p_g`` of
     each group, then the best ``p`` of those.
     """
-    # Descending value, then grouped (a stable radix sort of small group numbers): as
-    # np.lexsort((-value, group)) but several times faster.
+    # Descending value (values are >= 0, so the positive ones come first), then grouped by
+    # a stable radix sort of small group numbers: as np.lexsort((-value, group)) but
+    # several times faster. The ties keep the order this sort gives them: the bound's
+    # search depends on it, so it must not change.
     order = np.argsort(-value)
+    order = order[: np.count_nonzero(value > 0)]
+    if len(group_budget) == 1:
+        # Already in descending order: the stable sort below would leave it as it is.
+        return order[: min(int(group_budget[0]), p)]
     order = order[np.argsort(group[order].astype(np.int16), kind="stable")]
     ordered_group = group[order]
-    start = np.flatnonzero(np.r_[True, ordered_group[1:] != ordered_group[:-1]])
-    size = np.diff(np.r_[start, len(order)])
-    rank = np.arange(len(order)) - np.repeat(start, size)
-    kept = order[(rank < group_budget[ordered_group]) & (value[order] > 0)]
+    size = np.bincount(ordered_group, minlength=len(group_budget))
+    rank = np.arange(len(order)) - (np.cumsum(size) - size)[ordered_group]
+    kept = order[rank < group_budget[ordered_group]]
     return kept[np.argsort(-value[kept], kind="stable")][:p]
 
 
@@ -126,9 +131,12 @@ def lagrangian_bound(
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
         chosen = budget_choice(value, group, group_budget, p)
-        open_part = weight > multiplier
-        bound = float(np.sum(weight[open_part] - multiplier[open_part]) + value[chosen].sum())
-        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand).astype(float)
+        # Multipliers never exceed the weights; a difference of floats is positive
+        # exactly where the first is larger.
+        slack = weight - multiplier
+        open_part = slack > 0
+        bound = float(np.sum(slack[open_part]) + value[chosen].sum())
+        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
         covered = float(weight[hits > 0].sum())
         if covered > best_covered:
             best_chosen, best_covered = chosen, covered
@@ -144,8 +152,8 @@ def lagrangian_bound(
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
         # reached, raise them where it is reached more than once.
-        slope = hits - open_part
-        norm = float(np.einsum("i,i", slope, slope))
+        slope = hits - open_part  # whole numbers: their sum of squares is exact
+        norm = float(np.dot(slope, slope))
         if norm == 0:
             break
         multiplier = np.clip(multiplier - step_scale * (bound - target) / norm * slope, 0.0, weight)

@@ -314,6 +314,8 @@ def solve_grouped(
         (between 30 and 100 steps; a count, for repeatable answers).
     """
     reach, weight = merge_equal_rows(reach, np.asarray(weight, dtype=float))
+    # By candidate once: the greedy, the bound and the ordering all read columns.
+    reach = reach.tocsc()
     group_budget = np.asarray(group_budget, dtype=int)
     group = np.asarray(group, dtype=int)
     total = int(group_budget.sum()) if total is None else int(total)

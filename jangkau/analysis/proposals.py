@@ -219,11 +219,14 @@ def plan_sites(
                 usable = usable[usable["layanan"].isna() | (usable["layanan"] == code)]
             candidates = usable.geometry.to_numpy()
         minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
+        points = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
         return {
             "need": _units_in_need(gaps, service, kabupaten, kabupaten_only),
-            "existing": shapely.get_coordinates(
-                facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
-            ),
+            "existing": shapely.get_coordinates(points),
+            # Built once per service, not per kabupaten (the proposals' gains cut their discs).
+            "existing_points": shapely.points(shapely.get_coordinates(points))
+            if len(points)
+            else np.array([], dtype=object),
             "candidates": candidates,
             "before": covered_before.xs(code, level="layanan")
             if code in covered_before.index
@@ -252,6 +255,7 @@ def plan_sites(
             settings,
             catalogue,
             inputs["travel"],
+            existing_points=inputs["existing_points"],
         )
 
     # The bound and the swaps are numpy calls on small arrays: they hold the

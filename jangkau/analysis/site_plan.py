@@ -15,7 +15,9 @@ import shapely
 from jangkau.analysis.mclp import solve_grouped
 from jangkau.analysis.site_search import (
     KabupatenArrays,
+    columns_of,
     grid_points,
+    near_points,
     reach_matrix,
     site_rows,
     sites_to_reach,
@@ -123,11 +125,15 @@ def plan_one(
     settings: ProposalSettings,
     catalogue: pd.DataFrame,
     travel: TravelSetting | None = None,
+    *,
+    existing_points: np.ndarray | None = None,
 ) -> tuple[pd.DataFrame, dict]:
     """Choose one service's sites in one kabupaten; return the sites and the report row.
 
     With ``travel``, reach is a trip on the road network within the time
     standard (:mod:`jangkau.analysis.travel_sites`); otherwise a straight-line radius.
+    ``existing_points`` are the ``existing`` coordinates as points, when the
+    caller built them once for all kabupaten.
     """
     code = service["layanan"]
     level = service["tingkat_perencanaan"]
@@ -137,7 +143,8 @@ def plan_one(
     demand = _demand(kabupaten, smallest / 4, settings.max_demand)
     demand_radius = radius[demand.owner]
     if travel is None:
-        reached = within_reach(demand.xy, demand_radius, existing)
+        # Facilities farther than the largest radius from every demand point reach none of them.
+        reached = within_reach(demand.xy, demand_radius, near_points(existing, demand.xy, radius))
     else:
         standard = service_minutes(catalogue, code, kabupaten.is_kelurahan)[demand.owner]
         reached = reached_in_time(travel, demand.xy, standard, existing)
@@ -190,30 +197,31 @@ def plan_one(
     unit_index = {unit: i for i, unit in enumerate(units)}
     candidate_group = np.array([unit_index[u] for u in unit_of_desa[candidate_owner]], dtype=int)
     budget = np.zeros(len(units), dtype=int)
-    demand_unit = unit_of_desa[demand_owner]
-    for i, row in need.iterrows():
+    demand_group = pd.Index(units).get_indexer(unit_of_desa[demand_owner])
+    for i, (unit, shortfall, needed) in enumerate(
+        zip(units, need["kekurangan"], need["tambahan_perlu"], strict=True)
+    ):
         # Demand of other units weighs nothing here: the unit's own need, its own candidates.
-        unit_weight = np.where(demand_unit == row["unit"], weight, 0.0)
         greedy_count = sites_to_reach(
-            by_candidate[:, np.flatnonzero(candidate_group == i)],
-            unit_weight,
-            row["tambahan_perlu"],
-            max(settings.maks_per_unit, int(row["kekurangan"])),
+            columns_of(by_candidate, np.flatnonzero(candidate_group == i)),
+            np.where(demand_group == i, weight, 0.0),
+            needed,
+            max(settings.maks_per_unit, int(shortfall)),
         )
         if counted:
             # The count standard says how many are missing; reach says whether placing
             # them brings people within reach. More than either would not be needed.
-            wanted = min(int(row["kekurangan"]), greedy_count)
-            if row["kekurangan"] > 0 and wanted == 0:
+            wanted = min(int(shortfall), greedy_count)
+            if shortfall > 0 and wanted == 0:
                 notes.append(
-                    f"{row['unit']}: kekurangan {int(row['kekurangan'])} fasilitas tanpa usulan "
+                    f"{unit}: kekurangan {int(shortfall)} fasilitas tanpa usulan "
                     "lokasi (cakupan sudah memenuhi target)"
                 )
         else:
             wanted = greedy_count
         if wanted > settings.maks_per_unit:
             notes.append(
-                f"{row['unit']}: perlu lebih dari {settings.maks_per_unit} lokasi, "
+                f"{unit}: perlu lebih dari {settings.maks_per_unit} lokasi, "
                 f"diusulkan {settings.maks_per_unit}"
             )
         budget[i] = min(wanted, settings.maks_per_unit)
@@ -240,10 +248,14 @@ def plan_one(
     chosen = np.array(useful, dtype=int)
     owner = candidate_owner[chosen]
     if travel is None:
+        if existing_points is None:
+            existing_points = (
+                shapely.points(existing) if len(existing) else np.array([], dtype=object)
+            )
         sites = site_rows(
             kabupaten,
             radius,
-            shapely.points(existing) if len(existing) else np.array([], dtype=object),
+            existing_points,
             shapely.points(candidates[chosen]) if len(chosen) else np.array([], dtype=object),
             kabupaten.kode_kec[owner],
             covered_before,
@@ -270,9 +282,15 @@ def plan_one(
             }
         )
         measure = "waktu tempuh di jaringan jalan"
-    sites.insert(0, "layanan", code)
-    sites.insert(1, "kode_kec", kabupaten.kode_kec[owner])
-    sites.insert(2, "kode_desa", kabupaten.kode_desa[owner])
+    sites = pd.DataFrame(
+        {
+            "layanan": np.full(len(sites), code, dtype=object),
+            "kode_kec": kabupaten.kode_kec[owner],
+            "kode_desa": kabupaten.kode_desa[owner],
+            **{column: sites[column] for column in sites.columns},
+        },
+        index=sites.index,
+    )
     report = {
         "layanan": code,
         "kode_kab": kabupaten.kode_kab,

@@ -69,6 +69,42 @@ def within_reach(xy: np.ndarray, radius: np.ndarray, facilities: np.ndarray) -> 
     return reached
 
 
+def near_points(points: np.ndarray, xy: np.ndarray, radius: np.ndarray) -> np.ndarray:
+    """Return the points (coordinates) within the box around ``xy`` grown by the largest radius.
+
+    Only these can lie within a radius of a point of ``xy``: a kabupaten's
+    demand need not be tested against every facility of the province.
+    """
+    if len(points) == 0 or len(xy) == 0:
+        return points[:0]
+    # A metre and a part per thousand to spare, as :func:`within_reach` searches.
+    margin = float(np.max(radius)) * 1.001 + 1.0
+    low, high = xy.min(axis=0) - margin, xy.max(axis=0) + margin
+    inside = np.all((points >= low) & (points <= high), axis=1)
+    return points[inside]
+
+
+def columns_of(
+    by_candidate: scipy.sparse.csc_matrix, columns: np.ndarray
+) -> scipy.sparse.csc_matrix:
+    """Return the given columns (ascending indices) of a CSC matrix, as ``by_candidate[:, columns]``.
+
+    Built from the matrix's arrays directly: scipy's general indexing costs
+    more than the copy itself on the small per-kecamatan pieces.
+    """
+    start = by_candidate.indptr[columns]
+    length = by_candidate.indptr[columns + 1] - start
+    position = np.repeat(start - np.cumsum(length) + length, length) + np.arange(length.sum())
+    return scipy.sparse.csc_matrix(
+        (
+            by_candidate.data[position],
+            by_candidate.indices[position],
+            np.concatenate([[0], np.cumsum(length)]),
+        ),
+        shape=(by_candidate.shape[0], len(columns)),
+    )
+
+
 def sites_to_reach(
     reach: scipy.sparse.csc_matrix, weight: np.ndarray, needed: float, cap: int
 ) -> int:

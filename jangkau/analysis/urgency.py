@@ -94,10 +94,9 @@ def most_urgent_service(gaps: pd.DataFrame, catalogue: pd.DataFrame) -> pd.Serie
 
 
 def _top(index: pd.Series, n: int) -> list[str]:
-    ranked = index.dropna().reset_index()
-    ranked.columns = ["kode_kec", "nilai"]
-    ranked = ranked.sort_values(["nilai", "kode_kec"], ascending=[False, True], kind="stable")
-    return ranked["kode_kec"].head(n).tolist()
+    # Highest index first, ties by code (the pairs are distinct: the order is total).
+    ranked = sorted((-value, code) for code, value in index.dropna().items())
+    return [code for _, code in ranked[:n]]
 
 
 def weight_sensitivity(
@@ -125,21 +124,53 @@ def weight_sensitivity(
         }
     ]
     scored = set(gaps.loc[gaps["indeks_kesenjangan"].notna(), "layanan"])
-    for service in catalogue["layanan"]:
-        if service not in scored:
-            continue
-        for factor in factors:
-            moved = _top(urgency_index(gaps, catalogue, factors={service: factor}), top)
-            rows.append(
-                {
-                    "layanan": service,
-                    "faktor_bobot": factor,
-                    "lima_teratas": ", ".join(moved),
-                    "sama_dengan_dasar": len(set(moved) & set(base)),
-                    "urutan_sama": moved == base,
-                }
-            )
+    changes = [
+        (service, factor)
+        for service in catalogue["layanan"]
+        if service in scored
+        for factor in factors
+    ]
+    for (service, factor), index in zip(
+        changes, _indices_with_factors(gaps, catalogue, changes), strict=True
+    ):
+        moved = _top(index, top)
+        rows.append(
+            {
+                "layanan": service,
+                "faktor_bobot": factor,
+                "lima_teratas": ", ".join(moved),
+                "sama_dengan_dasar": len(set(moved) & set(base)),
+                "urutan_sama": moved == base,
+            }
+        )
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
+def _indices_with_factors(
+    gaps: pd.DataFrame, catalogue: pd.DataFrame, changes: list[tuple[str, float]]
+) -> list[pd.Series]:
+    """Return :func:`urgency_index` with each (service, factor) change, from one grouping.
+
+    The same sums as one :func:`urgency_index` call per change (each column is
+    summed on its own, over the same rows in the same order; rows a change
+    does not score are left empty, which a sum skips), at the cost of one.
+    """
+    services = gaps["layanan"].to_numpy()
+    gap_index = gaps["indeks_kesenjangan"].astype(float).to_numpy()
+    given = gaps["layanan"].map(_weights(catalogue)).astype(float).to_numpy()
+    weights = _weights(catalogue)
+    columns = {}
+    for k, (service, factor) in enumerate(changes):
+        weight = np.where(services == service, weights[service] * factor, given)
+        scored = ~np.isnan(gap_index) & (weight > 0)
+        columns[f"weighted{k}"] = np.where(scored, gap_index * weight, np.nan)
+        columns[f"weight{k}"] = np.where(scored, weight, np.nan)
+    totals = pd.DataFrame({"kode_kec": gaps["kode_kec"], **columns}).groupby("kode_kec").sum()
+    order = gaps["kode_kec"].unique()
+    return [
+        (totals[f"weighted{k}"] / totals[f"weight{k}"]).round(2).reindex(order)
+        for k in range(len(changes))
+    ]
 
 
 def kabupaten_only_counts(unlocated: pd.DataFrame | None) -> pd.Series:
