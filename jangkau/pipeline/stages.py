@@ -23,18 +23,17 @@ from jangkau.analysis.no_data import (
     GAP_COLUMNS_WITHOUT_DATA,
     without_data,
 )
+from jangkau.analysis.threads import fork_is_safe, map_processes
 from jangkau.analysis.towers import tower_measures
-from jangkau.clean.asset_geometry import AREA, LINE, POINT, place_shapes, split_by_geometry
+from jangkau.clean.asset_geometry import AREA, LINE
 from jangkau.clean.asset_ids import assign_asset_ids
-from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
+from jangkau.clean.assets import STANDARD_COLUMNS, place_assets
 from jangkau.clean.boundaries import (
     REPAIR_COLUMNS,
     reconcile_kecamatan,
     standardise_desa,
     standardise_kecamatan,
 )
-from jangkau.clean.condition import read_condition
-from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
 from jangkau.clean.shape_duplicates import drop_shape_duplicates
@@ -48,7 +47,7 @@ from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
 from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
-from jangkau.io.read import crs_was_missing, read_records, read_table
+from jangkau.io.read import read_records, read_table
 from jangkau.pipeline.asset_step import (
     UNLOCATED_FILE,
     assets_that_serve,
@@ -64,36 +63,17 @@ from jangkau.pipeline.asset_step import (
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
 from jangkau.pipeline.proposal_step import propose_and_rank
+from jangkau.pipeline.reading import CRS_NOTE_COLUMNS, read_asset_file, read_inferring_crs
 from jangkau.pipeline.travel_step import run_travel
 
-CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
 ROSTER_LEDGER_FILE = "daftar_pencocokan.parquet"
-
-
-def _read_inferring_crs(
-    spec: FileSpec, *, outline: gpd.GeoDataFrame | None, notes: list[dict[str, str]]
-) -> pd.DataFrame:
-    """Read a file; where a vector file declares no CRS, infer it and add a note to ``notes``.
-
-    With an ``outline`` (the desa) the CRS that puts the features inside the
-    region is taken; without one (the desa layer itself) Indonesia's extent judges.
-    """
-    raw = read_records(spec.path, **spec.options, allow_missing_crs=True)
-    if not crs_was_missing(raw):
-        return raw
-    if outline is None:
-        raw, note = infer_boundary_crs(raw, source=spec.name)
-    else:
-        raw, note = infer_crs(raw, region_outline=outline, source=spec.name)
-    notes.append({"berkas": spec.name, "crs": f"EPSG:{raw.crs.to_epsg()}", "catatan": note})
-    return raw
 
 
 def _run_boundaries(region: Region, work: Path) -> Path:
     """Read, repair and reconcile boundaries and population; write ``desa`` and ``kecamatan``."""
     source = region.desa.name
     crs_notes: list[dict[str, str]] = []
-    desa_raw = _read_inferring_crs(region.desa, outline=None, notes=crs_notes)
+    desa_raw = read_inferring_crs(region.desa, outline=None, notes=crs_notes)
     desa, desa_repairs = standardise_desa(desa_raw, columns=region.desa.columns, source=source)
     # The run's metric CRS is decided here, once; every later stage reads it back.
     context = decide_run_context(region, desa)
@@ -101,7 +81,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     metric = context.metric_crs
     kecamatan_layer, kecamatan_repairs = None, pd.DataFrame(columns=REPAIR_COLUMNS)
     if region.kecamatan is not None and not region.derive_kecamatan:
-        raw = _read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
+        raw = read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
         kecamatan_layer, kecamatan_repairs = standardise_kecamatan(
             raw, columns=region.kecamatan.columns, source=region.kecamatan.name
         )
@@ -124,7 +104,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     surface_spec = region.penduduk_rinci
     if surface_spec is not None:
         surface, surface_report = population_surface(
-            _read_inferring_crs(surface_spec, outline=desa, notes=crs_notes),
+            read_inferring_crs(surface_spec, outline=desa, notes=crs_notes),
             columns=surface_spec.columns,
             desa=desa.to_crs(metric),
             source=surface_spec.name,
@@ -153,41 +133,34 @@ def _run_assets(region: Region, work: Path) -> Path:
     desa = gpd.read_parquet(work / "desa.parquet")
     metric = RunContext.read(work).metric_crs
     kinds = load_kind_table(region.jenis)
+    desa_metric = desa.to_crs(metric)
     frames, conditions, read_counts = [], [], []
     shapes: dict[str, list[pd.DataFrame]] = {LINE: [], AREA: [], "ditolak": []}
     boundary_notes = work / "inferensi_crs_batas.parquet"
     crs_notes = [pd.read_parquet(boundary_notes)] if boundary_notes.exists() else []
-    for spec in region.aset:
-        asset_notes: list[dict[str, str]] = []
-        raw = _read_inferring_crs(spec, outline=desa, notes=asset_notes)
-        crs_notes.append(pd.DataFrame(asset_notes, columns=CRS_NOTE_COLUMNS))
-        read_counts.append({"sumber": spec.name, "dibaca": len(raw)})
-        conditions.append(read_condition(raw, source=spec.name))
-        parts = split_by_geometry(raw) if isinstance(raw, gpd.GeoDataFrame) else {POINT: raw}
-        if POINT in parts:
-            frames.append(
-                standardise_assets(
-                    parts[POINT], columns=spec.columns, source=spec.name, default_jenis=spec.jenis
-                )
-            )
-        for kind in (LINE, AREA):
-            if kind in parts:
-                placed_shapes, rejected_shapes = place_shapes(
-                    parts[kind],
-                    kind=kind,
-                    columns=spec.columns,
-                    source=spec.name,
-                    desa=desa.to_crs(metric),
-                    kinds=kinds,
-                    default_jenis=spec.jenis,
-                )
-                shapes[kind].append(placed_shapes)
-                shapes["ditolak"].append(rejected_shapes)
+
+    def read_file(spec: FileSpec) -> dict:
+        return read_asset_file(spec, desa=desa, desa_metric=desa_metric, kinds=kinds)
+
+    # Files are independent and their reading is mostly pure Python: forked processes share
+    # the cores. Threads would not (the GIL) and would share the desa's prepared geometries.
+    reads = (
+        map_processes(read_file, region.aset)
+        if fork_is_safe()
+        else [read_file(spec) for spec in region.aset]
+    )
+    for spec, read in zip(region.aset, reads, strict=True):
+        crs_notes.append(read["crs"])
+        read_counts.append({"sumber": spec.name, "dibaca": read["dibaca"]})
+        conditions.append(read["kondisi"])
+        frames += read["titik"]
+        for kind in (LINE, AREA, "ditolak"):
+            shapes[kind] += read[kind]
     if frames:
         records = pd.concat(frames, ignore_index=True)
     else:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
-    placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    placed, rejected = place_assets(records, desa=desa_metric, kinds=kinds)
     point_rejected = rejected  # counting without location concerns point records only
     condition = pd.concat(conditions, ignore_index=True) if conditions else None
     placed = with_condition(placed, condition)
