@@ -30,6 +30,7 @@ def run_assets_into(folder: str, record: str) -> bool:
         return original(spec, **options)
 
     stages.read_asset_file = recording
+    stages.FORK_READING_FROM_BYTES = 0  # Maros's files are small: fork all the same
     safe = fork_is_safe()
     region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
     work = Path(folder)

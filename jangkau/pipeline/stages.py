@@ -9,6 +9,7 @@ region as JSON, so nothing large passes through an orchestrator; the
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import geopandas as gpd
@@ -145,9 +146,10 @@ def _run_assets(region: Region, work: Path) -> Path:
 
     # Files are independent and their reading is mostly pure Python: forked processes share
     # the cores. Threads would not (the GIL) and would share the desa's prepared geometries.
+    worth_a_fork = _asset_bytes(region) >= FORK_READING_FROM_BYTES
     reads = (
         map_processes(read_file, region.aset)
-        if fork_is_safe()
+        if worth_a_fork and fork_is_safe()
         else [read_file(spec) for spec in region.aset]
     )
     for spec, read in zip(region.aset, reads, strict=True):
@@ -195,6 +197,22 @@ def _run_assets(region: Region, work: Path) -> Path:
     # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
     pd.concat(crs_notes, ignore_index=True).to_parquet(work / "inferensi_crs.parquet")
     return work
+
+
+# Below this many bytes of asset files (a kabupaten's ~0.1 MB) reading them all takes
+# less than forking this process and sending the frames back; a province's ~4 MB more.
+FORK_READING_FROM_BYTES = 1_000_000
+
+
+def _asset_bytes(region: Region) -> int:
+    """Return the size of the region's asset files, with a shapefile's companions."""
+    paths = [Path(spec.path) for spec in region.aset]
+    return sum(
+        part.stat().st_size
+        for path in paths
+        for part in path.parent.glob(f"{glob.escape(path.stem)}.*")
+        if part.is_file()
+    )
 
 
 def _count_without_location(
