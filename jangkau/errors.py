@@ -22,6 +22,14 @@ class InputError(ValueError):
         where = f"{self.file}, baris {row}" if row is not None else self.file
         super().__init__(f"{where}: {problem}")
 
+    def __reduce__(self) -> tuple:
+        # Raised in a forked worker, it is pickled back to the parent whole.
+        return _input_error, (self.file, self.problem, self.row)
+
+
+def _input_error(file: str, problem: str, row: int | None) -> InputError:
+    return InputError(file, problem, row=row)
+
 
 class NetworkError(RuntimeError):
     """A public source could not be reached (offline, blocked, or refused)."""

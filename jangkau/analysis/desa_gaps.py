@@ -103,12 +103,16 @@ def desa_gap_table(
 
     centres = shapely.point_on_surface(desa.geometry.to_numpy())
     position = pd.Series(np.arange(len(desa)), index=desa["kode_desa"].to_numpy())
+    # Converted once, not per service: each conversion of a text column costs as much as the search.
+    row_service = table["layanan"].to_numpy()
+    row_place = position[table["kode_desa"].to_numpy()].to_numpy()
+    facility_service = facilities["layanan"].to_numpy()
+    facility_points = facilities.geometry.to_numpy()
     distance = np.full(len(table), np.nan)
     for service in services:
-        rows = np.flatnonzero(table["layanan"].to_numpy() == service)
-        points = facilities.loc[facilities["layanan"] == service].geometry.to_numpy()
-        found = nearest_distance(centres, points)
-        distance[rows] = found[position[table["kode_desa"].to_numpy()[rows]].to_numpy()]
+        rows = np.flatnonzero(row_service == service)
+        found = nearest_distance(centres, facility_points[facility_service == service])
+        distance[rows] = found[row_place[rows]]
     table["jarak_terdekat_m"] = np.round(distance, 0)
 
     per_desa_minimum = set(catalogue.loc[catalogue["minimum_per"] == "desa", "layanan"])

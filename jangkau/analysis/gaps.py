@@ -231,7 +231,8 @@ def doubt_notes(table: pd.DataFrame, facilities: pd.DataFrame) -> pd.Series:
             named_here.setdefault((code, row.layanan), []).append(
                 f"{row.nama} (titik di Kec. {names.get(row.kode_kec, row.kode_kec)})"
             )
-    for position, key in enumerate(zip(table["kode_kec"], table["layanan"], strict=True)):
+    rows = []
+    for key in zip(table["kode_kec"].tolist(), table["layanan"].tolist(), strict=True):
         parts = []
         if key in named_here:
             listed = named_here[key]
@@ -244,8 +245,8 @@ def doubt_notes(table: pd.DataFrame, facilities: pd.DataFrame) -> pd.Series:
             parts.append(
                 f"termasuk {len(listed)} fasilitas berlokasi diragukan: {', '.join(listed)}"
             )
-        notes.iloc[position] = "; ".join(parts)
-    return notes
+        rows.append("; ".join(parts))
+    return pd.Series(rows, index=table.index, dtype=object)
 
 
 def _required_counts(
@@ -283,31 +284,37 @@ def _required_counts(
             per_desa.loc[per_desa["jumlah_fasilitas"] == 0, ["kode_desa", "layanan"]].to_numpy(),
         )
     )
-    desa_of = desa.groupby("kode_kec")["kode_desa"].apply(list)
+    desa_of = desa.groupby("kode_kec")["kode_desa"].apply(list).to_dict()
     distance = dict(zip(catalogue["layanan"], has_distance_standard(catalogue), strict=True))
 
+    # Plain dicts and lists: a pandas lookup per kecamatan × service row was most of the time.
+    norms = dict(zip(services, standards["penduduk_per_fasilitas"].tolist(), strict=True))
+    minima = dict(zip(services, standards["minimum_per"].tolist(), strict=True))
+    desa_counts = desa_count.to_dict()
+    lacking_facility = without_facility.to_dict()
+    columns = [table[c].tolist() for c in ("kode_kec", "layanan", "penduduk", "jumlah_fasilitas")]
     need, short, lacking, meets = [], [], [], []
-    for row in table.itertuples(index=False):
-        norm = standards.at[row.layanan, "penduduk_per_fasilitas"]
-        minimum_per = standards.at[row.layanan, "minimum_per"]
-        has_distance = distance[row.layanan]
+    for kode_kec, layanan, penduduk, jumlah_fasilitas in zip(*columns, strict=True):
+        norm = norms[layanan]
+        minimum_per = minima[layanan]
+        has_distance = distance[layanan]
         required = np.nan
         if pd.notna(norm):
-            required = float(np.ceil(row.penduduk / norm)) if row.penduduk > 0 else 0.0
+            required = float(np.ceil(penduduk / norm)) if penduduk > 0 else 0.0
         if minimum_per == "kecamatan":
             required = max(0.0 if np.isnan(required) else required, 1.0)
         elif minimum_per == "desa":
             required = max(
-                0.0 if np.isnan(required) else required, float(desa_count.get(row.kode_kec, 0))
+                0.0 if np.isnan(required) else required, float(desa_counts.get(kode_kec, 0))
             )
         need.append(required)
-        short.append(np.nan if np.isnan(required) else max(0.0, required - row.jumlah_fasilitas))
+        short.append(np.nan if np.isnan(required) else max(0.0, required - jumlah_fasilitas))
         if has_distance or minimum_per == "desa":
             failing = {
                 d
-                for d in desa_of.get(row.kode_kec, [])
-                if (has_distance and (d, row.layanan) in zero_keys)
-                or (minimum_per == "desa" and (d, row.layanan) in missing_keys)
+                for d in desa_of.get(kode_kec, [])
+                if (has_distance and (d, layanan) in zero_keys)
+                or (minimum_per == "desa" and (d, layanan) in missing_keys)
             }
             lacking.append(float(len(failing)))
         else:
@@ -315,10 +322,8 @@ def _required_counts(
         if np.isnan(required):
             meets.append(pd.NA)
         else:
-            per_desa_ok = (
-                minimum_per != "desa" or without_facility.get((row.kode_kec, row.layanan), 0) == 0
-            )
-            meets.append(bool(row.jumlah_fasilitas >= required and per_desa_ok))
+            per_desa_ok = minimum_per != "desa" or lacking_facility.get((kode_kec, layanan), 0) == 0
+            meets.append(bool(jumlah_fasilitas >= required and per_desa_ok))
 
     def whole(values: list[float]) -> pd.Series:
         return pd.Series(values, index=table.index, dtype=float).round().astype("Int64")

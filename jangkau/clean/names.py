@@ -50,8 +50,13 @@ def _text_key(name: str) -> str:
     while previous != text:
         previous = text
         text = _PREFIX.sub("", text).strip()
-    text = re.sub(r"[^0-9a-z]", "", text.lower())
-    return re.sub(r"([a-z])\1{2,}", r"\1\1", text)
+    text = _NOT_LETTER_OR_DIGIT.sub("", text.lower())
+    return _REPEATED_LETTER.sub(r"\1\1", text)
+
+
+# Compiled once: a province asks for tens of thousands of keys, each a cache lookup in ``re``.
+_NOT_LETTER_OR_DIGIT = re.compile(r"[^0-9a-z]")
+_REPEATED_LETTER = re.compile(r"([a-z])\1{2,}")
 
 
 def nearest_names(name: object, candidates: Iterable[str], *, limit: int = 3) -> list[str]:

@@ -21,6 +21,7 @@ tables; coverage uses placed points only.
 
 from __future__ import annotations
 
+import functools
 import re
 
 import pandas as pd
@@ -69,10 +70,23 @@ def match_key(name: object) -> str:
     """
     if name is None or pd.isna(name):
         return ""
-    generic = set(evidence_settings()["kata_umum"])
-    words = re.findall(r"[a-z0-9]+", str(name).lower())
-    kept = "".join(w for w in words if w not in generic)
+    return _match_key(str(name))
+
+
+# Every placed facility of a province is keyed once per run; names repeat across runs' steps.
+@functools.lru_cache(maxsize=65536)
+def _match_key(name: str) -> str:
+    generic = _generic_words()
+    kept = "".join(w for w in _WORD.findall(name.lower()) if w not in generic)
     return kept or name_key(name)
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+@functools.cache
+def _generic_words() -> frozenset[str]:
+    return frozenset(evidence_settings()["kata_umum"])
 
 
 def id_code(value: object) -> str:
@@ -220,9 +234,12 @@ class Seen:
     def __init__(self, placed: pd.DataFrame) -> None:
         self.by_id: dict[tuple, str] = {}
         self.by_name: dict[tuple, str] = {}
-        # Plain objects first: iterating Arrow-backed strings row by row is slow.
-        for row in placed.astype(object).to_dict(orient="records"):
-            self.add(row)
+        # Plain objects first: iterating Arrow-backed strings row by row is slow, and
+        # so is building one dict per row through ``to_dict`` in a province.
+        names = [str(c) for c in placed.columns]
+        values = [placed[c].astype(object).tolist() for c in placed.columns]
+        for row in zip(*values, strict=True):
+            self.add(dict(zip(names, row, strict=True)))
 
     def _keys(self, row: dict) -> tuple[list[tuple], tuple | None]:
         code = id_code(row.get("id_aset"))

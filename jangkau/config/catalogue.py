@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -66,6 +68,12 @@ def _region_or(
 
 
 def _package_toml(name: str) -> dict[str, Any]:
+    # A copy of the parse: the catalogue asks for the walking speed once per service.
+    return copy.deepcopy(_parsed_package_toml(name))
+
+
+@functools.cache
+def _parsed_package_toml(name: str) -> dict[str, Any]:
     text = resources.files("jangkau.config").joinpath("data", name).read_text(encoding="utf-8")
     return tomllib.loads(text)
 

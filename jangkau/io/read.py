@@ -96,6 +96,8 @@ def _grid_to_records(grid: pd.DataFrame, path: Path, header_row: int | None) -> 
 
 
 def _cell_text(value: object) -> str | None:
+    if type(value) is str:  # nearly every cell: answered before the slower tests
+        return value.strip()
     if value is None or (isinstance(value, float) and pd.isna(value)):
         return None
     if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
@@ -307,14 +309,22 @@ def records_as_text(frame: pd.DataFrame) -> list[str]:
             wkt = shapely.to_wkt(np.where(blank, None, array))
             texts.append([None if b else w for b, w in zip(blank, wkt, strict=True)])
         else:
+            # One vectorised missing-value test per column, not one call per cell.
+            blank = pd.isna(values.to_numpy(dtype=object))
             texts.append(
-                [None if v is None or pd.isna(v) else str(v) for v in values.to_numpy(dtype=object)]
+                [
+                    None if b else str(v)
+                    for b, v in zip(blank, values.to_numpy(dtype=object), strict=True)
+                ]
             )
     keys = [str(c) for c in columns]
     return [
-        json.dumps(dict(zip(keys, row, strict=True)), ensure_ascii=False)
-        for row in zip(*texts, strict=True)
+        _TEXT_JSON.encode(dict(zip(keys, row, strict=True))) for row in zip(*texts, strict=True)
     ]
+
+
+# ``json.dumps`` with an option builds a new encoder per call; one serves every record.
+_TEXT_JSON = json.JSONEncoder(ensure_ascii=False)
 
 
 # Members that make a JSON object GeoJSON (RFC 7946) rather than a table holder.

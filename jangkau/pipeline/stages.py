@@ -9,6 +9,7 @@ region as JSON, so nothing large passes through an orchestrator; the
 
 from __future__ import annotations
 
+import glob
 from pathlib import Path
 
 import geopandas as gpd
@@ -23,18 +24,17 @@ from jangkau.analysis.no_data import (
     GAP_COLUMNS_WITHOUT_DATA,
     without_data,
 )
+from jangkau.analysis.threads import fork_is_safe, map_processes
 from jangkau.analysis.towers import tower_measures
-from jangkau.clean.asset_geometry import AREA, LINE, POINT, place_shapes, split_by_geometry
+from jangkau.clean.asset_geometry import AREA, LINE
 from jangkau.clean.asset_ids import assign_asset_ids
-from jangkau.clean.assets import STANDARD_COLUMNS, place_assets, standardise_assets
+from jangkau.clean.assets import STANDARD_COLUMNS, place_assets
 from jangkau.clean.boundaries import (
     REPAIR_COLUMNS,
     reconcile_kecamatan,
     standardise_desa,
     standardise_kecamatan,
 )
-from jangkau.clean.condition import read_condition
-from jangkau.clean.crs_inference import infer_boundary_crs, infer_crs
 from jangkau.clean.population import attach_population, population_surface
 from jangkau.clean.rosters import ROSTER_COLUMNS, match_rosters, standardise_roster
 from jangkau.clean.shape_duplicates import drop_shape_duplicates
@@ -48,7 +48,8 @@ from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
 from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
-from jangkau.io.read import crs_was_missing, read_records, read_table
+from jangkau.io.geoparquet import read_geoparquet
+from jangkau.io.read import read_records, read_table
 from jangkau.pipeline.asset_step import (
     UNLOCATED_FILE,
     assets_that_serve,
@@ -64,36 +65,17 @@ from jangkau.pipeline.asset_step import (
 from jangkau.pipeline.cache import cached_stage
 from jangkau.pipeline.context import CONTEXT_FILE, RunContext, decide_run_context
 from jangkau.pipeline.proposal_step import propose_and_rank
+from jangkau.pipeline.reading import CRS_NOTE_COLUMNS, read_asset_file, read_inferring_crs
 from jangkau.pipeline.travel_step import run_travel
 
-CRS_NOTE_COLUMNS = ["berkas", "crs", "catatan"]
 ROSTER_LEDGER_FILE = "daftar_pencocokan.parquet"
-
-
-def _read_inferring_crs(
-    spec: FileSpec, *, outline: gpd.GeoDataFrame | None, notes: list[dict[str, str]]
-) -> pd.DataFrame:
-    """Read a file; where a vector file declares no CRS, infer it and add a note to ``notes``.
-
-    With an ``outline`` (the desa) the CRS that puts the features inside the
-    region is taken; without one (the desa layer itself) Indonesia's extent judges.
-    """
-    raw = read_records(spec.path, **spec.options, allow_missing_crs=True)
-    if not crs_was_missing(raw):
-        return raw
-    if outline is None:
-        raw, note = infer_boundary_crs(raw, source=spec.name)
-    else:
-        raw, note = infer_crs(raw, region_outline=outline, source=spec.name)
-    notes.append({"berkas": spec.name, "crs": f"EPSG:{raw.crs.to_epsg()}", "catatan": note})
-    return raw
 
 
 def _run_boundaries(region: Region, work: Path) -> Path:
     """Read, repair and reconcile boundaries and population; write ``desa`` and ``kecamatan``."""
     source = region.desa.name
     crs_notes: list[dict[str, str]] = []
-    desa_raw = _read_inferring_crs(region.desa, outline=None, notes=crs_notes)
+    desa_raw = read_inferring_crs(region.desa, outline=None, notes=crs_notes)
     desa, desa_repairs = standardise_desa(desa_raw, columns=region.desa.columns, source=source)
     # The run's metric CRS is decided here, once; every later stage reads it back.
     context = decide_run_context(region, desa)
@@ -101,7 +83,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     metric = context.metric_crs
     kecamatan_layer, kecamatan_repairs = None, pd.DataFrame(columns=REPAIR_COLUMNS)
     if region.kecamatan is not None and not region.derive_kecamatan:
-        raw = _read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
+        raw = read_inferring_crs(region.kecamatan, outline=desa, notes=crs_notes)
         kecamatan_layer, kecamatan_repairs = standardise_kecamatan(
             raw, columns=region.kecamatan.columns, source=region.kecamatan.name
         )
@@ -124,7 +106,7 @@ def _run_boundaries(region: Region, work: Path) -> Path:
     surface_spec = region.penduduk_rinci
     if surface_spec is not None:
         surface, surface_report = population_surface(
-            _read_inferring_crs(surface_spec, outline=desa, notes=crs_notes),
+            read_inferring_crs(surface_spec, outline=desa, notes=crs_notes),
             columns=surface_spec.columns,
             desa=desa.to_crs(metric),
             source=surface_spec.name,
@@ -150,44 +132,38 @@ def _run_assets(region: Region, work: Path) -> Path:
     Points, lines and polygons (even mixed in one file) go to ``aset``,
     ``aset_garis`` and ``aset_area``; condition and status join each by file and row.
     """
-    desa = gpd.read_parquet(work / "desa.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
     metric = RunContext.read(work).metric_crs
     kinds = load_kind_table(region.jenis)
+    desa_metric = desa.to_crs(metric)
     frames, conditions, read_counts = [], [], []
     shapes: dict[str, list[pd.DataFrame]] = {LINE: [], AREA: [], "ditolak": []}
     boundary_notes = work / "inferensi_crs_batas.parquet"
     crs_notes = [pd.read_parquet(boundary_notes)] if boundary_notes.exists() else []
-    for spec in region.aset:
-        asset_notes: list[dict[str, str]] = []
-        raw = _read_inferring_crs(spec, outline=desa, notes=asset_notes)
-        crs_notes.append(pd.DataFrame(asset_notes, columns=CRS_NOTE_COLUMNS))
-        read_counts.append({"sumber": spec.name, "dibaca": len(raw)})
-        conditions.append(read_condition(raw, source=spec.name))
-        parts = split_by_geometry(raw) if isinstance(raw, gpd.GeoDataFrame) else {POINT: raw}
-        if POINT in parts:
-            frames.append(
-                standardise_assets(
-                    parts[POINT], columns=spec.columns, source=spec.name, default_jenis=spec.jenis
-                )
-            )
-        for kind in (LINE, AREA):
-            if kind in parts:
-                placed_shapes, rejected_shapes = place_shapes(
-                    parts[kind],
-                    kind=kind,
-                    columns=spec.columns,
-                    source=spec.name,
-                    desa=desa.to_crs(metric),
-                    kinds=kinds,
-                    default_jenis=spec.jenis,
-                )
-                shapes[kind].append(placed_shapes)
-                shapes["ditolak"].append(rejected_shapes)
+
+    def read_file(spec: FileSpec) -> dict:
+        return read_asset_file(spec, desa=desa, desa_metric=desa_metric, kinds=kinds)
+
+    # Files are independent and their reading is mostly pure Python: forked processes share
+    # the cores. Threads would not (the GIL) and would share the desa's prepared geometries.
+    worth_a_fork = _asset_bytes(region) >= FORK_READING_FROM_BYTES
+    reads = (
+        map_processes(read_file, region.aset)
+        if worth_a_fork and fork_is_safe()
+        else [read_file(spec) for spec in region.aset]
+    )
+    for spec, read in zip(region.aset, reads, strict=True):
+        crs_notes.append(read["crs"])
+        read_counts.append({"sumber": spec.name, "dibaca": read["dibaca"]})
+        conditions.append(read["kondisi"])
+        frames += read["titik"]
+        for kind in (LINE, AREA, "ditolak"):
+            shapes[kind] += read[kind]
     if frames:
         records = pd.concat(frames, ignore_index=True)
     else:
         records = pd.DataFrame(columns=STANDARD_COLUMNS)
-    placed, rejected = place_assets(records, desa=desa.to_crs(metric), kinds=kinds)
+    placed, rejected = place_assets(records, desa=desa_metric, kinds=kinds)
     point_rejected = rejected  # counting without location concerns point records only
     condition = pd.concat(conditions, ignore_index=True) if conditions else None
     placed = with_condition(placed, condition)
@@ -221,6 +197,22 @@ def _run_assets(region: Region, work: Path) -> Path:
     # One line per file whose CRS was inferred (boundaries and assets), for the quality report.
     pd.concat(crs_notes, ignore_index=True).to_parquet(work / "inferensi_crs.parquet")
     return work
+
+
+# Below this many bytes of asset files (a kabupaten's ~0.1 MB) reading them all takes
+# less than forking this process and sending the frames back; a province's ~4 MB more.
+FORK_READING_FROM_BYTES = 1_000_000
+
+
+def _asset_bytes(region: Region) -> int:
+    """Return the size of the region's asset files, with a shapefile's companions."""
+    paths = [Path(spec.path) for spec in region.aset]
+    return sum(
+        part.stat().st_size
+        for path in paths
+        for part in path.parent.glob(f"{glob.escape(path.stem)}.*")
+        if part.is_file()
+    )
 
 
 def _count_without_location(
@@ -268,8 +260,8 @@ def _run_coverage(region: Region, work: Path) -> Path:
 def measure_coverage(region: Region, work: Path) -> Path:
     """Write coverage per desa and the gap tables per kecamatan and desa."""
     catalogue = load_catalogue(region.layanan)
-    desa = gpd.read_parquet(work / "desa.parquet")
-    kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
+    kecamatan = read_geoparquet(work / "kecamatan.parquet")
     unlocated = read_unlocated(work)
     assets, no_data = assets_that_serve(region, work, catalogue, unlocated)
     metric = RunContext.read(work).metric_crs
@@ -373,7 +365,7 @@ def run_boundaries(region: Region, work: Path, *, cache_dir: Path | None = None)
     if not (work / CONTEXT_FILE).exists():
         # Reused from the cache, which keeps the stage's tables only: the same desa and
         # code (both in the cache key) give the same decision.
-        decide_run_context(region, gpd.read_parquet(work / "desa.parquet")).write(work)
+        decide_run_context(region, read_geoparquet(work / "desa.parquet")).write(work)
     return work
 
 
