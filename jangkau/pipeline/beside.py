@@ -4,7 +4,8 @@ Publishing writes outputs that do not depend on each other. The workbook and
 the PDF are pure Python and matplotlib, which hold the GIL, so threads would
 not overlap them with the GeoPackage and the map page; a forked process does,
 on the second core, and sees the frames already in memory without copying
-or pickling them.
+or pickling them. The workbook and the PDF each run in a process of their
+own, started as soon as their inputs exist; :func:`results` collects them.
 
 A fork is only safe while the process has a single thread
 (:func:`~jangkau.analysis.threads.fork_is_safe`), so under Prefect's thread
