@@ -121,3 +121,37 @@ def test_a_childs_error_reaches_the_parent_with_its_message():
         "print(json.dumps([fork_is_safe(), message]))"
     )
     assert safe and message == "baris 7 rusak"
+
+
+def sleep_then_write(path, text):
+    time.sleep(0.5)
+    return write_file(path, text)
+
+
+def test_results_come_back_in_order_from_children():
+    parent, answers = in_fresh_process(
+        "import json, os; from test_parallel import square_and_pid; "
+        "from jangkau.pipeline.beside import Beside, results; "
+        "jobs = [Beside(square_and_pid, 3), Beside(square_and_pid, 4)]; "
+        "print(json.dumps([os.getpid(), results(*jobs)]))"
+    )
+    assert [square for square, _ in answers] == [9, 16]
+    assert parent not in {pid for _, pid in answers}
+
+
+def test_results_wait_for_every_job_before_raising_the_first_error(tmp_path):
+    # The publish stops on the error; no child may still be writing into the work folder.
+    target = tmp_path / "laporan.txt"
+    message, written = in_fresh_process(
+        "import json; from pathlib import Path; "
+        "from test_parallel import raise_error, sleep_then_write; "
+        "from jangkau.pipeline.beside import Beside, results\n"
+        f"target = Path({str(target)!r})\n"
+        "jobs = [Beside(raise_error, 'lembar kerja gagal ditulis'), "
+        "Beside(sleep_then_write, target, 'isi')]\n"
+        "try:\n    results(*jobs); message = None\n"
+        "except RuntimeError as error:\n    message = str(error)\n"
+        "print(json.dumps([message, target.exists()]))"
+    )
+    assert message == "lembar kerja gagal ditulis"
+    assert written

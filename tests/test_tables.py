@@ -1,6 +1,7 @@
 """The planners' workbook and the CSV for Excel with Indonesian settings."""
 
 import csv
+import gc
 import shutil
 import subprocess
 
@@ -80,6 +81,19 @@ def test_workbook_title_sheet_summary_and_print_setup(tmp_path):
         assert sheet.page_setup.fitToWidth in (None, 1) and sheet.page_setup.fitToHeight == 0
         assert sheet.print_title_rows == "$1:$1"
         assert sheet.freeze_panes == "A2"
+
+
+def test_writing_a_workbook_leaves_the_cycle_collector_as_it_was(tmp_path):
+    # The workbook pauses the collector while it writes; a run must not go on without it.
+    assert gc.isenabled()
+    _write(tmp_path)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        _write(tmp_path)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
 
 
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice is not installed")

@@ -4,7 +4,8 @@ Publishing writes outputs that do not depend on each other. The workbook and
 the PDF are pure Python and matplotlib, which hold the GIL, so threads would
 not overlap them with the GeoPackage and the map page; a forked process does,
 on the second core, and sees the frames already in memory without copying
-or pickling them.
+or pickling them. The workbook and the PDF each run in a process of their
+own, started as soon as their inputs exist; :func:`results` collects them.
 
 A fork is only safe while the process has a single thread
 (:func:`~jangkau.analysis.threads.fork_is_safe`), so under Prefect's thread
@@ -18,6 +19,7 @@ step that publishes stays in the one process that holds the region's lock.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import traceback
 from collections.abc import Callable
@@ -68,7 +70,29 @@ class Beside:
         return self._value
 
 
+def results(*jobs: Beside) -> list[Any]:
+    """Return every job's value, in order, once all have ended; raise the first error then.
+
+    Waiting for all before raising leaves no process still writing into the
+    work folder when the caller stops.
+    """
+    values: list[Any] = []
+    errors: list[BaseException] = []
+    for job in jobs:
+        try:
+            values.append(job.result())
+        except Exception as error:  # noqa: BLE001 - raised below, once every job has ended
+            errors.append(error)
+    if errors:
+        raise errors[0]
+    return values
+
+
 def _child(send: Connection, function: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    # Everything inherited from the parent lives until the child exits: frozen, the
+    # collector no longer walks it (seconds, for a province's frames) nor writes to
+    # its pages, which would copy them.
+    gc.freeze()
     try:
         message = ("ok", function(*args, **kwargs))
     except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it

@@ -26,7 +26,7 @@ from jangkau.config.catalogue import (
 from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
-from jangkau.pipeline.beside import Beside
+from jangkau.pipeline.beside import Beside, results
 from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.counts import keep_record_counts
 from jangkau.pipeline.history import (
@@ -104,6 +104,31 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     kecamatan_layer_frame = kecamatan_layer(
         kecamatan, desa, gaps, urgency, services=services, names=names
     )
+    prepare_history(outputs)
+    previous = previous_run(outputs)
+    run_dir = new_run_dir(outputs)
+    sources = _input_sources(work, region)
+    date = dt.date.today().isoformat()
+    metric_crs = f"{context.metric_crs} ({context.crs_basis})"
+    # The printed documents are the longest part of publishing: each is started in a
+    # process of its own as soon as its inputs exist (the report before the asset layers).
+    report = Beside(
+        _write_report,
+        work / DOCUMENTS_FOLDER,
+        title=region.title,
+        data_date=date,
+        run=run_id(run_dir),
+        measured=metric_crs,
+        sources=sources,
+        kecamatan=kecamatan_layer_frame,
+        desa=desa_layer_frame,
+        assets=assets,
+        proposals=proposals,
+        gaps=gaps,
+        catalogue=catalogue,
+        services=services,
+        metric_crs=context.metric_crs,
+    )
     unlocated = _optional_table(work / UNLOCATED_FILE, UNLOCATED_COLUMNS)
     roster_ledger = _optional_table(work / ROSTER_LEDGER_FILE, ROSTER_LEDGER_COLUMNS)
     desa_gaps = pd.read_parquet(work / "kesenjangan_desa.parquet")
@@ -125,34 +150,28 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "crs_metrik": context.table(),
     }
     layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan))
-    # Last, so that cakupan_waktu_X stands right beside cakupan_X (issue 15's contract).
-    layers = add_travel_outputs(work, layers)
-    prepare_history(outputs)
-    previous = previous_run(outputs)
-    run_dir = new_run_dir(outputs)
-    sources = _input_sources(work, region)
-    documents = Beside(
-        _write_documents,
+    workbook = Beside(
+        _write_workbook,
         work / DOCUMENTS_FOLDER,
-        region_title=region.title,
-        run=run_id(run_dir),
-        metric_crs=f"{context.metric_crs} ({context.crs_basis})",
-        crs=context.metric_crs,
-        sources=sources,
-        layers={
-            **layers,
-            "kecamatan": kecamatan_layer_frame,
-            "desa": desa_layer_frame,
-            "kesenjangan": gaps,
-            "kesenjangan_desa": desa_gaps,
-            "usulan_lokasi": proposals,
-        },
-        assets=assets,
+        context=WorkbookContext(
+            title=region.title, data_date=date, sources=sources, metric_crs=metric_crs
+        ),
+        gaps=gaps,
+        desa_gaps=desa_gaps,
         catalogue=catalogue,
-        services=services,
         urgency=urgency,
+        extra_sheets={
+            title: layers[name]
+            for name, title in (
+                ("rekap_aset", "Rekap aset"),
+                ("sistem_informasi", "Sistem informasi"),
+            )
+            if name in layers
+        },
         unlocated=unlocated_sheet(unlocated, names),
     )
+    # Last, so that cakupan_waktu_X stands right beside cakupan_X (issue 15's contract).
+    layers = add_travel_outputs(work, layers)
     previous_gaps = (
         pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
         if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
@@ -197,7 +216,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         run_dir / "kualitas_data.html",
         quality_html(region.title, run_quality_sections(work, region)),
     )
-    for written_document in documents.result():
+    for written_document in results(workbook, report):
         os.replace(written_document, run_dir / written_document.name)
     info = {
         "judul": region.title,
@@ -216,73 +235,61 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     return written
 
 
-def _write_documents(
+def _write_workbook(
     folder: Path,
     *,
-    region_title: str,
-    run: str,
-    metric_crs: str,
-    crs: str,
-    sources: pd.DataFrame,
-    layers: dict[str, pd.DataFrame],
-    assets: gpd.GeoDataFrame,
+    context: WorkbookContext,
+    gaps: pd.DataFrame,
+    desa_gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
-    services: list[str],
     urgency: pd.DataFrame,
+    extra_sheets: dict[str, pd.DataFrame],
     unlocated: pd.DataFrame,
-) -> list[Path]:
-    """Write the workbook and ``laporan.pdf`` into ``folder`` (plain writes); return their paths.
+) -> Path:
+    """Write the planners' workbook into ``folder`` (a plain write); return its path.
 
     Runs beside the rest of publishing (:class:`~jangkau.pipeline.beside.Beside`).
-    ``layers`` are the published layers by name; ``kecamatan`` and ``desa`` as
-    built before the asset and travel-time columns join them.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_gap_workbook(
+        folder / "kesenjangan_kecamatan.xlsx",
+        gaps,
+        catalogue,
+        context=context,
+        desa_gaps=desa_gaps,
+        urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
+        extra_sheets=extra_sheets,
+        unlocated=unlocated,
+        atomic=False,
+    )
+
+
+def _write_report(
+    folder: Path,
+    *,
+    title: str,
+    data_date: str,
+    run: str,
+    measured: str,
+    sources: pd.DataFrame,
+    **layers: object,
+) -> Path:
+    """Write ``laporan.pdf`` into ``folder`` (a plain write); return its path.
+
+    Runs beside the rest of publishing (:class:`~jangkau.pipeline.beside.Beside`).
+    ``measured`` says how distances were measured (CRS and why); ``layers``
+    are :func:`~jangkau.publish.report_pdf.write_report_pdf`'s frames, with
+    ``kecamatan`` and ``desa`` as built before the asset and travel-time
+    columns join them.
     """
     # Imported here: matplotlib takes a second to import, paid in the process drawing the PDF.
     from jangkau.publish.report_pdf import ReportContext, write_report_pdf
 
     folder.mkdir(parents=True, exist_ok=True)
-    date = dt.date.today().isoformat()
-    gaps = layers["kesenjangan"]
-    book = write_gap_workbook(
-        folder / "kesenjangan_kecamatan.xlsx",
-        gaps,
-        catalogue,
-        context=WorkbookContext(
-            title=region_title, data_date=date, sources=sources, metric_crs=metric_crs
-        ),
-        desa_gaps=layers["kesenjangan_desa"],
-        urgency=urgency.set_index("kode_kec")["indeks_urgensi"],
-        extra_sheets={
-            title: layers[name]
-            for name, title in (
-                ("rekap_aset", "Rekap aset"),
-                ("sistem_informasi", "Sistem informasi"),
-            )
-            if name in layers
-        },
-        unlocated=unlocated,
-        atomic=False,
+    context = ReportContext(
+        title=title, data_date=data_date, run_id=run, metric_crs=measured, sources=sources
     )
-    report = write_report_pdf(
-        folder / "laporan.pdf",
-        kecamatan=layers["kecamatan"],
-        desa=layers["desa"],
-        assets=assets,
-        proposals=layers["usulan_lokasi"],
-        gaps=gaps,
-        catalogue=catalogue,
-        services=services,
-        context=ReportContext(
-            title=region_title,
-            data_date=date,
-            run_id=run,
-            metric_crs=metric_crs,
-            sources=sources,
-        ),
-        metric_crs=crs,
-        atomic=False,
-    )
-    return [book, report]
+    return write_report_pdf(folder / "laporan.pdf", context=context, atomic=False, **layers)
 
 
 def _input_sources(work: Path, region: Region) -> pd.DataFrame:
