@@ -178,7 +178,7 @@ def test_method_pages_state_the_standards_sources_and_input_files(
     )
     for service in tomllib.loads(STANDARDS.read_text(encoding="utf-8"))["layanan"]:
         assert flat(service["nama"]) in method
-        # Signs the core font lacks ("≤") print as written, in the embedded font.
+        # Each source as written in the data file (the text runs on across pages).
         source = flat(service["sumber_standar"])
         assert source in method, service["kode"]
         target = flat(service.get("sumber_target_cakupan", ""))
