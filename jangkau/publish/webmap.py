@@ -7,7 +7,6 @@ builds the folium page from it.
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from jangkau.analysis.no_data import services_marked_without_data
@@ -40,7 +39,8 @@ SERVICE_COLOURS = [
 
 
 def _number(value: object, digits: int = 4) -> float | None:
-    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+    # ``value != value``: NaN, without np.isnan's cost (called ~170,000 times for a province).
+    if value is None or value is pd.NA or (isinstance(value, float) and value != value):
         return None
     return round(float(value), digits)
 
@@ -97,9 +97,11 @@ def _per_service(
         return {}
     wide = table.pivot_table(index=key, columns="layanan", values=field, aggfunc="first")
     wide = wide.reindex(columns=services)
+    # Python floats (tolist) round exactly as numpy's do, several times faster.
+    convert = _count if digits == 0 else lambda v: _number(v, digits)
     return {
-        code: [_count(v) if digits == 0 else _number(v, digits) for v in values]
-        for code, values in zip(wide.index, wide.to_numpy(), strict=True)
+        code: [convert(v) for v in values]
+        for code, values in zip(wide.index, wide.to_numpy().tolist(), strict=True)
     }
 
 
