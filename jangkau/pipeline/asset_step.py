@@ -18,6 +18,7 @@ from jangkau.clean.condition import CONDITION_OUTPUT, heavily_damaged, serves
 from jangkau.clean.info_systems import REGISTER_COLUMNS, read_register
 from jangkau.config.catalogue import distance_services
 from jangkau.config.region import Region
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.io.read import read_table
 
 
@@ -72,7 +73,7 @@ def with_serving_areas(
     path = work / "aset_area.parquet"
     if not path.exists():
         return points
-    areas = gpd.read_parquet(path)
+    areas = read_geoparquet(path)
     areas = areas[areas["layanan"].isin(distance_services(catalogue))]
     if areas.empty:
         return points
@@ -142,7 +143,7 @@ def read_lines(work: Path, metric: object) -> gpd.GeoDataFrame:
     path = work / "aset_garis.parquet"
     if not path.exists():
         return gpd.GeoDataFrame({"layanan": [], "jenis": []}, geometry=[], crs=metric)
-    return gpd.read_parquet(path).to_crs(metric)
+    return read_geoparquet(path).to_crs(metric)
 
 
 def closure_coverage(
@@ -216,7 +217,7 @@ def read_unlocated(work: Path) -> pd.DataFrame | None:
 def read_surface(work: Path, metric: object) -> gpd.GeoDataFrame | None:
     """Return the run's finer population surface in ``metric``, or None without one."""
     path = work / "permukaan_penduduk.parquet"
-    return gpd.read_parquet(path).to_crs(metric) if path.exists() else None
+    return read_geoparquet(path).to_crs(metric) if path.exists() else None
 
 
 def serving_assets(assets: gpd.GeoDataFrame, region: Region) -> gpd.GeoDataFrame:
@@ -236,6 +237,6 @@ def assets_that_serve(
     service live. A service with no asset anywhere, not even out of service or
     counted without a location, has unknown figures, not zero.
     """
-    every_asset = with_serving_areas(gpd.read_parquet(work / "aset.parquet"), work, catalogue)
+    every_asset = with_serving_areas(read_geoparquet(work / "aset.parquet"), work, catalogue)
     no_data = services_without_data(every_asset, unlocated, catalogue["layanan"].tolist())
     return serving_assets(operating(every_asset), region), no_data

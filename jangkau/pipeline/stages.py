@@ -48,6 +48,7 @@ from jangkau.config.networks import load_networks
 from jangkau.config.region import FileSpec, Region
 from jangkau.config.towers import tower_reach
 from jangkau.errors import InputError
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.io.read import crs_was_missing, read_records, read_table
 from jangkau.pipeline.asset_step import (
     UNLOCATED_FILE,
@@ -150,7 +151,7 @@ def _run_assets(region: Region, work: Path) -> Path:
     Points, lines and polygons (even mixed in one file) go to ``aset``,
     ``aset_garis`` and ``aset_area``; condition and status join each by file and row.
     """
-    desa = gpd.read_parquet(work / "desa.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
     metric = RunContext.read(work).metric_crs
     kinds = load_kind_table(region.jenis)
     frames, conditions, read_counts = [], [], []
@@ -268,8 +269,8 @@ def _run_coverage(region: Region, work: Path) -> Path:
 def measure_coverage(region: Region, work: Path) -> Path:
     """Write coverage per desa and the gap tables per kecamatan and desa."""
     catalogue = load_catalogue(region.layanan)
-    desa = gpd.read_parquet(work / "desa.parquet")
-    kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
+    kecamatan = read_geoparquet(work / "kecamatan.parquet")
     unlocated = read_unlocated(work)
     assets, no_data = assets_that_serve(region, work, catalogue, unlocated)
     metric = RunContext.read(work).metric_crs
@@ -373,7 +374,7 @@ def run_boundaries(region: Region, work: Path, *, cache_dir: Path | None = None)
     if not (work / CONTEXT_FILE).exists():
         # Reused from the cache, which keeps the stage's tables only: the same desa and
         # code (both in the cache key) give the same decision.
-        decide_run_context(region, gpd.read_parquet(work / "desa.parquet")).write(work)
+        decide_run_context(region, read_geoparquet(work / "desa.parquet")).write(work)
     return work
 
 
