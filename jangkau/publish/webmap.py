@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import pandas as pd
+import shapely
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.clean.condition import CONDITIONS, STATUSES
@@ -109,16 +110,24 @@ def _proposal_rows(proposals: pd.DataFrame | None, names: pd.Series) -> list[dic
     rows = []
     if proposals is None or not len(proposals):
         return rows
-    for row, point in zip(proposals.itertuples(index=False), proposals.geometry, strict=True):
+    # A dict and whole coordinate arrays: Series.get and point.x per row cost most of this.
+    name_of = names.to_dict()
+    points = proposals.geometry.to_numpy()
+    for row, x, y in zip(
+        proposals.itertuples(index=False),
+        shapely.get_x(points).tolist(),
+        shapely.get_y(points).tolist(),
+        strict=True,
+    ):
         rows.append(
             {
                 "layanan": _text(row.layanan),
-                "kecamatan": _text(names.get(row.kode_kec, row.kode_kec)),
+                "kecamatan": _text(name_of.get(row.kode_kec, row.kode_kec)),
                 "urutan": int(row.urutan),
                 "tambahan": _number(row.tambahan_penduduk_terlayani, 0),
                 "cakupan_setelah": _number(row.cakupan_setelah),
-                "x": round(point.x, 6),
-                "y": round(point.y, 6),
+                "x": round(x, 6),
+                "y": round(y, 6),
             }
         )
     return rows
