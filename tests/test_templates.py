@@ -329,3 +329,22 @@ def test_kecamatan_of_several_kabupaten_name_their_kabupaten():
         metric_crs=32750,
     )
     assert one["kecamatan"]["features"][0]["properties"]["kabupaten"] == ""
+
+
+def test_each_distinct_value_is_escaped_as_itself():
+    # Escaped once per distinct value: 1, 1.0 and True are equal keys but different texts.
+    from jangkau.publish.webinventory import _escaped
+
+    values = pd.Series([1, 1.0, True, None, float("nan"), "a<b", "{{x}}", 1], dtype=object)
+    assert _escaped(values) == [
+        "1",
+        "1.0",
+        "True",
+        "",
+        "",
+        "a&lt;b",
+        "&#123;&#123;x&#125;&#125;",
+        "1",
+    ]
+    texts = pd.Series(["Bontoa", None, "Bontoa"], dtype="str")
+    assert _escaped(texts) == ["Bontoa", "", "Bontoa"]
