@@ -1,57 +1,64 @@
-"""Reading work files with a cached CRS gives exactly what geopandas reads."""
+"""Reading the run's GeoParquet work files gives what geopandas gives, with the CRS built once."""
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from geopandas.testing import assert_geodataframe_equal
 
+from jangkau.io import geoparquet
 from jangkau.io.geoparquet import read_geoparquet
 
 
-def sample(crs: object) -> gpd.GeoDataFrame:
-    frame = gpd.GeoDataFrame(
+def _frame(crs):
+    return gpd.GeoDataFrame(
         {
-            "kode_desa": pd.array(["73.09.01.2001", None, "73.09.02.1003"], dtype="string"),
-            "penduduk": [1200, 0, 845],
-            "cakupan": [0.5, float("nan"), 1.0],
-            "garis": gpd.GeoSeries(
-                [shapely.LineString([(0, 0), (1, 1)]), None, shapely.LineString([(2, 2), (3, 5)])],
-                crs=crs,
-            ),
+            "kode_desa": ["73.09.01.2001", None, "73.09.01.2003"],
+            "penduduk": [1200, 340, 0],
+            "cakupan": [0.5, np.nan, 1.0],
+            "kelurahan": [True, False, True],
+            "tanggal": pd.to_datetime(["2026-01-01", "2026-02-01", None]),
+            "geometry": [shapely.Point(119.5, -5.0), None, shapely.box(119, -5, 119.1, -4.9)],
         },
-        geometry=[shapely.Point(119.5, -5.0), None, shapely.Polygon([(0, 0), (1, 0), (1, 1)])],
+        index=pd.Index([10, 20, 30], name="baris"),
         crs=crs,
-        index=pd.Index([10, 11, 12], name="nomor"),
     )
-    # Geometry columns among the others: they must come back in their places.
-    frame = frame[["geometry", "kode_desa", "garis", "penduduk", "cakupan"]]
-    frame.attrs["catatan"] = "uji"
-    return frame
 
 
-@pytest.mark.parametrize("crs", [4326, 32750, None])
-def test_the_same_frame_as_geopandas(tmp_path, crs):
+@pytest.mark.parametrize("crs", ["EPSG:4326", "EPSG:32750", None])
+@pytest.mark.parametrize("columns", [None, ["penduduk", "geometry"], ["kode_desa", "geometry"]])
+def test_read_gives_what_geopandas_gives(tmp_path, crs, columns):
     path = tmp_path / "desa.parquet"
-    sample(crs).to_parquet(path)
-    ours, theirs = read_geoparquet(path), gpd.read_parquet(path)
-    assert_geodataframe_equal(ours, theirs, check_crs=True)
-    assert list(ours.columns) == ["geometry", "kode_desa", "garis", "penduduk", "cakupan"]
-    assert ours["garis"].crs == theirs["garis"].crs
-    assert str(ours["kode_desa"].dtype) == str(theirs["kode_desa"].dtype)
-    assert ours.index.name == "nomor" and ours.attrs == {"catatan": "uji"}
+    frame = _frame(crs)
+    frame.attrs = {"sumber": "uji"}
+    frame.to_parquet(path)
+    expected = gpd.read_parquet(path, columns=columns)
+    got = read_geoparquet(path, columns=columns)
+    assert_geodataframe_equal(got, expected, check_dtype=True, check_crs=True)
+    assert list(got.dtypes) == list(expected.dtypes)
+    assert got.index.equals(expected.index) and got.index.name == "baris"
+    assert got.attrs == expected.attrs
     if crs is not None:
-        assert ours.crs.to_epsg() == crs
+        assert got.crs.to_json() == expected.crs.to_json()
+        assert got.crs.to_epsg() == int(crs.split(":")[1])
+    else:
+        assert got.crs is None and expected.crs is None
 
 
-def test_the_crs_is_parsed_once_for_files_sharing_it(tmp_path):
-    sample(32750).to_parquet(tmp_path / "a.parquet")
-    sample(32750).iloc[:1].to_parquet(tmp_path / "b.parquet")
-    first, second = read_geoparquet(tmp_path / "a.parquet"), read_geoparquet(tmp_path / "b.parquet")
-    assert first.crs is second.crs
+def test_the_crs_is_built_once_for_files_in_the_same_crs(tmp_path):
+    geoparquet._crs.cache_clear()
+    for name in ("a", "b", "c"):
+        _frame("EPSG:32750").to_parquet(tmp_path / f"{name}.parquet")
+    frames = [read_geoparquet(tmp_path / f"{name}.parquet") for name in ("a", "b", "c")]
+    assert geoparquet._crs.cache_info().misses == 1
+    assert frames[0].crs is frames[1].crs is frames[2].crs
+    assert frames[2].crs.to_epsg() == 32750
 
 
-def test_a_file_with_bounding_box_columns_is_read_by_geopandas(tmp_path):
-    path = tmp_path / "kotak.parquet"
-    sample(4326).to_parquet(path, write_covering_bbox=True)
-    assert_geodataframe_equal(read_geoparquet(path), gpd.read_parquet(path), check_crs=True)
+def test_a_file_with_two_geometry_columns_is_read_by_geopandas(tmp_path):
+    path = tmp_path / "dua.parquet"
+    frame = _frame("EPSG:4326").assign(titik=gpd.GeoSeries([shapely.Point(1, 1)] * 3, crs=4326))
+    frame.to_parquet(path)
+    assert_geodataframe_equal(read_geoparquet(path), gpd.read_parquet(path))
+    assert isinstance(read_geoparquet(path)["titik"], gpd.GeoSeries)

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 import shapely
 
+from jangkau.publish import offline
 from jangkau.publish.foliummap import render_page
 from jangkau.publish.offline import OfflineFigure, json_block
 from jangkau.publish.quality import quality_html
@@ -80,7 +81,7 @@ def assets():
 
 
 @pytest.fixture(scope="module")
-def map_page(assets) -> str:
+def map_data() -> dict:
     kecamatan = gpd.GeoDataFrame(
         {"kode_kec": ["73.09.01"], "kecamatan": [PAYLOAD], "penduduk": [1000], "cakupan_sd": [0.5]},
         geometry=[_square(119.5, -5.0)],
@@ -150,7 +151,26 @@ def map_page(assets) -> str:
         data_date=PAYLOAD,
         metric_crs=32750,
     )
-    return render_page(data, assets)
+    return data
+
+
+@pytest.fixture(scope="module")
+def map_page(map_data, assets) -> str:
+    return render_page(map_data, assets)
+
+
+def test_layer_data_written_after_rendering_are_what_folium_writes(map_data, assets, monkeypatch):
+    # The polygons and facility rows pass folium's template pass as placeholders and are
+    # written afterwards: the page must be the one folium writes with the data in place.
+    def ids(page):
+        return re.sub(r"[0-9a-f]{32}", "ID", page)
+
+    fast = render_page(map_data, assets)
+    monkeypatch.setattr(offline, "_set_data_aside", lambda root: [])
+    plain = render_page(map_data, assets)
+    assert "jangkau-data-" not in fast
+    assert len(fast) == len(plain)
+    assert ids(fast) == ids(plain)
 
 
 def test_map_page_keeps_names_out_of_its_markup(map_page, assets):
@@ -309,3 +329,22 @@ def test_kecamatan_of_several_kabupaten_name_their_kabupaten():
         metric_crs=32750,
     )
     assert one["kecamatan"]["features"][0]["properties"]["kabupaten"] == ""
+
+
+def test_each_distinct_value_is_escaped_as_itself():
+    # Escaped once per distinct value: 1, 1.0 and True are equal keys but different texts.
+    from jangkau.publish.webinventory import _escaped
+
+    values = pd.Series([1, 1.0, True, None, float("nan"), "a<b", "{{x}}", 1], dtype=object)
+    assert _escaped(values) == [
+        "1",
+        "1.0",
+        "True",
+        "",
+        "",
+        "a&lt;b",
+        "&#123;&#123;x&#125;&#125;",
+        "1",
+    ]
+    texts = pd.Series(["Bontoa", None, "Bontoa"], dtype="str")
+    assert _escaped(texts) == ["Bontoa", "", "Bontoa"]

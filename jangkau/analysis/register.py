@@ -73,8 +73,26 @@ def asset_register(*layers: pd.DataFrame) -> pd.DataFrame:
         rusak_sedang=("rusak_sedang", "sum"),
         rusak_berat=("rusak_berat", "sum"),
         beroperasi=("operasi", "mean"),
-        sumber=("sumber", lambda s: ", ".join(sorted(set(s)))),
     )
+    grouped["sumber"] = _sources(rows, grouped.index)
     register = grouped.reset_index()
     register["jumlah"] = register["jumlah"].astype(np.int64)
     return register[REGISTER_COLUMNS]
+
+
+def _sources(rows: pd.DataFrame, groups: pd.MultiIndex) -> list[str]:
+    """Return per group (``kelas``, ``kode_kec``, ``kecamatan``) its files, sorted, joined by ", ".
+
+    Gathered in one pass over the rows: a per-group function in ``agg`` took
+    most of the register's time for a province (4,000 groups).
+    """
+    files: dict[tuple, set[str]] = {}
+    for kind, code, name, source in zip(
+        rows["kelas"].tolist(),
+        rows["kode_kec"].tolist(),
+        rows["kecamatan"].tolist(),
+        rows["sumber"].tolist(),
+        strict=True,
+    ):
+        files.setdefault((kind, code, name), set()).add(source)
+    return [", ".join(sorted(files[key])) for key in groups]

@@ -1,68 +1,78 @@
-"""Reading the run's own GeoParquet work files, with each CRS parsed once per process.
+"""Read the run's own GeoParquet work files, building each file's CRS once per process.
 
-``geopandas.read_parquet`` builds the CRS of every file from its PROJJSON,
-which PROJ resolves against its database: about 60 ms for WGS 84, more than
-reading a thousand desa. A run reads the same few CRS dozens of times, so
-:func:`read_geoparquet` reads the table as geopandas does and takes the CRS
-from a cache keyed by its PROJJSON text. Only for files the pipeline wrote
-itself (WKB geometry, no bounding-box columns); anything else goes to geopandas.
+``geopandas.read_parquet`` builds a ``pyproj.CRS`` from the file's PROJJSON
+on every read (~20 ms: PROJ parses it and looks it up in its database); a
+publish reads some twenty work files, all in one or two CRSs. Here the
+columns are read by pandas (the same arrow conversion), the geometry decoded
+from WKB, and the CRS built once per distinct PROJJSON and shared: a
+``pyproj.CRS`` is immutable, as geopandas itself shares one between frames.
+A file this reader does not expect (several geometry columns, a geometry
+not stored as WKB, a bounding-box column) is read by geopandas instead.
 """
 
 from __future__ import annotations
 
-import functools
 import json
+from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
-import numpy as np
+import pandas as pd
 import pyarrow.parquet as pq
-import pyproj
+from pyproj import CRS
+
+# GeoParquet: a geometry column without a stated CRS is in OGC:CRS84.
+_DEFAULT_CRS = "OGC:CRS84"
 
 
-def read_geoparquet(path: str | Path) -> gpd.GeoDataFrame:
-    """Return the GeoDataFrame ``geopandas.read_parquet(path)`` returns, reading its CRS once.
+def read_geoparquet(path: Path, *, columns: list[str] | None = None) -> gpd.GeoDataFrame:
+    """Return a GeoParquet file as a GeoDataFrame, as ``geopandas.read_parquet`` does.
 
     Parameters
     ----------
     path
-        A GeoParquet file written by ``GeoDataFrame.to_parquet``.
+        A file written by ``GeoDataFrame.to_parquet``.
+    columns
+        Columns to read (the geometry among them), or all.
     """
-    table = pq.read_table(path)
-    metadata = table.schema.metadata or {}
-    geo = json.loads(metadata[b"geo"]) if b"geo" in metadata else None
-    if geo is None or any(
-        spec.get("encoding") != "WKB" or "covering" in spec for spec in geo["columns"].values()
-    ):
-        return gpd.read_parquet(path)
-    geometry_columns = [c for c in geo["columns"] if c in table.column_names]
-    names = list(table.slice(0, 0).to_pandas().columns)
-    geometry_columns.sort(key=names.index)
-    frame = table.drop(geometry_columns).to_pandas()
-    for column in geometry_columns:
-        crs = geo["columns"][column].get("crs", "OGC:CRS84")
-        if isinstance(crs, dict):
-            crs = _crs_from_projjson(json.dumps(crs, sort_keys=True))
-        values = gpd.array.from_wkb(np.array(table[column]), crs=crs)
-        frame.insert(names.index(column), column, values)
-    if b"PANDAS_ATTRS" in metadata:
-        frame.attrs = json.loads(metadata[b"PANDAS_ATTRS"])
-    primary = geo["primary_column"]
-    if primary not in geometry_columns:
-        return gpd.read_parquet(path)
-    return gpd.GeoDataFrame(frame, geometry=primary)
+    meta = pq.read_schema(path).metadata or {}
+    geo = json.loads(meta[b"geo"]) if b"geo" in meta else None
+    if geo is None:
+        return gpd.read_parquet(path, columns=columns)
+    geometry = geo.get("primary_column")
+    described = geo.get("columns", {})
+    wanted = described if columns is None else [c for c in described if c in columns]
+    column = described.get(geometry, {})
+    if list(wanted) != [geometry] or column.get("encoding") != "WKB" or "covering" in column:
+        return gpd.read_parquet(path, columns=columns)
+    frame = pd.read_parquet(path, columns=columns)
+    values = gpd.GeoSeries.from_wkb(
+        frame[geometry].to_numpy(),
+        index=frame.index,
+        crs=_crs(json.dumps(column.get("crs", _DEFAULT_CRS))),
+    )
+    return gpd.GeoDataFrame(frame.assign(**{geometry: values}), geometry=geometry)
 
 
-@functools.lru_cache(maxsize=64)
-def _crs_from_projjson(text: str) -> pyproj.CRS:
-    crs = json.loads(text)
-    _drop_ensemble_member_ids(crs)
-    return pyproj.CRS.from_user_input(crs)
+@lru_cache(maxsize=16)
+def _crs(stated: str) -> CRS | None:
+    """Return the CRS of a file's stated CRS, as JSON text (``null``: the file says unknown)."""
+    crs = json.loads(stated)
+    if crs is None:
+        return None
+    if isinstance(crs, dict):
+        _drop_ensemble_member_ids(crs)
+    return CRS.from_user_input(crs)
 
 
-def _drop_ensemble_member_ids(node: dict) -> None:
-    # As geopandas does: older PROJ refuses ids of datum ensemble members it does not know.
-    for key, value in node.items():
+def _drop_ensemble_member_ids(projjson: dict[str, Any]) -> None:
+    """Drop the ids of datum-ensemble members, as geopandas does before building the CRS.
+
+    Older PROJ databases do not know ids added to ensemble members later
+    (https://github.com/opengeospatial/geoparquet/discussions/110).
+    """
+    for key, value in projjson.items():
         if isinstance(value, dict):
             _drop_ensemble_member_ids(value)
         elif key == "members" and isinstance(value, list):

@@ -23,6 +23,7 @@ from jangkau.analysis.urgency import (
 from jangkau.config.catalogue import index_weights, load_catalogue
 from jangkau.config.region import Region
 from jangkau.errors import InputError
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.io.read import read_records
 from jangkau.pipeline.asset_step import (
     assets_that_serve,
@@ -40,7 +41,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     Adds the proposals' columns to the gap table :func:`measure_coverage` wrote.
     """
     catalogue = load_catalogue(region.layanan)
-    desa = gpd.read_parquet(work / "desa.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
     unlocated = read_unlocated(work)
     assets, no_data = assets_that_serve(region, work, catalogue, unlocated)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")

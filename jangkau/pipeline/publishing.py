@@ -13,7 +13,6 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-import geopandas as gpd
 import pandas as pd
 
 from jangkau.clean.assets import PLACED_COLUMNS, REJECTED_COLUMNS
@@ -26,6 +25,7 @@ from jangkau.config.catalogue import (
 from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.pipeline.beside import Beside, results
 from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.counts import keep_record_counts
@@ -86,13 +86,13 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     """Write the GeoPackage, the gap CSV and the map page; return their paths."""
     catalogue = load_catalogue(region.layanan)
     services = distance_services(catalogue)
-    desa = gpd.read_parquet(work / "desa.parquet")
-    kecamatan = gpd.read_parquet(work / "kecamatan.parquet")
-    assets = gpd.read_parquet(work / "aset.parquet")
+    desa = read_geoparquet(work / "desa.parquet")
+    kecamatan = read_geoparquet(work / "kecamatan.parquet")
+    assets = read_geoparquet(work / "aset.parquet")
     rejected = pd.read_parquet(work / "aset_ditolak.parquet")
     desa_coverage = pd.read_parquet(work / "cakupan_desa.parquet")
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
-    proposals = gpd.read_parquet(work / "usulan_lokasi.parquet")
+    proposals = read_geoparquet(work / "usulan_lokasi.parquet")
     context = RunContext.read(work)
 
     urgency = pd.read_parquet(work / "urgensi.parquet")
@@ -107,7 +107,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     prepare_history(outputs)
     previous = previous_run(outputs)
     run_dir = new_run_dir(outputs)
-    sources = _input_sources(work, region)
+    sources = _input_sources(work, region, desa_count=len(desa))
     date = dt.date.today().isoformat()
     metric_crs = f"{context.metric_crs} ({context.crs_basis})"
     # The printed documents are the longest part of publishing: each is started in a
@@ -149,7 +149,13 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
         "usulan_lokasi": proposals,
         "crs_metrik": context.table(),
     }
-    layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan))
+    # Each work file read once: the asset layers, the quality page and the map share them.
+    read = {"aset.parquet": assets} | {
+        name: read_geoparquet(work / name)
+        for name in ("aset_garis.parquet", "aset_area.parquet")
+        if (work / name).exists()
+    }
+    layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan), read=read)
     workbook = Beside(
         _write_workbook,
         work / DOCUMENTS_FOLDER,
@@ -214,7 +220,7 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     write_text(run_dir / "index.html", render_page(data, load_web_assets()))
     write_text(
         run_dir / "kualitas_data.html",
-        quality_html(region.title, run_quality_sections(work, region)),
+        quality_html(region.title, run_quality_sections(work, region, read=read)),
     )
     for written_document in results(workbook, report):
         os.replace(written_document, run_dir / written_document.name)
@@ -292,12 +298,10 @@ def _write_report(
     return write_report_pdf(folder / "laporan.pdf", context=context, atomic=False, **layers)
 
 
-def _input_sources(work: Path, region: Region) -> pd.DataFrame:
+def _input_sources(work: Path, region: Region, *, desa_count: int) -> pd.DataFrame:
     """Return the run's input files: what each gave the run and how many records were read."""
     read = pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"]
-    rows = [
-        (region.desa.name, "batas desa/kelurahan", len(pd.read_parquet(work / "desa.parquet"))),
-    ]
+    rows = [(region.desa.name, "batas desa/kelurahan", desa_count)]
     if region.kecamatan is not None and not region.derive_kecamatan:
         rows.append((region.kecamatan.name, "batas kecamatan", None))
     if region.penduduk is not None:

@@ -11,6 +11,7 @@ from jangkau.analysis.no_data import services_without_data
 from jangkau.config.catalogue import distance_services, load_catalogue
 from jangkau.config.labels import labels
 from jangkau.config.region import Region
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.pipeline.cache import reused_stages
 from jangkau.pipeline.context import RunContext
 from jangkau.publish.quality import (
@@ -35,21 +36,35 @@ PLACED_FOR_REPORT = [
 ]
 
 
-def _all_placed(work: Path) -> gpd.GeoDataFrame:
-    """Return placed points, lines and polygons together (the report counts every record)."""
-    frames = [gpd.read_parquet(work / "aset.parquet", columns=[*PLACED_FOR_REPORT, "geometry"])]
+def _work_frame(
+    work: Path, name: str, read: dict[str, pd.DataFrame] | None, columns: list[str] | None = None
+) -> pd.DataFrame:
+    """Return a work file's frame (or ``columns`` of it): the one the caller read, else read now."""
+    if read and name in read:
+        return read[name] if columns is None else read[name][columns]
+    if columns is not None and "geometry" not in columns:
+        return pd.read_parquet(work / name, columns=columns)
+    return read_geoparquet(work / name, columns=columns)
+
+
+def _all_placed(work: Path, read: dict[str, pd.DataFrame] | None = None) -> gpd.GeoDataFrame:
+    """Return placed points, lines and polygons together (the report counts every record).
+
+    ``read``: work files already read in full, by file name (not read again).
+    """
+    frames = [_work_frame(work, "aset.parquet", read, [*PLACED_FOR_REPORT, "geometry"])]
     for name, label in (("aset_garis.parquet", "garis"), ("aset_area.parquet", "poligon")):
         if (work / name).exists():
-            shapes = gpd.read_parquet(work / name)
+            shapes = _work_frame(work, name, read)
             if len(shapes):
                 frames.append(shapes.assign(koordinat_tertulis=f"geometri {label}"))
     placed = pd.concat([f[[*PLACED_FOR_REPORT, "geometry"]] for f in frames], ignore_index=True)
     return gpd.GeoDataFrame(placed, geometry="geometry", crs=frames[0].crs)
 
 
-def _placed_for_report(work: Path) -> pd.DataFrame:
+def _placed_for_report(work: Path, read: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
     """Return the placed records the report shows, with the point used as degrees."""
-    placed = _all_placed(work)
+    placed = _all_placed(work, read)
     # A line or polygon is shown by a point on it.
     points = gpd.GeoSeries(placed.geometry.representative_point(), crs=placed.crs).to_crs(4326)
     return pd.DataFrame(placed.drop(columns="geometry")).assign(
@@ -125,10 +140,14 @@ def population_sources(work: Path) -> pd.DataFrame:
     return desa.groupby("sumber_penduduk", sort=True).size().rename("jumlah_desa").reset_index()
 
 
-def run_quality_sections(work: Path, region: Region) -> list:
+def run_quality_sections(
+    work: Path, region: Region, *, read: dict[str, pd.DataFrame] | None = None
+) -> list:
     """Return the data-quality sections of a run, read from its work folder.
 
-    Both the report page and the run summary show them.
+    Both the report page and the run summary show them. ``read``: work files
+    the caller already read in full, by file name (``aset.parquet``,
+    ``aset_garis.parquet``, ``aset_area.parquet``), used instead of reading them again.
     """
     crs_notes = [
         frame
@@ -140,7 +159,7 @@ def run_quality_sections(work: Path, region: Region) -> list:
     ]
     asset_sections = quality_sections(
         read_counts=pd.read_parquet(work / "aset_dibaca.parquet").set_index("sumber")["dibaca"],
-        placed=_placed_for_report(work),
+        placed=_placed_for_report(work, read),
         rejected=pd.read_parquet(work / "aset_ditolak.parquet"),
         boundary_repairs=pd.read_parquet(work / "perbaikan_batas.parquet"),
         boundary_agreement=pd.read_parquet(work / "selisih_batas.parquet"),
@@ -150,9 +169,13 @@ def run_quality_sections(work: Path, region: Region) -> list:
         crs_inferences=pd.concat(crs_notes).drop_duplicates() if crs_notes else None,
         column_guesses=region.tebakan_kolom,
         doubted=doubted_table(
-            pd.read_parquet(
-                work / "aset.parquet",
-                columns=[*PLACED_FOR_REPORT, "desa", "lokasi_diragukan", "jarak_tempat_tertulis_m"],
+            pd.DataFrame(
+                _work_frame(
+                    work,
+                    "aset.parquet",
+                    read,
+                    [*PLACED_FOR_REPORT, "desa", "lokasi_diragukan", "jarak_tempat_tertulis_m"],
+                )
             )
         ),
     )

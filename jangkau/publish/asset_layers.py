@@ -30,16 +30,21 @@ from jangkau.clean.asset_geometry import SHAPE_COLUMNS
 from jangkau.clean.assets import PLACED_COLUMNS
 from jangkau.clean.condition import CONDITION_OUTPUT
 from jangkau.config.towers import tower_reach
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.publish.layers import join_beside
 
 CLOSURE_PREFIX = "cakupan_jika_rusak_berat_tutup_"
 
 
-def _read(work: Path, name: str) -> pd.DataFrame | None:
+def _read(
+    work: Path, name: str, read: dict[str, pd.DataFrame] | None = None
+) -> pd.DataFrame | None:
+    if read and name in read:
+        return read[name]
     path = work / name
     if not path.exists():
         return None
-    return gpd.read_parquet(path) if name.startswith("aset") else pd.read_parquet(path)
+    return read_geoparquet(path) if name.startswith("aset") else pd.read_parquet(path)
 
 
 def _asset_layer(frame: gpd.GeoDataFrame, extra: list[str]) -> gpd.GeoDataFrame:
@@ -106,13 +111,21 @@ def service_table(catalogue_table: pd.DataFrame, networks: pd.DataFrame) -> pd.D
 
 
 def add_asset_outputs(
-    work: Path, layers: dict[str, pd.DataFrame], *, networks: pd.DataFrame
+    work: Path,
+    layers: dict[str, pd.DataFrame],
+    *,
+    networks: pd.DataFrame,
+    read: dict[str, pd.DataFrame] | None = None,
 ) -> dict[str, pd.DataFrame]:
-    """Return ``layers`` with the asset condition, line/polygon, network and register outputs."""
+    """Return ``layers`` with the asset condition, line/polygon, network and register outputs.
+
+    ``read``: work files the caller already read in full, by file name, used
+    instead of reading them again.
+    """
     layers = dict(layers)
-    points = gpd.read_parquet(work / "aset.parquet")
-    lines = _read(work, "aset_garis.parquet")
-    areas = _read(work, "aset_area.parquet")
+    points = _read(work, "aset.parquet", read)
+    lines = _read(work, "aset_garis.parquet", read)
+    areas = _read(work, "aset_area.parquet", read)
     layers["aset"] = _asset_layer(points, [])
     shape_layers = []
     for name, frame, kind in (("aset_garis", lines, "garis"), ("aset_area", areas, "area")):

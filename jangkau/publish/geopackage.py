@@ -16,6 +16,25 @@ from jangkau.io.atomic import replacing
 GPKG_VERSION = "1.2"
 
 
+def _arrow_writes_the_same(frame: pd.DataFrame) -> bool:
+    """Say whether writing ``frame`` through Arrow gives the same table as feature by feature.
+
+    Arrow hands GDAL whole columns (the province's 41,600 assets take 0.5 s
+    instead of 1 s), and for numbers, booleans and text, with or without
+    missing values, the tables written are the same, field types included.
+    A column of Python objects is not: a mix of booleans and NaN becomes a
+    BOOLEAN field through Arrow and TEXT otherwise; dates are not checked.
+    """
+    return all(
+        pd.api.types.is_integer_dtype(dtype)
+        or pd.api.types.is_float_dtype(dtype)
+        or pd.api.types.is_bool_dtype(dtype)
+        or isinstance(dtype, pd.StringDtype)
+        for column, dtype in frame.dtypes.items()
+        if not isinstance(dtype, gpd.array.GeometryDtype)
+    )
+
+
 def _style_table(path: Path, styles: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
     """Return the ``layer_styles`` table QGIS reads default styles from.
 
@@ -70,7 +89,14 @@ def write_geopackage(
             if isinstance(frame, gpd.GeoDataFrame):
                 # One geometry type per layer, whether or not a region has multi-part desa.
                 options["promote_to_multi"] = bool(frame.geom_type.str.contains("Polygon").any())
-            pyogrio.write_dataframe(frame, temporary, layer=name, driver="GPKG", **options)
+            pyogrio.write_dataframe(
+                frame,
+                temporary,
+                layer=name,
+                driver="GPKG",
+                use_arrow=_arrow_writes_the_same(frame),
+                **options,
+            )
         if styles:
             table = _style_table(temporary, list(styles))
             pyogrio.write_dataframe(

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import html
 import json
+import uuid
 
 from branca.element import CssLink, Element, Figure, JavascriptLink, Link
+from folium import GeoJson
+from folium.plugins import FastMarkerCluster
 from folium.template import Template as FoliumTemplate
 from jinja2 import Template
+from jinja2.utils import htmlsafe_json_dumps
 
 from jangkau.publish.webassets import WebAssets
 
@@ -80,10 +84,22 @@ class OfflineFigure(Figure):
         policies = FoliumTemplate("").environment.policies
         saved = policies["json.dumps_kwargs"]
         policies["json.dumps_kwargs"] = {"sort_keys": True, "separators": (",", ":")}
+        aside = _set_data_aside(self)
         try:
-            return self._render(**kwargs)
+            page = self._render(**kwargs)
+            for _, data, placeholder in aside:
+                quoted = json.dumps(placeholder)
+                if page.count(quoted) != 1:
+                    raise ValueError(f"the map page holds {page.count(quoted)} copies of {quoted}")
+                code = htmlsafe_json_dumps(
+                    data, dumps=policies["json.dumps_function"], **policies["json.dumps_kwargs"]
+                )
+                page = page.replace(quoted, str(code), 1)
+            return page
         finally:
             policies["json.dumps_kwargs"] = saved
+            for element, data, _ in aside:
+                element.data = data
 
     def _render(self, **kwargs: object) -> str:
         for child in list(self._children.values()):
@@ -97,3 +113,32 @@ class OfflineFigure(Figure):
                     )
                 child.code = self.assets.code[name]
         return self._template.render(this=self, kwargs={**kwargs, "embedded": True})
+
+
+def _set_data_aside(root: Element) -> list[tuple[Element, object, str]]:
+    """Give the layers that carry the page's bulk data a placeholder; return what was set aside.
+
+    branca turns each element's rendered script into a jinja2 template and
+    renders it again, so megabytes of polygons and facility rows were read
+    by the template lexer (half the province page's time). A placeholder
+    passes through instead, and :meth:`OfflineFigure.render` writes the data
+    in its place as ``tojson`` would have (the texts in them are escaped for
+    that second reading anyway, see :mod:`jangkau.publish.webtext`, so it
+    left them as they were).
+    """
+    aside = []
+    stack = [root]
+    tag = uuid.uuid4().hex
+    while stack:
+        element = stack.pop()
+        stack.extend(element._children.values())
+        plain_geojson = (
+            isinstance(element, GeoJson)
+            and element.embed
+            and not (element.style or element.highlight)
+        )
+        if plain_geojson or isinstance(element, FastMarkerCluster):
+            placeholder = f"jangkau-data-{tag}-{len(aside)}"
+            aside.append((element, element.data, placeholder))
+            element.data = placeholder
+    return aside

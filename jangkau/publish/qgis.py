@@ -28,11 +28,14 @@ def _rgb(hex_colour: str, alpha: int = 255) -> str:
     return ",".join(str(int(value[i : i + 2], 16)) for i in (0, 2, 4)) + f",{alpha}"
 
 
+@cache
+def _option(name: str, value: str) -> str:
+    # Cached: a province's styles repeat the same few hundred options 11,000 times.
+    return f'<Option name={quoteattr(name)} type="QString" value={quoteattr(value)}/>'
+
+
 def _options(values: dict[str, str]) -> str:
-    inner = "".join(
-        f'<Option name={quoteattr(k)} type="QString" value={quoteattr(v)}/>'
-        for k, v in values.items()
-    )
+    inner = "".join(_option(k, v) for k, v in values.items())
     return f'<Option type="Map">{inner}</Option>'
 
 

@@ -64,7 +64,8 @@ def breakdown(frame: pd.DataFrame, column: str, label: str) -> pd.DataFrame:
     if column == "alasan":
         values = values.map(reason_category)
     else:
-        values = values.str.split("; ").explode()
+        # Records without a repair (most) count for nothing: split only the others.
+        values = values[values != ""].str.split("; ").explode()
     kinds = pd.DataFrame({"sumber": frame.loc[values.index, "sumber"], label: values})
     kinds = kinds[kinds[label] != ""]
     return kinds.groupby(["sumber", label]).size().rename("jumlah").reset_index()

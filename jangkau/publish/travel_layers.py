@@ -21,6 +21,7 @@ import shapely
 from jangkau.analysis.network import RoadNetwork
 from jangkau.analysis.travel import travel_coverage_by_kecamatan
 from jangkau.config.labels import labels
+from jangkau.io.geoparquet import read_geoparquet
 from jangkau.publish.layers import join_beside
 
 
@@ -73,7 +74,7 @@ def add_travel_outputs(work: Path, layers: dict[str, pd.DataFrame]) -> dict[str,
     layers["kecamatan"] = join_beside(
         layers["kecamatan"], kec_wide, "kode_kec", followers=_travel_twins
     )
-    layers["jalan"] = gpd.read_parquet(work / "jalan.parquet")
+    layers["jalan"] = read_geoparquet(work / "jalan.parquet")
     layers["kecepatan_jalan"] = pd.read_parquet(work / "kecepatan_jalan.parquet")
     return layers
 
@@ -156,7 +157,7 @@ def travel_page_data(work: Path, desa_codes: list[str]) -> dict | None:
             {service: _minutes(value) for service, value in row.items()}
             for row in wide.to_dict(orient="records")
         ]
-    roads = gpd.read_parquet(work / "jalan.parquet")
+    roads = read_geoparquet(work / "jalan.parquet")
     classes = []
     for (kelas, speed), group in roads.groupby(["kelas", "km_per_jam"], sort=True):
         merged = shapely.simplify(shapely.line_merge(shapely.union_all(group.geometry)), 5e-5)
