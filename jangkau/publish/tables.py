@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import gc
 import re
-from contextlib import nullcontext
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -213,7 +214,8 @@ def write_gap_workbook(
     for title, frame in (extra_sheets or {}).items():
         sheets[_sheet_title(title, sheets)] = frame
     kecamatan_count = gaps["kode_kec"].nunique()
-    with replacing(path) if atomic else nullcontext(path) as temporary:
+    place = replacing(path) if atomic else nullcontext(path)
+    with place as temporary, _cycle_collector_paused():
         _write_book(
             temporary,
             sheets,
@@ -222,6 +224,23 @@ def write_gap_workbook(
             rank_of={"peringkat": kecamatan_count},
         )
     return path
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause the cycle collector, and leave it as it was found.
+
+    xlsxwriter keeps a small object per cell (600,000 for a province's desa
+    sheet), none in a reference cycle: paused, the collector does not walk
+    them over and over while they are made.
+    """
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 def _write_book(
@@ -234,28 +253,8 @@ def _write_book(
 ) -> None:
     """Write the title sheet, then each frame as a sheet (xlsxwriter, cell by column).
 
-    xlsxwriter directly is several times faster than ``DataFrame.to_excel``. It
-    keeps a small object per cell (600,000 for a province's desa sheet), none in
-    a reference cycle: with the cycle collector paused it does not walk them
-    over and over while they are made.
+    xlsxwriter directly is several times faster than ``DataFrame.to_excel``.
     """
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        _write_sheets(path, sheets, context=context, standards=standards, rank_of=rank_of)
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _write_sheets(
-    path: Path,
-    sheets: dict[str, pd.DataFrame],
-    *,
-    context: WorkbookContext,
-    standards: pd.DataFrame,
-    rank_of: dict[str, int],
-) -> None:
     import xlsxwriter
 
     words = labels()["kolom"]
