@@ -101,3 +101,22 @@ def test_layers_written_through_arrow_are_the_tables_written_feature_by_feature(
 )
 def test_only_numbers_booleans_and_text_go_through_arrow(values, expected):
     assert geopackage._arrow_writes_the_same(pd.DataFrame({"x": values})) is expected
+
+
+def test_description_names_every_layer_and_the_sync_setting_is_given_back(tmp_path):
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "FULL"})
+    try:
+        layers = _layers()
+        written = write_geopackage(tmp_path / "a.gpkg", layers, description="jangkau, proses X")
+        with sqlite3.connect(written) as connection:
+            rows = dict(connection.execute("SELECT table_name, description FROM gpkg_contents"))
+        connection.close()
+        assert rows == {name: "jangkau, proses X" for name in layers}
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == "FULL"
+        # Also after a layer GDAL cannot write.
+        with pytest.raises(Exception):  # noqa: B017, PT011 - whatever GDAL raises
+            write_geopackage(tmp_path / "b.gpkg", {"x": pd.DataFrame({"a": [1 + 2j]})})
+        assert pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS") == "FULL"
+        assert not (tmp_path / "b.gpkg").exists()
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": None})

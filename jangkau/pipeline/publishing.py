@@ -9,8 +9,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 import pandas as pd
@@ -185,8 +183,13 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     )
     changes = compare_runs(previous_gaps, gaps, previous_run=previous.name if previous else None)
     styles = qgis_styles(catalogue, services, columns=layers)
-    gpkg = write_geopackage(run_dir / "coverage.gpkg", layers, styles=styles)
-    _stamp_run_id(gpkg, run_id(run_dir))
+    # The description names the run behind the file, for whoever opens it in QGIS.
+    gpkg = write_geopackage(
+        run_dir / "coverage.gpkg",
+        layers,
+        styles=styles,
+        description=f"jangkau, proses {run_id(run_dir)}",
+    )
     write_qgis_project(
         run_dir / "coverage.qgz",
         qgis_project(
@@ -322,12 +325,6 @@ def _input_sources(work: Path, region: Region, *, desa_count: int) -> pd.DataFra
     if region.usulan_kandidat is not None:
         rows.append((region.usulan_kandidat.name, "lokasi kandidat usulan", None))
     return pd.DataFrame(rows, columns=["berkas", "peran", "baris"])
-
-
-def _stamp_run_id(gpkg: Path, run: str) -> None:
-    """Record the run id in every layer's description, so a GeoPackage names the run behind it."""
-    with closing(sqlite3.connect(gpkg)) as connection, connection:
-        connection.execute("UPDATE gpkg_contents SET description = ?", (f"jangkau, proses {run}",))
 
 
 def publish_index(maps_root: Path) -> Path:

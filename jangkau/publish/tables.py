@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import xlsxwriter
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.analysis.urgency import most_urgent_service, urgency_index
@@ -255,8 +256,6 @@ def _write_book(
 
     xlsxwriter directly is several times faster than ``DataFrame.to_excel``.
     """
-    import xlsxwriter
-
     words = labels()["kolom"]
     book = xlsxwriter.Workbook(str(path), {"nan_inf_to_errors": False})
     formats = _Formats(book)

@@ -62,7 +62,24 @@ def _count(value: object) -> int | None:
 def _records(frame: pd.DataFrame) -> list[dict]:
     """Return the rows of a frame (without geometry) as plain dicts: far cheaper than iterrows."""
     plain = frame.drop(columns="geometry") if "geometry" in frame.columns else frame
-    return plain.to_dict(orient="records")
+    # Column by column: ``to_dict`` indexes a wide frame of nullable columns once per
+    # column and row (0.1 s for Maros's 103 desa); ``tolist`` gives the same Python values.
+    columns = [_plain_values(plain.iloc[:, position]) for position in range(plain.shape[1])]
+    return [dict(zip(plain.columns, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def _plain_values(column: pd.Series) -> list:
+    """Return a column's values as ``to_dict`` gives them: Python values, None for a missing one.
+
+    Nullable (extension) columns give None where ``tolist`` would give ``pd.NA``
+    (text columns whose missing value is NaN keep NaN); a missing value in a
+    NumPy column stays as NumPy has it (NaN, NaT), as in ``to_dict``.
+    """
+    dtype = column.dtype
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype):
+        missing = None if dtype.na_value is pd.NA else dtype.na_value
+        return column.to_numpy(dtype=object, na_value=missing).tolist()
+    return column.tolist()
 
 
 def _service_rows(catalogue: pd.DataFrame, unknown: list[str] = ()) -> list[dict]:
