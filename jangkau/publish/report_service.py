@@ -6,6 +6,7 @@ Also how a kecamatan is named in the report's tables (:func:`display_names`).
 from __future__ import annotations
 
 import re
+import textwrap
 
 import geopandas as gpd
 import numpy as np
@@ -14,15 +15,19 @@ import pandas as pd
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.publish.report_layout import (
+    PAGE_WIDTH,
+    Sheet,
     draw_table,
     percent,
     printable,
     thousands,
 )
-from jangkau.publish.report_maps import draw_map, points_xy
+from jangkau.publish.report_maps import MapBase, draw_map, points_xy
 
 # Kecamatan listed beside a service's map; the rest are counted in a line under the list.
 SERVICE_TABLE_ROWS = 28
+# The map's box on the page (left, bottom, width, height as shares of the page).
+MAP_BOX = (0.03, 0.06, 0.52, 0.78)
 
 
 def display_names(frame: pd.DataFrame, regency: dict[str, str] | None = None) -> pd.Series:
@@ -58,8 +63,8 @@ def coverage_cell(by_pair: dict, code: str, service: str) -> str:
 
 
 def service_page(
-    figure: object,
-    base: object,
+    sheet: Sheet,
+    base: MapBase,
     *,
     service: str,
     name: str,
@@ -75,14 +80,19 @@ def service_page(
     words = labels()["laporan"]
     standard = catalogue.set_index("layanan").loc[service]
     rows = gaps[gaps["layanan"] == service]
-    figure.text(
-        0.03,
-        0.95,
-        printable(words["peta_judul"].format(layanan=name)),
-        fontsize=14,
-        fontweight="bold",
-        va="top",
+    own_assets = assets[assets["layanan"] == service]
+    own_proposals = proposals[proposals["layanan"] == service] if len(proposals) else proposals
+    draw_map(
+        sheet,
+        base,
+        box=MAP_BOX,
+        desa_coverage=desa.set_index("kode_desa")[f"cakupan_{service}"],
+        facilities=points_xy(own_assets, metric_crs=metric_crs),
+        proposals=points_xy(own_proposals, metric_crs=metric_crs),
+        colour=colour,
+        service_name=printable(name),
     )
+    sheet.text(0.03, 0.95, words["peta_judul"].format(layanan=name), size=14, bold=True, va="top")
     norm = (
         words["norma_penduduk"].format(penduduk=thousands(standard["penduduk_per_fasilitas"]))
         if pd.notna(standard["penduduk_per_fasilitas"])
@@ -92,7 +102,7 @@ def service_page(
     unknown = service in services_marked_without_data(rows)
     # min_count: a service without data has no served people, not zero.
     served = rows["penduduk_terlayani"].sum(min_count=1)
-    figure.text(
+    sheet.text(
         0.03,
         0.905,
         words["standar_baris"].format(
@@ -108,23 +118,11 @@ def service_page(
             penduduk=thousands(people),
             fasilitas=thousands(rows["jumlah_fasilitas"].sum()),
         ),
-        fontsize=8,
+        size=8,
         va="top",
     )
-    ax = figure.add_axes((0.03, 0.06, 0.52, 0.78))
-    own_assets = assets[assets["layanan"] == service]
-    own_proposals = proposals[proposals["layanan"] == service] if len(proposals) else proposals
-    draw_map(
-        ax,
-        base,
-        desa_coverage=desa.set_index("kode_desa")[f"cakupan_{service}"],
-        facilities=points_xy(own_assets, metric_crs=metric_crs),
-        proposals=points_xy(own_proposals, metric_crs=metric_crs),
-        colour=colour,
-        service_name=printable(name),
-    )
     _service_table(
-        figure,
+        sheet,
         rows,
         kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten",
         unknown=unknown,
@@ -135,7 +133,7 @@ def service_page(
 
 
 def _service_table(
-    figure: object,
+    sheet: Sheet,
     rows: pd.DataFrame,
     *,
     kabupaten_level: bool,
@@ -163,7 +161,7 @@ def _service_table(
         for r in shown.itertuples(index=False)
     ]
     draw_table(
-        figure,
+        sheet,
         words["kolom_layanan"],
         table,
         widths=[1.2, 2.0, 1.1, 1.1, 1.3],
@@ -181,4 +179,7 @@ def _service_table(
     if unknown:
         notes.append(words["tanpa_data_catatan"])
     if notes:
-        figure.text(0.70, 0.07, "\n".join(notes), fontsize=6.5, va="bottom", wrap=True)
+        # Wrapped to the page's right edge at Helvetica's average half an em per character.
+        room = int((1 - 0.70) * PAGE_WIDTH / (0.5 * 6.5))
+        lines = [line for note in notes for line in textwrap.wrap(printable(note), room)]
+        sheet.text(0.70, 0.07, "\n".join(lines), size=6.5, va="bottom")
