@@ -110,7 +110,7 @@ class Sheet:
         leading: float | None = None,
         points: bool = False,
     ) -> None:
-        """Write ``text`` (lines split at ``\\n``) anchored at ``(x, y)``.
+        """Write ``text`` (lines split at newlines) anchored at ``(x, y)``.
 
         ``ha`` is left, center or right; ``va`` is baseline (of the first
         line), top (of the first line), center or bottom (of the last line).

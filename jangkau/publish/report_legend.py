@@ -55,7 +55,7 @@ def draw_furniture(
 
 
 def _north_arrow(sheet: Sheet, frame: Frame) -> None:
-    """ "U" at 87 % of the map's height, an arrow from it to 97 %, near the right edge."""
+    """Draw "U" at 87 % of the map's height, an arrow from it to 97 %, near the right edge."""
     canvas = sheet.canvas
     x = frame.left + 0.95 * frame.width
     y = frame.bottom + 0.87 * frame.height
@@ -86,7 +86,7 @@ def _north_arrow(sheet: Sheet, frame: Frame) -> None:
 
 
 def _scale_bar(sheet: Sheet, frame: Frame) -> None:
-    """A bar of a round length under its label's box, in the map's lower left corner."""
+    """Draw a bar of a round length under its label's box, in the map's lower left corner."""
     canvas = sheet.canvas
     words = labels()["laporan"]
     km = scale_bar_km(frame.width / frame.scale)
@@ -115,7 +115,7 @@ def _scale_bar(sheet: Sheet, frame: Frame) -> None:
 def _legend(
     sheet: Sheet, frame: Frame, *, marker: str, service_name: str, has_proposals: bool
 ) -> None:
-    """The colour classes, the boundary line and the point markers, right of the map."""
+    """Draw the colour classes, the boundary line and the point markers, right of the map."""
     canvas = sheet.canvas
     words = labels()["laporan"]
     x = frame.left + 1.01 * frame.width + 3.5
