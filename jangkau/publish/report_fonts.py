@@ -19,17 +19,22 @@ Windows table is empty and its real map is a Unicode "format 13" table (one
 glyph per range of characters), so :func:`_last_resort` reads that table by
 hand (a few lines of :mod:`struct`) and teaches reportlab each character a
 report uses, rather than building a dictionary of 1.1 million characters.
+reportlab also writes a character beyond the Basic Multilingual Plane (an
+emoji) into the subset's Unicode map as five hex digits, which readers
+cannot parse, so the name would not copy out; :func:`_utf16_cmap` rewrites
+such entries as the UTF-16 pair the PDF format asks for.
 """
 
 from __future__ import annotations
 
 import bisect
 import importlib.util
+import re
 import struct
 from functools import cache
 from pathlib import Path
 
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import TTFont
 
 CORE = {False: "Helvetica", True: "Helvetica-Bold"}
@@ -40,6 +45,21 @@ _FILES = {
     "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
     LAST_RESORT: "LastResortHE-Regular.ttf",
 }
+
+
+_ASTRAL = re.compile(r"<([0-9A-F]{2})> <([0-9A-F]{5,6})>")
+
+
+def _utf16_cmap(fontname: str, subset: list[int], *, plain=ttfonts.makeToUnicodeCMap) -> str:
+    """Return reportlab's ToUnicode map with characters past U+FFFF as UTF-16 pairs."""
+    return _ASTRAL.sub(
+        lambda m: f"<{m[1]}> <{chr(int(m[2], 16)).encode('utf-16-be').hex().upper()}>",
+        plain(fontname, subset),
+    )
+
+
+if ttfonts.makeToUnicodeCMap.__name__ != _utf16_cmap.__name__:
+    ttfonts.makeToUnicodeCMap = _utf16_cmap
 
 
 def font_folder() -> Path:
