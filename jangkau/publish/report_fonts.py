@@ -71,7 +71,13 @@ def font_folder() -> Path:
 
 
 def core_font_prints(text: str) -> bool:
-    """Return whether the PDF core fonts (Windows-1252) hold every character of ``text``."""
+    """Return whether the PDF core fonts (Windows-1252) hold every character of ``text``.
+
+    Except "•": reportlab writes it as code 127 of the core font's encoding,
+    a bullet by convention only, which text extraction does not read back.
+    """
+    if "•" in text:
+        return False
     try:
         text.encode("cp1252")
     except UnicodeEncodeError:

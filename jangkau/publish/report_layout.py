@@ -127,12 +127,17 @@ class Sheet:
             "bottom": y0 + block + DESCENT * size,
         }[va]
         share = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
-        drawn = self.canvas.beginText()
-        drawn.setFillColor(colour(fill))
+        drawn = None
         for index, line in enumerate(lines):
             pieces = runs(line, bold=bold)
             left = x0 - share * width(pieces, size) if share else x0
-            drawn.setTextOrigin(left, first - index * step)
+            if drawn is None:
+                # Started at its place: a text object started at the origin reads out of
+                # the PDF as a line of its own (text extraction sees a move to the corner).
+                drawn = self.canvas.beginText(left, first)
+                drawn.setFillColor(colour(fill))
+            else:
+                drawn.setTextOrigin(left, first - index * step)
             for font, piece in pieces:
                 drawn.setFont(font, size)
                 drawn.textOut(piece)

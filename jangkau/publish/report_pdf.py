@@ -27,6 +27,8 @@ from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
 from jangkau.publish.report_layout import (
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
     ReportPages,
     Sheet,
     decimal,
@@ -176,9 +178,14 @@ def _title_page(pages: ReportPages, context: ReportContext, *, has_no_coordinate
     contents = [*words["isi_daftar"]]
     if has_no_coordinates:
         contents.append(words["isi_tanpa_koordinat"])
+    # The bullet is drawn, not written: reportlab encodes "•" as the core font's code 127,
+    # which text extraction (pypdf) does not read as a bullet.
+    indent = sheet.canvas.stringWidth("• ", "Helvetica", 10)
     for line in contents:
         y -= 0.035
-        sheet.text(0.10, y, f"• {line}", size=10)
+        sheet.canvas.setFillColorRGB(0, 0, 0)
+        sheet.canvas.circle(0.10 * PAGE_WIDTH + 2.2, y * PAGE_HEIGHT + 3.3, 1.6, stroke=0, fill=1)
+        sheet.text(0.10 * PAGE_WIDTH + indent, y * PAGE_HEIGHT, line, size=10, points=True)
     pages.save(sheet)
 
 
