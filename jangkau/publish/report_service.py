@@ -6,11 +6,11 @@ Also how a kecamatan is named in the report's tables (:func:`display_names`).
 from __future__ import annotations
 
 import re
-import textwrap
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
@@ -179,7 +179,20 @@ def _service_table(
     if unknown:
         notes.append(words["tanpa_data_catatan"])
     if notes:
-        # Wrapped to the page's right edge at Helvetica's average half an em per character.
-        room = int((1 - 0.70) * PAGE_WIDTH / (0.5 * 6.5))
-        lines = [line for note in notes for line in textwrap.wrap(printable(note), room)]
+        # Wrapped at the page's right edge, as the matplotlib text before was.
+        lines = [
+            line for note in notes for line in _wrapped(printable(note), (1 - 0.70) * PAGE_WIDTH)
+        ]
         sheet.text(0.70, 0.07, "\n".join(lines), size=6.5, va="bottom")
+
+
+def _wrapped(text: str, room: float, *, size: float = 6.5) -> list[str]:
+    """Return ``text`` as lines of at most ``room`` points in Helvetica at ``size``."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and stringWidth(joined, "Helvetica", size) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines
