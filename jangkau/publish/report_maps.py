@@ -321,7 +321,8 @@ def _points(
     placed = frame.place(xy).tolist()
     ops = [f"q {_clip(frame)} 1 j 1 J"]
     if diamond:
-        half = np.sqrt(_DIAMOND) / 2
+        # matplotlib's "D": a square of the marker's size turned by 45°, so √2 times as tall.
+        half = np.sqrt(2 * _DIAMOND) / 2
         ops.append(f"{_rgb(colour)} rg 1 1 1 RG 0.4 w")
         ops += [
             f"{x:.2f} {y + half:.2f} m {x + half:.2f} {y:.2f} l {x:.2f} {y - half:.2f} l "

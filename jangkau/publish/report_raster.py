@@ -90,10 +90,12 @@ def points_image(
     shape = _size(frame)
     image = Image.new("RGBA", shape, (255, 255, 255, 0))
     draw = ImageDraw.Draw(image)
-    half = size / 2 * _pixels_per_point()
+    # A diamond is a square of ``size`` turned by 45° (matplotlib's "D"), white-edged.
+    half = size / 2 * _pixels_per_point() * (np.sqrt(2) if diamond else 1)
     for x, y in _to_pixels(frame, xy).tolist():
         if diamond:
-            draw.polygon([(x, y - half), (x + half, y), (x, y + half), (x - half, y)], fill=colour)
+            corners = [(x, y - half), (x + half, y), (x, y + half), (x - half, y)]
+            draw.polygon(corners, fill=colour, outline="#ffffff", width=1)
         else:
             draw.ellipse((x - half, y - half, x + half, y + half), fill=colour)
     reduced = image.resize((shape[0] // _SUPERSAMPLE, shape[1] // _SUPERSAMPLE), Image.LANCZOS)
