@@ -177,13 +177,19 @@ def coverage_colours(values: pd.Series) -> list[str]:
     return np.where(np.isnan(share), classes["tanpa_data"], colours[index]).tolist()
 
 
-def points_xy(points: gpd.GeoDataFrame, *, metric_crs: str) -> np.ndarray:
-    """Return ``(n, 2)`` metric coordinates of point features (empty geometries left out)."""
+def points_by_service(points: gpd.GeoDataFrame, *, metric_crs: str) -> dict[str, np.ndarray]:
+    """Return each service's ``(n, 2)`` metric coordinates (``layanan``; empty geometries left out).
+
+    One reprojection for all services: splitting the frame and reprojecting
+    per service cost more than drawing the points.
+    """
     if points.empty:
-        return np.zeros((0, 2))
+        return {}
     geometry = points.geometry.to_crs(metric_crs)
-    geometry = geometry[~(geometry.isna() | geometry.is_empty)]
-    return shapely.get_coordinates(geometry.to_numpy())[:, :2]
+    keep = ~(geometry.isna() | geometry.is_empty).to_numpy()
+    coordinates, rows = shapely.get_coordinates(geometry.to_numpy()[keep], return_index=True)
+    services = points["layanan"].to_numpy(dtype=object)[keep][rows]
+    return {service: coordinates[services == service, :2] for service in pd.unique(services)}
 
 
 def map_frame(base: MapBase, box: tuple[float, float, float, float]) -> Frame:
@@ -275,9 +281,10 @@ def draw_map(
         ]
         ops.append("Q")
         canvas.addLiteral("\n".join(ops))
-    name = f"batas_kecamatan_{id(base.cache)}"
+    # One report (one canvas) draws one region: its boundaries are one form, named once.
+    name = "batas_kecamatan"
     if not canvas.hasForm(name):
-        # The same boundaries on every map page: one form, drawn by reference.
+        # The same boundaries on every map page: drawn by reference.
         canvas.beginForm(name)
         canvas.addLiteral(
             f"q {_clip(frame)} 0.2 0.2 0.2 RG 0.6 w 1 j\n"

@@ -37,7 +37,12 @@ from jangkau.publish.report_layout import (
     thousands,
 )
 from jangkau.publish.report_maps import map_base
-from jangkau.publish.report_service import coverage_cell, display_names, service_page
+from jangkau.publish.report_service import (
+    coverage_cell,
+    display_names,
+    service_data,
+    service_page,
+)
 
 
 @dataclass(frozen=True)
@@ -119,20 +124,23 @@ def write_report_pdf(
         _summary_pages(pages, kecamatan, gaps, catalogue, services)
         names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
         icons = labels()["ikon"]
+        data = service_data(
+            desa=desa,
+            assets=assets,
+            proposals=proposals,
+            gaps=gaps,
+            catalogue=catalogue,
+            metric_crs=metric_crs,
+        )
         for service in services:
             sheet = pages.new()
             service_page(
                 sheet,
                 base,
+                data,
                 service=service,
                 name=names[service],
                 colour=icons.get(service, {}).get("warna", "#1f77b4"),
-                desa=desa,
-                assets=assets,
-                proposals=proposals,
-                gaps=gaps,
-                catalogue=catalogue,
-                metric_crs=metric_crs,
             )
             pages.save(sheet)
         pages.text(words["metode"], _method_blocks(catalogue, context))

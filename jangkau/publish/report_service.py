@@ -6,6 +6,7 @@ Also how a kecamatan is named in the report's tables (:func:`display_names`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
@@ -22,7 +23,7 @@ from jangkau.publish.report_layout import (
     printable,
     thousands,
 )
-from jangkau.publish.report_maps import MapBase, draw_map, points_xy
+from jangkau.publish.report_maps import MapBase, draw_map, points_by_service
 
 # Kecamatan listed beside a service's map; the rest are counted in a line under the list.
 SERVICE_TABLE_ROWS = 28
@@ -62,33 +63,70 @@ def coverage_cell(by_pair: dict, code: str, service: str) -> str:
     return text
 
 
-def service_page(
-    sheet: Sheet,
-    base: MapBase,
+@dataclass(frozen=True)
+class ServiceData:
+    """What every service's page reads, prepared once per report.
+
+    Attributes
+    ----------
+    desa
+        The desa layer indexed by ``kode_desa`` (``cakupan_<layanan>``).
+    facilities, proposals
+        Per service, ``(n, 2)`` metric coordinates of its facilities and proposed sites.
+    gaps
+        The ``kesenjangan`` table.
+    standards
+        The catalogue indexed by ``layanan``.
+    regency
+        The kabupaten of each ``kode_kec``, when the desa layer names it.
+    """
+
+    desa: pd.DataFrame
+    facilities: dict[str, np.ndarray]
+    proposals: dict[str, np.ndarray]
+    gaps: pd.DataFrame
+    standards: pd.DataFrame
+    regency: dict[str, str] | None
+
+
+def service_data(
     *,
-    service: str,
-    name: str,
-    colour: str,
     desa: pd.DataFrame,
     assets: gpd.GeoDataFrame,
     proposals: gpd.GeoDataFrame,
     gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
     metric_crs: str,
+) -> ServiceData:
+    """Return the frames of :class:`ServiceData` from the published layers."""
+    return ServiceData(
+        desa=desa.set_index("kode_desa"),
+        facilities=points_by_service(assets, metric_crs=metric_crs),
+        proposals=points_by_service(proposals, metric_crs=metric_crs),
+        gaps=gaps,
+        standards=catalogue.set_index("layanan"),
+        regency=(
+            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
+        ),
+    )
+
+
+def service_page(
+    sheet: Sheet, base: MapBase, data: ServiceData, *, service: str, name: str, colour: str
 ) -> None:
     """One service: its map on the left, its standard and the kecamatan ranked on the right."""
     words = labels()["laporan"]
-    standard = catalogue.set_index("layanan").loc[service]
+    standard = data.standards.loc[service]
+    gaps = data.gaps
     rows = gaps[gaps["layanan"] == service]
-    own_assets = assets[assets["layanan"] == service]
-    own_proposals = proposals[proposals["layanan"] == service] if len(proposals) else proposals
+    none = np.zeros((0, 2))
     draw_map(
         sheet,
         base,
         box=MAP_BOX,
-        desa_coverage=desa.set_index("kode_desa")[f"cakupan_{service}"],
-        facilities=points_xy(own_assets, metric_crs=metric_crs),
-        proposals=points_xy(own_proposals, metric_crs=metric_crs),
+        desa_coverage=data.desa[f"cakupan_{service}"],
+        facilities=data.facilities.get(service, none),
+        proposals=data.proposals.get(service, none),
         colour=colour,
         service_name=printable(name),
     )
@@ -126,9 +164,7 @@ def service_page(
         rows,
         kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten",
         unknown=unknown,
-        regency=(
-            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
-        ),
+        regency=data.regency,
     )
 
 
