@@ -29,7 +29,7 @@ from reportlab.lib.colors import Color, HexColor
 from reportlab.pdfgen.canvas import Canvas
 
 from jangkau.config.labels import labels
-from jangkau.publish.report_fonts import runs, width
+from jangkau.publish.report_fonts import CORE, core_font_prints, runs, width
 
 A4_LANDSCAPE = (11.69, 8.27)
 PAGE_WIDTH, PAGE_HEIGHT = A4_LANDSCAPE[0] * 72, A4_LANDSCAPE[1] * 72
@@ -127,6 +127,15 @@ class Sheet:
             "bottom": y0 + block + DESCENT * size,
         }[va]
         share = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+        if share == 0 and all(core_font_prints(line) for line in lines):
+            # The common case: one font, lines advanced by the leading (T*), nothing measured.
+            drawn = self.canvas.beginText(x0, first)
+            drawn.setFillColor(colour(fill))
+            drawn.setFont(CORE[bold], size, step)
+            for line in lines:
+                drawn.textLine(line)
+            self.canvas.drawText(drawn)
+            return
         drawn = None
         for index, line in enumerate(lines):
             pieces = runs(line, bold=bold)
