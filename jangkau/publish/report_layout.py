@@ -132,8 +132,11 @@ class Sheet:
             drawn = self.canvas.beginText(x0, first)
             drawn.setFillColor(colour(fill))
             drawn.setFont(CORE[bold], size, step)
-            for line in lines:
+            for line in lines[:-1]:
                 drawn.textLine(line)
+            # No line advance after the last line: text extraction would read one (a line
+            # break) between this text and the next one on the same line (label and value).
+            drawn.textOut(lines[-1])
             self.canvas.drawText(drawn)
             return
         drawn = None
