@@ -8,6 +8,7 @@ import tomllib
 from contextlib import closing
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pypdf
 import pytest
@@ -16,7 +17,8 @@ from conftest import PROJECT, square_desa
 
 from jangkau import pipeline
 from jangkau.config.catalogue import distance_services, load_catalogue
-from jangkau.publish.report_maps import coverage_colours, map_base, scale_bar_km
+from jangkau.publish.report_legend import scale_bar_km
+from jangkau.publish.report_maps import coverage_colours, map_base
 from jangkau.publish.report_pdf import ReportContext, write_report_pdf
 
 REGION_FILE = PROJECT / "regions" / "maros.toml"
@@ -266,27 +268,17 @@ def test_maps_are_drawn_in_metres_and_the_scale_bar_is_a_round_fifth():
     assert math.isclose(width, 20000, abs_tol=1)
     assert scale_bar_km(width) == 2
     assert scale_bar_km(600_000) == 100
-    assert shapely.Point(785000, 9455000).within(shapely.Polygon(base.desa_paths[0].vertices))
+    assert shapely.Point(785000, 9455000).within(shapely.Polygon(base.desa_rings[0][0]))
 
 
 def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
-    import matplotlib
-    from matplotlib.backends.backend_pdf import PdfPages
-
-    from jangkau.publish.report_layout import (
-        A4_LANDSCAPE,
-        FONTS,
-        TABLE_ROWS,
-        ReportPages,
-        draw_table,
-    )
+    from jangkau.publish.report_layout import A4_LANDSCAPE, TABLE_ROWS, ReportPages, draw_table
 
     rows = [[f"{i} dari {TABLE_ROWS}", f"Kecamatan {i}"] for i in range(1, TABLE_ROWS + 1)]
-    with matplotlib.rc_context(FONTS), PdfPages(tmp_path / "t.pdf") as pdf:
-        pages = ReportPages(pdf, footer="uji")
-        figure = pages.new()
-        draw_table(figure, ["Peringkat", "Kecamatan"], rows, widths=[1, 2], top=0.84)
-        pages.save(figure)
+    with ReportPages(tmp_path / "t.pdf", footer="uji") as pages:
+        sheet = pages.new()
+        draw_table(sheet, ["Peringkat", "Kecamatan"], rows, widths=[1, 2], top=0.84)
+        pages.save(sheet)
     heights = {}
 
     def visit(text, cm, tm, font, size):
@@ -302,6 +294,78 @@ def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
     assert last > 0.05 * page_height
     # Both columns of a row stand on one line.
     assert math.isclose(heights[f"Kecamatan {TABLE_ROWS}"], last, abs_tol=1.0)
+
+
+def _three_desa_map(tmp_path, coverage):
+    """Draw one map of three 10 km desa in a row, west to east; return the PDF's first page."""
+    from jangkau.publish.report_layout import ReportPages
+    from jangkau.publish.report_maps import draw_map
+    from jangkau.publish.report_service import MAP_BOX
+
+    # Listed out of their west-to-east order, so a colour given to the wrong desa shows.
+    desa = square_desa(
+        [
+            ("73.09.01.2003", "73.09.01", "desa", 800000, 9450000, 10000),
+            ("73.09.01.2001", "73.09.01", "desa", 780000, 9450000, 10000),
+            ("73.09.01.2002", "73.09.01", "desa", 790000, 9450000, 10000),
+        ]
+    )
+    kecamatan = desa.dissolve("kode_kec").reset_index()[["kode_kec", "kecamatan", "geometry"]]
+    base = map_base(desa, kecamatan, metric_crs="EPSG:32750")
+    with ReportPages(tmp_path / "peta.pdf", footer="uji") as pages:
+        sheet = pages.new()
+        draw_map(
+            sheet,
+            base,
+            box=MAP_BOX,
+            desa_coverage=pd.Series(coverage),
+            facilities=np.zeros((0, 2)),
+            proposals=np.zeros((0, 2)),
+            colour="#1f77b4",
+            service_name="Sekolah Dasar",
+        )
+        pages.save(sheet)
+    return pypdf.PdfReader(tmp_path / "peta.pdf").pages[0]
+
+
+# West to east: 10 % (first class, red), 50 % (third, pale yellow), no figure (grey).
+COVERAGE = {"73.09.01.2001": 0.1, "73.09.01.2002": 0.5, "73.09.01.2003": float("nan")}
+EXPECTED = [(0xD7, 0x19, 0x1C), (0xFF, 0xFF, 0xBF), (0xBD, 0xBD, 0xBD)]
+
+
+def test_map_fills_each_desa_in_the_colour_of_its_class_as_vector_paths(tmp_path):
+    page = _three_desa_map(tmp_path, COVERAGE)
+    fills, colour, xs, straight = [], None, [], True
+    for operands, operator in pypdf.generic.ContentStream(page.get_contents(), page.pdf).operations:
+        if operator == b"rg":
+            colour = tuple(round(float(v) * 255) for v in operands)
+        elif operator in (b"m", b"l"):
+            xs.append(float(operands[0]))
+        elif operator in (b"c", b"re"):
+            # Curves (the legend's dot) and rectangles (legend, scale bar) are not desa.
+            straight = False
+        elif operator in (b"B*", b"S", b"B", b"f", b"f*", b"n"):
+            if operator == b"B*" and xs and straight:
+                fills.append((min(xs), colour))
+            xs, straight = [], True
+    # One filled path per desa (holes would be rings of the same path), west to east.
+    assert [colour for _, colour in sorted(fills)] == EXPECTED
+
+
+def test_map_fills_each_desa_in_the_colour_of_its_class_when_painted(tmp_path, monkeypatch):
+    import jangkau.publish.report_maps as maps
+
+    # A province's desa (over 1,000) are painted into an image: force it for three.
+    monkeypatch.setattr(maps, "_VECTOR_DESA", 2)
+    page = _three_desa_map(tmp_path, COVERAGE)
+    images = page.images
+    assert len(images) == 1
+    image = images[0].image.convert("RGB")
+    # The image spans the region and its 3 % margin (of the 30 km side): 31.8 × 11.8 km.
+    for index, expected in enumerate(EXPECTED):
+        x = (900 + 5000 + 10000 * index) / 31800 * image.width
+        pixel = image.getpixel((int(x), image.height // 2))
+        assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected, strict=True)), index
 
 
 # Characters the PDF core fonts (Windows-1252) lack: a macron, Lontara (Buginese) script, an emoji.

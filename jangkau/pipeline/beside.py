@@ -1,7 +1,7 @@
 """Work done in a second process while the run goes on (the printed documents of a publish).
 
 Publishing writes outputs that do not depend on each other. The workbook and
-the PDF are pure Python and matplotlib, which hold the GIL, so threads would
+the PDF are pure Python (openpyxl/xlsxwriter, reportlab), which hold the GIL, so threads would
 not overlap them with the GeoPackage and the map page; a forked process does,
 on the second core, and sees the frames already in memory without copying
 or pickling them. The workbook and the PDF each run in a process of their

@@ -291,7 +291,7 @@ def _write_report(
     ``kecamatan`` and ``desa`` as built before the asset and travel-time
     columns join them.
     """
-    # Imported here: matplotlib takes a second to import, paid in the process drawing the PDF.
+    # Imported here: reportlab and Pillow are imported only by the process drawing the PDF.
     from jangkau.publish.report_pdf import ReportContext, write_report_pdf
 
     folder.mkdir(parents=True, exist_ok=True)

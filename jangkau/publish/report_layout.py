@@ -1,20 +1,17 @@
 """Pages of the printed report: A4 landscape sheets, tables and text that run on to new pages.
 
-matplotlib has no flowing text or paginated tables, so this module measures
-in lines and rows: a table gets a fixed number of rows per page with its
-header repeated, and text is wrapped at a character count that fits the
-page at the font size used.
+Pages are drawn with reportlab's canvas straight into the PDF: a text is a
+few PDF operators, so a report of hundreds of table rows costs little (the
+matplotlib figures drawn before laid out every text as an artist, and
+importing matplotlib took a second of each report). reportlab has no table
+that repeats its header on each page at a fixed row height, so this module
+measures in lines and rows: a table gets a fixed number of rows per page
+with its header repeated, and text is wrapped at a character count that
+fits the page at the font size used. Positions are given as shares of the
+page's width and height, from its lower left corner.
 
-Text is set in the PDF core font Helvetica (``FONTS``) when it can be: a
-reader supplies it, so nothing is embedded, and matplotlib writes it many
-times faster than an embedded TrueType font (whose per-glyph layout took most
-of a report's time). Core fonts hold only the Windows-1252 characters; a text
-with any other character (``ā``, ``≤``, Lontara script, an emoji in a
-facility's name) is set in DejaVu Sans, which ships with matplotlib, embedded
-as a TrueType subset (:func:`embed_where_needed`), so every name prints and
-copies out of the PDF as written. A character no font here draws (Lontara,
-emoji) is printed as the Last Resort font's box naming its script, and still
-copies out as written.
+Fonts (core Helvetica, else an embedded DejaVu Sans subset, else Last
+Resort per character) are chosen in :mod:`jangkau.publish.report_fonts`.
 """
 
 from __future__ import annotations
@@ -23,39 +20,30 @@ import math
 import textwrap
 import unicodedata
 from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from types import TracebackType
 
-import matplotlib
-from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.figure import Figure
-from matplotlib.text import Text
+from reportlab import rl_config
+from reportlab.lib.colors import Color, HexColor
+from reportlab.pdfgen.canvas import Canvas
 
 from jangkau.config.labels import labels
+from jangkau.publish.report_fonts import CORE, core_font_prints, runs, width
 
 A4_LANDSCAPE = (11.69, 8.27)
-FONTS = {
-    "pdf.use14corefonts": True,
-    "font.family": "sans-serif",
-    "font.sans-serif": ["Helvetica"],
-    # The core Helvetica's weight is "medium"; asking for "normal" logs a warning per text.
-    "font.weight": "medium",
-    # Texts the core font cannot print are embedded as TrueType (Type 42) subsets.
-    "pdf.fonttype": 42,
-    # Maps have no tick labels; this spares the axis formatter a font look-up that warns.
-    "axes.formatter.use_mathtext": True,
-}
+PAGE_WIDTH, PAGE_HEIGHT = A4_LANDSCAPE[0] * 72, A4_LANDSCAPE[1] * 72
 # Resolution of the rasterised map layers (desa fills, dense points).
 RASTER_DPI = 120
 # Table rows per page at font size 7, and text lines per page at 8.5 pt.
 TABLE_ROWS = 30
 TEXT_LINES = 46
-# Line advance of the core Helvetica per point of font size at line spacing 1.
-_LINE_EM = 0.925
 # Characters per text line that fit the page's width at 8.5 pt.
 TEXT_WIDTH = 175
-
-
-# Fonts for text outside Windows-1252: both ship inside matplotlib (mpl-data/fonts/ttf).
-EMBEDDED_FAMILY = ["DejaVu Sans", "Last Resort High-Efficiency"]
+# Helvetica's ascent and descent per point of font size (its AFM: 718 and 207 per 1000).
+ASCENT, DESCENT = 0.718, 0.207
+# Line advance of a multi-line text per point of font size.
+LEADING = 1.15
 
 
 def printable(text: object) -> str:
@@ -63,44 +51,10 @@ def printable(text: object) -> str:
     return unicodedata.normalize("NFC", str(text))
 
 
-def core_font_prints(text: str) -> bool:
-    """Return whether the PDF core fonts (Windows-1252) hold every character of ``text``."""
-    try:
-        text.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def embed_where_needed(figure: Figure) -> int:
-    """Set each text of ``figure`` the core font cannot print in an embedded TrueType font.
-
-    The core font is a global setting of matplotlib's PDF writer, read as a
-    text is laid out and drawn; such a text draws with it switched off, in
-    ``EMBEDDED_FAMILY``. Returns how many texts were switched.
-    """
-    switched = 0
-    for text in figure.findobj(Text):
-        if core_font_prints(text.get_text()):
-            continue
-        text.set_fontfamily(EMBEDDED_FAMILY)
-        weight = text.get_fontweight()
-        bold = weight in ("bold", "heavy", "black", "extra bold", "semibold", "demibold") or (
-            isinstance(weight, int | float) and weight >= 600
-        )
-        # DejaVu has no "medium" (the core font's weight): asking for it logs a warning.
-        text.set_fontweight("bold" if bold else "normal")
-        text.draw = _drawn_embedded(text.draw)
-        switched += 1
-    return switched
-
-
-def _drawn_embedded(draw):  # noqa: ANN001, ANN202 - wraps a bound Artist.draw
-    def embedded(renderer: object) -> object:
-        with matplotlib.rc_context({"pdf.use14corefonts": False}):
-            return draw(renderer)
-
-    return embedded
+@cache
+def colour(hex_code: str) -> Color:
+    """Return a ``#rrggbb`` colour as reportlab's."""
+    return HexColor(hex_code)
 
 
 def _number(value: object) -> float | None:
@@ -136,39 +90,124 @@ def decimal(value: object, digits: int = 1) -> str:
     return f"{number:,.{digits}f}".replace(",", "_").replace(".", ",").replace("_", ".")
 
 
-class ReportPages:
-    """The report being written: numbered landscape pages saved one by one into a PDF."""
+class Sheet:
+    """One page being drawn; positions are shares of the page from its lower left corner."""
 
-    def __init__(self, pdf: PdfPages, *, footer: str) -> None:
-        self._pdf = pdf
+    def __init__(self, canvas: Canvas) -> None:
+        self.canvas = canvas
+
+    def text(
+        self,
+        x: float,
+        y: float,
+        text: str,
+        *,
+        size: float,
+        bold: bool = False,
+        fill: str = "#000000",
+        ha: str = "left",
+        va: str = "baseline",
+        leading: float | None = None,
+        points: bool = False,
+    ) -> None:
+        """Write ``text`` (lines split at newlines) anchored at ``(x, y)``.
+
+        ``ha`` is left, center or right; ``va`` is baseline (of the first
+        line), top (of the first line), center or bottom (of the last line).
+        ``points``: ``x`` and ``y`` are in points, not shares of the page.
+        """
+        lines = printable(text).split("\n")
+        step = size * LEADING if leading is None else leading
+        x0, y0 = (x, y) if points else (x * PAGE_WIDTH, y * PAGE_HEIGHT)
+        block = (len(lines) - 1) * step
+        first = {
+            "baseline": y0,
+            "top": y0 - ASCENT * size,
+            "center": y0 + block / 2 - (ASCENT - DESCENT) * size / 2,
+            "bottom": y0 + block + DESCENT * size,
+        }[va]
+        share = {"left": 0.0, "center": 0.5, "right": 1.0}[ha]
+        if share == 0 and all(core_font_prints(line) for line in lines):
+            # The common case: one font, lines advanced by the leading (T*), nothing measured.
+            drawn = self.canvas.beginText(x0, first)
+            drawn.setFillColor(colour(fill))
+            drawn.setFont(CORE[bold], size, step)
+            for line in lines[:-1]:
+                drawn.textLine(line)
+            # No line advance after the last line: text extraction would read one (a line
+            # break) between this text and the next one on the same line (label and value).
+            drawn.textOut(lines[-1])
+            self.canvas.drawText(drawn)
+            return
+        drawn = None
+        for index, line in enumerate(lines):
+            pieces = runs(line, bold=bold)
+            left = x0 - share * width(pieces, size) if share else x0
+            if drawn is None:
+                # Started at its place: a text object started at the origin reads out of
+                # the PDF as a line of its own (text extraction sees a move to the corner).
+                drawn = self.canvas.beginText(left, first)
+                drawn.setFillColor(colour(fill))
+            else:
+                drawn.setTextOrigin(left, first - index * step)
+            for font, piece in pieces:
+                drawn.setFont(font, size)
+                drawn.textOut(piece)
+        self.canvas.drawText(drawn)
+
+    def line(self, x0: float, y0: float, x1: float, y1: float, *, stroke: str, lw: float) -> None:
+        """Draw a straight line between two points given as shares of the page."""
+        canvas = self.canvas
+        canvas.setStrokeColor(colour(stroke))
+        canvas.setLineWidth(lw)
+        canvas.line(x0 * PAGE_WIDTH, y0 * PAGE_HEIGHT, x1 * PAGE_WIDTH, y1 * PAGE_HEIGHT)
+
+
+class ReportPages:
+    """The report being written: numbered landscape pages drawn one by one into a PDF."""
+
+    def __init__(self, target: Path, *, footer: str, metadata: dict[str, str] | None = None):
+        # Binary (compressed) streams: reportlab's ASCII85 text encoding is pure Python, and took
+        # a third of a report's time; it only mattered for 7-bit mail.
+        rl_config.useA85 = 0
+        self.canvas = Canvas(str(target), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
+        for key, value in (metadata or {}).items():
+            getattr(self.canvas, f"set{key}")(value)
         self._footer = footer
         self.count = 0
 
-    def new(self) -> Figure:
-        """Return a blank page (a figure not managed by pyplot, so nothing global is touched)."""
-        return Figure(figsize=A4_LANDSCAPE)
+    def __enter__(self) -> ReportPages:
+        return self
 
-    def save(self, figure: Figure) -> None:
-        """Append a page to the PDF, with its number and the footer."""
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        # A failed report writes nothing: the caller's temporary file is dropped.
+        if kind is None:
+            self.canvas.save()
+
+    def new(self) -> Sheet:
+        """Return the next blank page."""
+        return Sheet(self.canvas)
+
+    def save(self, sheet: Sheet) -> None:
+        """End a page, with its number and the footer."""
         self.count += 1
         words = labels()["laporan"]
-        figure.text(0.03, 0.02, self._footer, fontsize=6.5, color="#555555")
-        figure.text(
-            0.97,
-            0.02,
-            f"{words['halaman']} {self.count}",
-            fontsize=6.5,
-            ha="right",
-            color="#555555",
+        sheet.text(0.03, 0.02, self._footer, size=6.5, fill="#555555")
+        sheet.text(
+            0.97, 0.02, f"{words['halaman']} {self.count}", size=6.5, ha="right", fill="#555555"
         )
-        embed_where_needed(figure)
-        self._pdf.savefig(figure, dpi=RASTER_DPI)
+        self.canvas.showPage()
 
-    def heading(self, figure: Figure, text: str, *, sub: str = "") -> None:
+    def heading(self, sheet: Sheet, text: str, *, sub: str = "") -> None:
         """Write a page's title (and a line under it)."""
-        figure.text(0.03, 0.95, printable(text), fontsize=14, fontweight="bold", va="top")
+        sheet.text(0.03, 0.95, text, size=14, bold=True, va="top")
         if sub:
-            figure.text(0.03, 0.905, printable(sub), fontsize=8, va="top", color="#333333")
+            sheet.text(0.03, 0.905, sub, size=8, va="top", fill="#333333")
 
     def table(
         self,
@@ -185,14 +224,15 @@ class ReportPages:
         pages = max(1, math.ceil(len(rows) / rows_per_page))
         for page in range(pages):
             chunk = rows[page * rows_per_page : (page + 1) * rows_per_page]
-            figure = self.new()
-            self.heading(figure, title if page == 0 else f"{title} {words['lanjutan']}")
+            sheet = self.new()
+            self.heading(sheet, title if page == 0 else f"{title} {words['lanjutan']}")
             top = 0.86
             if note:
-                lines = _wrapped(figure, note, x=0.03, y=0.905, width=TEXT_WIDTH, size=7.5)
-                top = min(top, 0.905 - lines * 7.5 * 1.25 / (A4_LANDSCAPE[1] * 72) - 0.025)
-            draw_table(figure, headers, chunk, widths=widths, top=top, rows_per_page=rows_per_page)
-            self.save(figure)
+                lines = textwrap.wrap(printable(note), TEXT_WIDTH)
+                sheet.text(0.03, 0.905, "\n".join(lines), size=7.5, va="top")
+                top = min(top, 0.905 - len(lines) * 7.5 * 1.25 / PAGE_HEIGHT - 0.025)
+            draw_table(sheet, headers, chunk, widths=widths, top=top, rows_per_page=rows_per_page)
+            self.save(sheet)
         return pages
 
     def text(self, title: str, blocks: Sequence[tuple[str, str]]) -> int:
@@ -211,33 +251,22 @@ class ReportPages:
             chunk, lines = lines[:TEXT_LINES], lines[TEXT_LINES:]
             while chunk and chunk[0] == ("", ""):
                 chunk = chunk[1:]
-            figure = self.new()
-            self.heading(figure, title if pages == 0 else f"{title} {words['lanjutan']}")
+            sheet = self.new()
+            self.heading(sheet, title if pages == 0 else f"{title} {words['lanjutan']}")
             y = 0.89
             for kind, line in chunk:
-                figure.text(
-                    0.03,
-                    y,
-                    line,
-                    fontsize=9 if kind == "h" else 8.5,
-                    fontweight="bold" if kind == "h" else "medium",
-                    va="top",
-                )
+                if line:
+                    sheet.text(
+                        0.03, y, line, size=9 if kind == "h" else 8.5, bold=kind == "h", va="top"
+                    )
                 y -= 0.8 / TEXT_LINES
-            self.save(figure)
+            self.save(sheet)
             pages += 1
         return pages
 
 
-def _wrapped(figure: Figure, text: str, *, x: float, y: float, width: int, size: float) -> int:
-    """Write wrapped text from ``y`` down; return its number of lines."""
-    lines = textwrap.wrap(printable(text), width)
-    figure.text(x, y, "\n".join(lines), fontsize=size, va="top")
-    return len(lines)
-
-
 def draw_table(
-    figure: Figure,
+    sheet: Sheet,
     headers: Sequence[str],
     rows: Sequence[Sequence[str]],
     *,
@@ -251,29 +280,24 @@ def draw_table(
     """Draw a table from ``top`` down: a bold header row, then one line per row.
 
     ``widths`` are relative column widths; a text longer than its column is
-    cut with "…" (the full tables are in the workbook).
+    cut with "…" (the full tables are in the workbook). Each column is one
+    text (its cells one line each), so it reads out of the PDF as a column.
     """
     total = float(sum(widths))
     spans = [(right - left) * w / total for w in widths]
     starts = [left + sum(spans[:i]) for i in range(len(spans))]
     step = (top - 0.07) / (rows_per_page + 1)
-    # With the core fonts matplotlib advances a line by the whole height of "lp" (ascender
-    # of l to descender of p: 0.925 em in Helvetica) times the line spacing; choose the
-    # spacing that makes a line one row step (tests/test_report_pdf.py measures it).
-    spacing = step * A4_LANDSCAPE[1] * 72 / (_LINE_EM * size)
     # About 0.0048 of the page width per character at 7 pt (Helvetica averages).
     per_char = 0.0048 * size / 7
     for column, heading in enumerate(headers):
-        cells = [_fit(heading, spans[column], per_char)]
-        body = [_fit(row[column], spans[column], per_char) for row in rows]
         x = starts[column] + 0.003
-        figure.text(x, top, cells[0], fontsize=size, va="top", fontweight="bold")
-        # One text per column, not per cell: drawing a text costs far more than its length.
+        sheet.text(x, top, _fit(heading, spans[column], per_char), size=size, bold=True, va="top")
+        body = [_fit(row[column], spans[column], per_char) for row in rows]
         if body:
-            figure.text(
-                x, top - step, "\n".join(body), fontsize=size, va="top", linespacing=spacing
+            sheet.text(
+                x, top - step, "\n".join(body), size=size, va="top", leading=step * PAGE_HEIGHT
             )
-    figure.lines.append(_rule(figure, left, right, top - step * 0.75))
+    sheet.line(left, top - step * 0.75, right, top - step * 0.75, stroke="#333333", lw=0.6)
 
 
 def _fit(text: object, span: float, per_char: float) -> str:
@@ -281,11 +305,3 @@ def _fit(text: object, span: float, per_char: float) -> str:
     room = max(3, int(span / per_char))
     text = printable(text).replace("\n", " ")
     return text if len(text) <= room else text[: room - 1] + "…"
-
-
-def _rule(figure: Figure, left: float, right: float, y: float):
-    from matplotlib.lines import Line2D
-
-    return Line2D(
-        [left, right], [y, y], transform=figure.transFigure, figure=figure, color="#333333", lw=0.6
-    )

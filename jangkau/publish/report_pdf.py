@@ -8,9 +8,9 @@ and the kecamatan ranked for that service); the method, assumptions and
 limitations, the standards with their sources and the input files; and, when
 the run counted facilities without coordinates, where those are.
 
-Drawn with matplotlib alone (``PdfPages``), so no browser or system library
-is needed at run time; text is real PDF text in a core font (see
-:mod:`jangkau.publish.report_layout`), so the PDF can be searched and copied.
+Drawn with reportlab's canvas, so no browser or system library is needed at
+run time; text is real PDF text (core Helvetica, else an embedded font: see
+:mod:`jangkau.publish.report_fonts`), so the PDF can be searched and copied.
 """
 
 from __future__ import annotations
@@ -21,23 +21,28 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
-import matplotlib
 import pandas as pd
-from matplotlib.backends.backend_pdf import PdfPages
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.io.atomic import replacing
 from jangkau.publish.report_layout import (
-    FONTS,
+    PAGE_HEIGHT,
+    PAGE_WIDTH,
     ReportPages,
+    Sheet,
     decimal,
     percent,
     printable,
     thousands,
 )
 from jangkau.publish.report_maps import map_base
-from jangkau.publish.report_service import coverage_cell, display_names, service_page
+from jangkau.publish.report_service import (
+    coverage_cell,
+    display_names,
+    service_data,
+    service_page,
+)
 
 
 @dataclass(frozen=True)
@@ -108,33 +113,36 @@ def write_report_pdf(
     base = map_base(desa, kecamatan, metric_crs=metric_crs)
     metadata = {"Title": f"{words['judul']} — {context.title}", "Creator": words["pembuat"]}
     with (
-        matplotlib.rc_context(FONTS),
         replacing(path) if atomic else nullcontext(path) as temporary,
-        PdfPages(temporary, metadata={**metadata, "CreationDate": None}) as pdf,
+        ReportPages(
+            temporary,
+            footer=printable(f"{context.title} · {context.data_date} · {context.run_id}"),
+            metadata=metadata,
+        ) as pages,
     ):
-        pages = ReportPages(
-            pdf, footer=printable(f"{context.title} · {context.data_date} · {context.run_id}")
-        )
         _title_page(pages, context, has_no_coordinates=_no_coordinates(gaps) is not None)
         _summary_pages(pages, kecamatan, gaps, catalogue, services)
         names = dict(zip(catalogue["layanan"], catalogue["nama"], strict=True))
         icons = labels()["ikon"]
+        data = service_data(
+            desa=desa,
+            assets=assets,
+            proposals=proposals,
+            gaps=gaps,
+            catalogue=catalogue,
+            metric_crs=metric_crs,
+        )
         for service in services:
-            figure = pages.new()
+            sheet = pages.new()
             service_page(
-                figure,
+                sheet,
                 base,
+                data,
                 service=service,
                 name=names[service],
                 colour=icons.get(service, {}).get("warna", "#1f77b4"),
-                desa=desa,
-                assets=assets,
-                proposals=proposals,
-                gaps=gaps,
-                catalogue=catalogue,
-                metric_crs=metric_crs,
             )
-            pages.save(figure)
+            pages.save(sheet)
         pages.text(words["metode"], _method_blocks(catalogue, context))
         missing = _no_coordinates(gaps)
         if missing is not None:
@@ -157,10 +165,10 @@ def write_report_pdf(
 
 def _title_page(pages: ReportPages, context: ReportContext, *, has_no_coordinates: bool) -> None:
     words = labels()["laporan"]
-    figure = pages.new()
-    figure.text(0.08, 0.78, words["judul"], fontsize=26, fontweight="bold")
-    figure.text(0.08, 0.71, printable(context.title), fontsize=20)
-    figure.text(0.08, 0.66, words["subjudul"], fontsize=11, color="#333333")
+    sheet: Sheet = pages.new()
+    sheet.text(0.08, 0.78, words["judul"], size=26, bold=True)
+    sheet.text(0.08, 0.71, context.title, size=20)
+    sheet.text(0.08, 0.66, words["subjudul"], size=11, fill="#333333")
     y = 0.55
     for label, value in (
         (words["wilayah"], context.title),
@@ -168,20 +176,25 @@ def _title_page(pages: ReportPages, context: ReportContext, *, has_no_coordinate
         (words["proses"], context.run_id),
         (words["ukuran_jarak"], context.metric_crs),
     ):
-        figure.text(0.08, y, label, fontsize=10, fontweight="bold", va="top")
+        sheet.text(0.08, y, label, size=10, bold=True, va="top")
         # The CRS line carries why it was chosen: long, so wrapped.
         lines = textwrap.wrap(printable(value), 95) or [""]
-        figure.text(0.32, y, "\n".join(lines), fontsize=10, va="top")
+        sheet.text(0.32, y, "\n".join(lines), size=10, va="top")
         y -= 0.04 + 0.022 * (len(lines) - 1)
     y -= 0.03
-    figure.text(0.08, y, words["isi"], fontsize=11, fontweight="bold")
+    sheet.text(0.08, y, words["isi"], size=11, bold=True)
     contents = [*words["isi_daftar"]]
     if has_no_coordinates:
         contents.append(words["isi_tanpa_koordinat"])
+    # The bullet is drawn, not written: reportlab encodes "•" as the core font's code 127,
+    # which text extraction (pypdf) does not read as a bullet.
+    indent = sheet.canvas.stringWidth("• ", "Helvetica", 10)
     for line in contents:
         y -= 0.035
-        figure.text(0.10, y, f"• {line}", fontsize=10)
-    pages.save(figure)
+        sheet.canvas.setFillColorRGB(0, 0, 0)
+        sheet.canvas.circle(0.10 * PAGE_WIDTH + 2.2, y * PAGE_HEIGHT + 3.3, 1.6, stroke=0, fill=1)
+        sheet.text(0.10 * PAGE_WIDTH + indent, y * PAGE_HEIGHT, line, size=10, points=True)
+    pages.save(sheet)
 
 
 def _summary_pages(

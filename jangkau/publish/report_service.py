@@ -6,23 +6,29 @@ Also how a kecamatan is named in the report's tables (:func:`display_names`).
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.publish.report_layout import (
+    PAGE_WIDTH,
+    Sheet,
     draw_table,
     percent,
     printable,
     thousands,
 )
-from jangkau.publish.report_maps import draw_map, points_xy
+from jangkau.publish.report_maps import MapBase, draw_map, points_by_service
 
 # Kecamatan listed beside a service's map; the rest are counted in a line under the list.
 SERVICE_TABLE_ROWS = 28
+# The map's box on the page (left, bottom, width, height as shares of the page).
+MAP_BOX = (0.03, 0.06, 0.52, 0.78)
 
 
 def display_names(frame: pd.DataFrame, regency: dict[str, str] | None = None) -> pd.Series:
@@ -57,32 +63,74 @@ def coverage_cell(by_pair: dict, code: str, service: str) -> str:
     return text
 
 
-def service_page(
-    figure: object,
-    base: object,
+@dataclass(frozen=True)
+class ServiceData:
+    """What every service's page reads, prepared once per report.
+
+    Attributes
+    ----------
+    desa
+        The desa layer indexed by ``kode_desa`` (``cakupan_<layanan>``).
+    facilities, proposals
+        Per service, ``(n, 2)`` metric coordinates of its facilities and proposed sites.
+    gaps
+        The ``kesenjangan`` table.
+    standards
+        The catalogue indexed by ``layanan``.
+    regency
+        The kabupaten of each ``kode_kec``, when the desa layer names it.
+    """
+
+    desa: pd.DataFrame
+    facilities: dict[str, np.ndarray]
+    proposals: dict[str, np.ndarray]
+    gaps: pd.DataFrame
+    standards: pd.DataFrame
+    regency: dict[str, str] | None
+
+
+def service_data(
     *,
-    service: str,
-    name: str,
-    colour: str,
     desa: pd.DataFrame,
     assets: gpd.GeoDataFrame,
     proposals: gpd.GeoDataFrame,
     gaps: pd.DataFrame,
     catalogue: pd.DataFrame,
     metric_crs: str,
+) -> ServiceData:
+    """Return the frames of :class:`ServiceData` from the published layers."""
+    return ServiceData(
+        desa=desa.set_index("kode_desa"),
+        facilities=points_by_service(assets, metric_crs=metric_crs),
+        proposals=points_by_service(proposals, metric_crs=metric_crs),
+        gaps=gaps,
+        standards=catalogue.set_index("layanan"),
+        regency=(
+            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
+        ),
+    )
+
+
+def service_page(
+    sheet: Sheet, base: MapBase, data: ServiceData, *, service: str, name: str, colour: str
 ) -> None:
     """One service: its map on the left, its standard and the kecamatan ranked on the right."""
     words = labels()["laporan"]
-    standard = catalogue.set_index("layanan").loc[service]
+    standard = data.standards.loc[service]
+    gaps = data.gaps
     rows = gaps[gaps["layanan"] == service]
-    figure.text(
-        0.03,
-        0.95,
-        printable(words["peta_judul"].format(layanan=name)),
-        fontsize=14,
-        fontweight="bold",
-        va="top",
+    none = np.zeros((0, 2))
+    draw_map(
+        sheet,
+        base,
+        box=MAP_BOX,
+        desa_coverage=data.desa[f"cakupan_{service}"],
+        facilities=data.facilities.get(service, none),
+        proposals=data.proposals.get(service, none),
+        colour=colour,
+        service_name=printable(name),
     )
+    sheet.text(0.03, 0.95, words["peta_judul"].format(layanan=name), size=14, bold=True, va="top")
     norm = (
         words["norma_penduduk"].format(penduduk=thousands(standard["penduduk_per_fasilitas"]))
         if pd.notna(standard["penduduk_per_fasilitas"])
@@ -92,7 +140,7 @@ def service_page(
     unknown = service in services_marked_without_data(rows)
     # min_count: a service without data has no served people, not zero.
     served = rows["penduduk_terlayani"].sum(min_count=1)
-    figure.text(
+    sheet.text(
         0.03,
         0.905,
         words["standar_baris"].format(
@@ -108,34 +156,20 @@ def service_page(
             penduduk=thousands(people),
             fasilitas=thousands(rows["jumlah_fasilitas"].sum()),
         ),
-        fontsize=8,
+        size=8,
         va="top",
     )
-    ax = figure.add_axes((0.03, 0.06, 0.52, 0.78))
-    own_assets = assets[assets["layanan"] == service]
-    own_proposals = proposals[proposals["layanan"] == service] if len(proposals) else proposals
-    draw_map(
-        ax,
-        base,
-        desa_coverage=desa.set_index("kode_desa")[f"cakupan_{service}"],
-        facilities=points_xy(own_assets, metric_crs=metric_crs),
-        proposals=points_xy(own_proposals, metric_crs=metric_crs),
-        colour=colour,
-        service_name=printable(name),
-    )
     _service_table(
-        figure,
+        sheet,
         rows,
         kabupaten_level=standard["tingkat_perencanaan"] == "kabupaten",
         unknown=unknown,
-        regency=(
-            desa.groupby("kode_kec")["kabupaten"].first().to_dict() if "kabupaten" in desa else None
-        ),
+        regency=data.regency,
     )
 
 
 def _service_table(
-    figure: object,
+    sheet: Sheet,
     rows: pd.DataFrame,
     *,
     kabupaten_level: bool,
@@ -163,7 +197,7 @@ def _service_table(
         for r in shown.itertuples(index=False)
     ]
     draw_table(
-        figure,
+        sheet,
         words["kolom_layanan"],
         table,
         widths=[1.2, 2.0, 1.1, 1.1, 1.3],
@@ -181,4 +215,20 @@ def _service_table(
     if unknown:
         notes.append(words["tanpa_data_catatan"])
     if notes:
-        figure.text(0.70, 0.07, "\n".join(notes), fontsize=6.5, va="bottom", wrap=True)
+        # Wrapped at the page's right edge, as the matplotlib text before was.
+        lines = [
+            line for note in notes for line in _wrapped(printable(note), (1 - 0.70) * PAGE_WIDTH)
+        ]
+        sheet.text(0.70, 0.07, "\n".join(lines), size=6.5, va="bottom")
+
+
+def _wrapped(text: str, room: float, *, size: float = 6.5) -> list[str]:
+    """Return ``text`` as lines of at most ``room`` points in Helvetica at ``size``."""
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and stringWidth(joined, "Helvetica", size) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines
