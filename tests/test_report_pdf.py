@@ -14,6 +14,7 @@ import pypdf
 import pytest
 import shapely
 from conftest import PROJECT, square_desa
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from jangkau import pipeline
 from jangkau.config.catalogue import distance_services, load_catalogue
@@ -114,6 +115,31 @@ def test_map_pages_name_every_kecamatan_on_the_map(maros):
     for page in pages[2:12]:
         # The map takes the left 55 % of the page; the ranked table stands right of 70 %.
         assert set(names) <= set(texts_left_of(page, 0.56))
+
+
+def test_the_legend_ends_before_the_ranked_table_begins(maros):
+    # Long service names ("Fasilitas Perpustakaan dan Taman Bacaan") once ran into the table.
+    processed, _ = maros
+    pages = pypdf.PdfReader(processed / "laporan.pdf").pages
+    checked = 0
+    for page in pages[2:-2]:
+        width = float(page.mediabox.width)
+        ends = []
+
+        def visit(text, cm, tm, font, size, ends=ends, width=width):
+            x = tm[4] * cm[0] + cm[4]
+            if not text.strip() or not 0.55 * width < x < 0.69 * width:
+                return
+            name = str(font["/BaseFont"]).lstrip("/") if font else ""
+            if name.startswith("Helvetica"):
+                # Helvetica's own metrics (the PDF core font), not the report's code.
+                ends.append((x + stringWidth(text.rstrip(), name, size * tm[0]), text))
+
+        page.extract_text(visitor_text=visit)
+        if ends:
+            checked += 1
+            assert max(ends)[0] <= 0.70 * width, max(ends)[1]
+    assert checked >= 10
 
 
 def test_summary_and_service_tables_show_the_published_figures(maros, distance_standards):

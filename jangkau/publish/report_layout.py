@@ -26,6 +26,7 @@ from types import TracebackType
 
 from reportlab import rl_config
 from reportlab.lib.colors import Color, HexColor
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from jangkau.config.labels import labels
@@ -33,6 +34,8 @@ from jangkau.publish.report_fonts import CORE, core_font_prints, runs, width
 
 A4_LANDSCAPE = (11.69, 8.27)
 PAGE_WIDTH, PAGE_HEIGHT = A4_LANDSCAPE[0] * 72, A4_LANDSCAPE[1] * 72
+# Where a map page's right column (the ranked table, its notes) starts: the legend ends before it.
+SIDE_COLUMN = 0.70
 # Resolution of the rasterised map layers (desa fills, dense points).
 RASTER_DPI = 120
 # Table rows per page at font size 7, and text lines per page at 8.5 pt.
@@ -305,3 +308,18 @@ def _fit(text: object, span: float, per_char: float) -> str:
     room = max(3, int(span / per_char))
     text = printable(text).replace("\n", " ")
     return text if len(text) <= room else text[: room - 1] + "…"
+
+
+def wrap_to_width(text: str, room: float, *, size: float) -> list[str]:
+    """Return ``text`` as lines of at most ``room`` points in Helvetica at ``size``.
+
+    A single word longer than ``room`` keeps a line of its own.
+    """
+    lines: list[str] = []
+    for word in text.split():
+        joined = f"{lines[-1]} {word}" if lines else word
+        if lines and stringWidth(joined, "Helvetica", size) <= room:
+            lines[-1] = joined
+        else:
+            lines.append(word)
+    return lines

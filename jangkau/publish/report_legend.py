@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from jangkau.config.labels import labels
-from jangkau.publish.report_layout import Sheet, colour
+from jangkau.publish.report_layout import (
+    LEADING,
+    PAGE_WIDTH,
+    SIDE_COLUMN,
+    Sheet,
+    colour,
+    wrap_to_width,
+)
 
 if TYPE_CHECKING:
     from jangkau.publish.report_maps import Frame
@@ -120,9 +127,12 @@ def _legend(
     words = labels()["laporan"]
     x = frame.left + 1.01 * frame.width + 3.5
     y = frame.bottom + frame.height - 3.5 - 2.8
-    sheet.text(x, y, words["legenda_cakupan"], size=_TITLE_PT, va="top", points=True)
-    y -= _TITLE_PT + 0.5 * _LEGEND_PT
     handle, gap = 2.0 * _LEGEND_PT, 0.8 * _LEGEND_PT
+    # Texts wrap before the page's right column (the ranked table) begins.
+    end = SIDE_COLUMN * PAGE_WIDTH - 6
+    title = wrap_to_width(words["legenda_cakupan"], end - x, size=_TITLE_PT)
+    sheet.text(x, y, "\n".join(title), size=_TITLE_PT, va="top", points=True)
+    y -= _TITLE_PT + (len(title) - 1) * _TITLE_PT * LEADING + 0.5 * _LEGEND_PT
     entries: list[tuple[str, str, str]] = [("box", fill, text) for fill, text in class_entries()]
     entries.append(("line", "#333333", words["legenda_kecamatan"]))
     entries.append(("dot", marker, words["legenda_fasilitas"].format(layanan=service_name)))
@@ -141,8 +151,19 @@ def _legend(
             canvas.line(x, middle, x + handle, middle)
         else:
             _marker(sheet, x + handle / 2, middle, fill=fill, diamond=kind == "diamond")
-        sheet.text(x + handle + gap, middle, text, size=_LEGEND_PT, va="center", points=True)
-        y -= _ENTRY_PT
+        lines = wrap_to_width(text, end - (x + handle + gap), size=_LEGEND_PT) or [""]
+        step = _LEGEND_PT * LEADING
+        # The first line centred on the marker, the others below it.
+        below = (len(lines) - 1) * step / 2
+        sheet.text(
+            x + handle + gap,
+            middle - below,
+            "\n".join(lines),
+            size=_LEGEND_PT,
+            va="center",
+            points=True,
+        )
+        y -= _ENTRY_PT + (len(lines) - 1) * step
 
 
 def _marker(sheet: Sheet, x: float, y: float, *, fill: str, diamond: bool) -> None:

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from jangkau.analysis.no_data import services_marked_without_data
 from jangkau.config.labels import labels
 from jangkau.publish.report_layout import (
     PAGE_WIDTH,
+    SIDE_COLUMN,
     Sheet,
     draw_table,
     percent,
     printable,
     thousands,
+    wrap_to_width,
 )
 from jangkau.publish.report_maps import MapBase, draw_map, points_by_service
 
@@ -202,7 +203,7 @@ def _service_table(
         table,
         widths=[1.2, 2.0, 1.1, 1.1, 1.3],
         top=0.84,
-        left=0.70,
+        left=SIDE_COLUMN,
         right=0.985,
         rows_per_page=SERVICE_TABLE_ROWS + 2,
         size=6.5,
@@ -217,18 +218,8 @@ def _service_table(
     if notes:
         # Wrapped at the page's right edge, as the matplotlib text before was.
         lines = [
-            line for note in notes for line in _wrapped(printable(note), (1 - 0.70) * PAGE_WIDTH)
+            line
+            for note in notes
+            for line in wrap_to_width(printable(note), (1 - SIDE_COLUMN) * PAGE_WIDTH, size=6.5)
         ]
-        sheet.text(0.70, 0.07, "\n".join(lines), size=6.5, va="bottom")
-
-
-def _wrapped(text: str, room: float, *, size: float = 6.5) -> list[str]:
-    """Return ``text`` as lines of at most ``room`` points in Helvetica at ``size``."""
-    lines: list[str] = []
-    for word in text.split():
-        joined = f"{lines[-1]} {word}" if lines else word
-        if lines and stringWidth(joined, "Helvetica", size) <= room:
-            lines[-1] = joined
-        else:
-            lines.append(word)
-    return lines
+        sheet.text(SIDE_COLUMN, 0.07, "\n".join(lines), size=6.5, va="bottom")
