@@ -85,19 +85,18 @@ def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
 
 
 def _units_in_need(
-    gaps: pd.DataFrame,
+    rows: pd.DataFrame,
     catalogue_row: pd.Series,
-    kabupaten: pd.Series,
     kabupaten_only: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Return the planning units of one service that need sites, with their shortfalls.
 
+    ``rows`` are the service's gap-table rows with their ``kode_kab``.
     Columns: ``unit`` (kode_kec, or kode_kab for kabupaten-level services),
     ``kode_kab``, ``penduduk``, ``penduduk_terlayani``, ``kekurangan``,
     ``tambahan_perlu`` (people to bring within reach to meet the target).
     """
-    rows = gaps[gaps["layanan"] == catalogue_row["layanan"]].copy()
-    rows["kode_kab"] = kabupaten.reindex(rows["kode_kec"]).to_numpy()
+    rows = rows.copy()
     rows["kekurangan"] = rows["kekurangan"].astype("Float64").fillna(0).astype(float)
     rows["penduduk_terlayani"] = rows["penduduk_terlayani"].astype(float).fillna(0.0)
     if catalogue_row["tingkat_perencanaan"] == "kabupaten":
@@ -209,6 +208,11 @@ def plan_sites(
         )
     services = catalogue[has_distance_standard(catalogue) & catalogue["usulan_lokasi"]]
     covered_before = gaps.set_index(["layanan", "kode_kec"])["penduduk_terlayani"].astype(float)
+    # Only the columns the needs read, with their kabupaten, split by service once.
+    needed = gaps[
+        ["layanan", "kode_kec", "penduduk", "penduduk_terlayani", "kekurangan", "jumlah_fasilitas"]
+    ].assign(kode_kab=kabupaten.reindex(gaps["kode_kec"]).to_numpy())
+    rows_of = dict(list(needed.groupby("layanan", sort=False)))
 
     def service_inputs(service: pd.Series) -> dict:
         code = service["layanan"]
@@ -221,7 +225,7 @@ def plan_sites(
         minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
         points = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
         return {
-            "need": _units_in_need(gaps, service, kabupaten, kabupaten_only),
+            "need": _units_in_need(rows_of.get(code, needed.iloc[:0]), service, kabupaten_only),
             "existing": shapely.get_coordinates(points),
             # Built once per service, not per kabupaten (the proposals' gains cut their discs).
             "existing_points": shapely.points(shapely.get_coordinates(points))
