@@ -117,9 +117,9 @@ def merge_equal_rows(
         row_of = _rows_by_content(reach)
         first = np.unique(row_of, return_index=True)[1]
     merged_weight = np.bincount(row_of, weights=weight, minlength=len(first))
-    merged = reach[first]
-    reached = np.diff(merged.indptr) > 0
-    return merged[reached], merged_weight[reached]
+    # Rows reached by some candidate, taken in one copy of the matrix.
+    reached = length[first] > 0
+    return reach[first[reached]], merged_weight[reached]
 
 
 def _rows_by_content(reach: scipy.sparse.csr_matrix) -> np.ndarray:

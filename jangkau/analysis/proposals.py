@@ -85,42 +85,56 @@ def kabupaten_of(kode_kec: pd.Series) -> pd.Series:
 
 
 def _units_in_need(
-    gaps: pd.DataFrame,
+    rows: pd.DataFrame,
     catalogue_row: pd.Series,
-    kabupaten: pd.Series,
     kabupaten_only: pd.Series | None = None,
 ) -> pd.DataFrame:
     """Return the planning units of one service that need sites, with their shortfalls.
 
+    ``rows`` are the service's gap-table rows with their ``kode_kab``.
     Columns: ``unit`` (kode_kec, or kode_kab for kabupaten-level services),
     ``kode_kab``, ``penduduk``, ``penduduk_terlayani``, ``kekurangan``,
     ``tambahan_perlu`` (people to bring within reach to meet the target).
     """
-    rows = gaps[gaps["layanan"] == catalogue_row["layanan"]].copy()
-    rows["kode_kab"] = kabupaten.reindex(rows["kode_kec"]).to_numpy()
+    target = float(catalogue_row["target_cakupan"])
+    if catalogue_row["tingkat_perencanaan"] != "kabupaten":
+        # Column arrays, not frame operations: this runs for every service.
+        shortfall = rows["kekurangan"].to_numpy(dtype=float, na_value=0.0)
+        served = rows["penduduk_terlayani"].to_numpy(dtype=float, na_value=0.0)
+        people = rows["penduduk"].to_numpy()
+        added = np.maximum(0.0, target * people - served)
+        short = (added > 0.5) | (shortfall > 0)
+        return pd.DataFrame(
+            {
+                "unit": rows["kode_kec"].to_numpy()[short],
+                "kode_kab": rows["kode_kab"].to_numpy()[short],
+                "penduduk": people[short],
+                "penduduk_terlayani": served[short],
+                "kekurangan": shortfall[short],
+                "tambahan_perlu": added[short],
+            }
+        )
+    rows = rows.copy()
     rows["kekurangan"] = rows["kekurangan"].astype("Float64").fillna(0).astype(float)
     rows["penduduk_terlayani"] = rows["penduduk_terlayani"].astype(float).fillna(0.0)
-    if catalogue_row["tingkat_perencanaan"] == "kabupaten":
-        units = rows.groupby("kode_kab", as_index=False).agg(
-            penduduk=("penduduk", "sum"),
-            penduduk_terlayani=("penduduk_terlayani", "sum"),
-            jumlah_fasilitas=("jumlah_fasilitas", "sum"),
+    # Kabupaten-level services: the kecamatan rows summed per kabupaten.
+    units = rows.groupby("kode_kab", as_index=False).agg(
+        penduduk=("penduduk", "sum"),
+        penduduk_terlayani=("penduduk_terlayani", "sum"),
+        jumlah_fasilitas=("jumlah_fasilitas", "sum"),
+    )
+    if kabupaten_only is not None and len(kabupaten_only):
+        # Facilities counted for the kabupaten but no kecamatan (roster rows).
+        mine = kabupaten_only.index.get_level_values("layanan") == catalogue_row["layanan"]
+        extra = pd.Series(
+            kabupaten_only[mine].to_numpy(),
+            index=kabupaten_only[mine].index.get_level_values("kode_kab"),
         )
-        if kabupaten_only is not None and len(kabupaten_only):
-            # Facilities counted for the kabupaten but no kecamatan (roster rows).
-            mine = kabupaten_only.index.get_level_values("layanan") == catalogue_row["layanan"]
-            extra = pd.Series(
-                kabupaten_only[mine].to_numpy(),
-                index=kabupaten_only[mine].index.get_level_values("kode_kab"),
-            )
-            units["jumlah_fasilitas"] += units["kode_kab"].map(extra).fillna(0).to_numpy()
-        norm = catalogue_row["penduduk_per_fasilitas"]
-        need = np.ceil(units["penduduk"] / norm) if pd.notna(norm) else 0.0
-        units["kekurangan"] = np.maximum(0.0, need - units["jumlah_fasilitas"])
-        units["unit"] = units["kode_kab"]
-    else:
-        units = rows.rename(columns={"kode_kec": "unit"})
-    target = float(catalogue_row["target_cakupan"])
+        units["jumlah_fasilitas"] += units["kode_kab"].map(extra).fillna(0).to_numpy()
+    norm = catalogue_row["penduduk_per_fasilitas"]
+    need = np.ceil(units["penduduk"] / norm) if pd.notna(norm) else 0.0
+    units["kekurangan"] = np.maximum(0.0, need - units["jumlah_fasilitas"])
+    units["unit"] = units["kode_kab"]
     units["tambahan_perlu"] = np.maximum(
         0.0, target * units["penduduk"] - units["penduduk_terlayani"]
     )
@@ -209,6 +223,15 @@ def plan_sites(
         )
     services = catalogue[has_distance_standard(catalogue) & catalogue["usulan_lokasi"]]
     covered_before = gaps.set_index(["layanan", "kode_kec"])["penduduk_terlayani"].astype(float)
+    # Only the columns the needs read, with their kabupaten, split by service once.
+    needed = gaps[
+        ["layanan", "kode_kec", "penduduk", "penduduk_terlayani", "kekurangan", "jumlah_fasilitas"]
+    ].assign(kode_kab=kabupaten.reindex(gaps["kode_kec"]).to_numpy())
+    rows_of = dict(list(needed.groupby("layanan", sort=False)))
+    # Facilities by service number: one text comparison per facility, not one per service.
+    facility_service, facility_codes = pd.factorize(facilities["layanan"])
+    service_number = {code: number for number, code in enumerate(facility_codes)}
+    facility_geometry = facilities.geometry.to_numpy()
 
     def service_inputs(service: pd.Series) -> dict:
         code = service["layanan"]
@@ -219,9 +242,9 @@ def plan_sites(
                 usable = usable[usable["layanan"].isna() | (usable["layanan"] == code)]
             candidates = usable.geometry.to_numpy()
         minutes = service[["waktu_kelurahan_menit", "waktu_desa_menit"]].astype(float)
-        points = facilities.loc[facilities["layanan"] == code].geometry.to_numpy()
+        points = facility_geometry[facility_service == service_number.get(code, -2)]
         return {
-            "need": _units_in_need(gaps, service, kabupaten, kabupaten_only),
+            "need": _units_in_need(rows_of.get(code, needed.iloc[:0]), service, kabupaten_only),
             "existing": shapely.get_coordinates(points),
             # Built once per service, not per kabupaten (the proposals' gains cut their discs).
             "existing_points": shapely.points(shapely.get_coordinates(points))
@@ -238,9 +261,10 @@ def plan_sites(
     jobs = []
     for _, service in services.iterrows():
         inputs = service_inputs(service)
+        need_of = dict(list(inputs["need"].groupby("kode_kab", sort=False)))
         for place in places:
-            mine = inputs["need"][inputs["need"]["kode_kab"] == place.kode_kab]
-            if not mine.empty:
+            mine = need_of.get(place.kode_kab)
+            if mine is not None and not mine.empty:
                 jobs.append((place, service, mine.reset_index(drop=True), inputs))
 
     def one_job(job: tuple) -> tuple[pd.DataFrame, dict]:

@@ -30,7 +30,7 @@ from jangkau.analysis.travel_sites import (
     reached_in_time,
     travel_reach,
 )
-from jangkau.config.catalogue import service_minutes, service_radius
+from jangkau.config.catalogue import service_minutes
 
 
 @dataclass(frozen=True)
@@ -138,7 +138,10 @@ def plan_one(
     code = service["layanan"]
     level = service["tingkat_perencanaan"]
     notes: list[str] = []
-    radius = service_radius(catalogue, code, kabupaten.is_kelurahan)
+    # The service row is the catalogue's own: no search of the catalogue per job.
+    radius = np.where(
+        kabupaten.is_kelurahan, service["radius_kelurahan_m"], service["radius_desa_m"]
+    ).astype(float)
     smallest = float(radius.min())
     demand = _demand(kabupaten, smallest / 4, settings.max_demand)
     demand_radius = radius[demand.owner]
@@ -194,10 +197,11 @@ def plan_one(
         "desa",
         "kecamatan",
     )
-    unit_index = {unit: i for i, unit in enumerate(units)}
-    candidate_group = np.array([unit_index[u] for u in unit_of_desa[candidate_owner]], dtype=int)
+    # Units looked up per desa, then spread to its points (-1: a desa in no unit in need).
+    group_of_desa = pd.Index(units).get_indexer(unit_of_desa)
+    candidate_group = group_of_desa[candidate_owner]
     budget = np.zeros(len(units), dtype=int)
-    demand_group = pd.Index(units).get_indexer(unit_of_desa[demand_owner])
+    demand_group = group_of_desa[demand_owner]
     for i, (unit, shortfall, needed) in enumerate(
         zip(units, need["kekurangan"], need["tambahan_perlu"], strict=True)
     ):
@@ -241,7 +245,9 @@ def plan_one(
     # A site that brings no one more within reach than the sites before it is not proposed.
     open_weight, useful = weight.copy(), []
     for candidate in solution.chosen:
-        reached = by_candidate[:, candidate].indices
+        reached = by_candidate.indices[
+            by_candidate.indptr[candidate] : by_candidate.indptr[candidate + 1]
+        ]
         if open_weight[reached].sum() > 0:
             useful.append(candidate)
             open_weight[reached] = 0.0

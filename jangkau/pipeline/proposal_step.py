@@ -6,10 +6,12 @@ work folder and adds to it (GeoParquet), like the other steps.
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
+import pyproj
 
 from jangkau.analysis.no_data import GAP_COLUMNS_WITHOUT_DATA, without_data
 from jangkau.analysis.proposals import ProposalSettings, kabupaten_of, plan_sites, with_proposals
@@ -31,6 +33,7 @@ from jangkau.pipeline.asset_step import (
     read_surface,
     read_unlocated,
 )
+from jangkau.pipeline.beside import Beside
 from jangkau.pipeline.context import RunContext
 from jangkau.pipeline.travel_step import travel_setting
 
@@ -45,25 +48,55 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     unlocated = read_unlocated(work)
     assets, no_data = assets_that_serve(region, work, catalogue, unlocated)
     gaps = pd.read_parquet(work / "kesenjangan.parquet")
-    metric = RunContext.read(work).metric_crs
+    # Parsed once: each projection below would parse the text again (~10 ms each).
+    metric = pyproj.CRS(RunContext.read(work).metric_crs)
     weights = index_weights()
     desa_metric = desa.to_crs(metric)
-    # Sites placed as if a service had no facility, when the run has no data on it, would be a guess.
-    sites, report = plan_sites(
-        desa_metric,
-        planning_points(assets.to_crs(metric)),
-        gaps[~gaps["layanan"].isin(no_data)],
-        catalogue=catalogue[~catalogue["layanan"].isin(no_data)],
-        settings=ProposalSettings(
-            maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
-        ),
-        surface=read_surface(work, metric),
-        candidate_sites=_candidate_sites(region, metric),
-        kabupaten_only=kabupaten_only_counts(unlocated),
-        # With a road file, services with a time standard are planned by travel time.
-        travel=travel_setting(region, desa_metric),
+    # The kabupaten table, urgency and its sensitivity read none of the proposals'
+    # columns: a second process writes them while the sites are planned.
+    rankings = Beside(
+        _write_rankings, work, gaps, catalogue, no_data, weights=weights, unlocated=unlocated
     )
-    gaps = without_data(with_proposals(gaps, sites, report), no_data, columns=["usulan"])
+    try:
+        # Sites placed as if a service had no facility, when the run has no data on it,
+        # would be a guess.
+        sites, report = plan_sites(
+            desa_metric,
+            planning_points(assets.to_crs(metric)),
+            gaps[~gaps["layanan"].isin(no_data)],
+            catalogue=catalogue[~catalogue["layanan"].isin(no_data)],
+            settings=ProposalSettings(
+                maks_per_unit=region.usulan_k, anggaran=region.usulan_anggaran or None
+            ),
+            surface=read_surface(work, metric),
+            candidate_sites=_candidate_sites(region, metric),
+            kabupaten_only=kabupaten_only_counts(unlocated),
+            # With a road file, services with a time standard are planned by travel time.
+            travel=travel_setting(region, desa_metric),
+        )
+        gaps = without_data(with_proposals(gaps, sites, report), no_data, columns=["usulan"])
+        report.to_parquet(work / "usulan_laporan.parquet")
+        sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
+        gaps.to_parquet(work / "kesenjangan.parquet")
+    except Exception:
+        # No process may still be writing into the work folder when the error leaves here.
+        with contextlib.suppress(Exception):
+            rankings.result()
+        raise
+    rankings.result()
+    return work
+
+
+def _write_rankings(
+    work: Path,
+    gaps: pd.DataFrame,
+    catalogue: pd.DataFrame,
+    no_data: list[str],
+    *,
+    weights: dict[str, float],
+    unlocated: pd.DataFrame | None,
+) -> None:
+    """Write the kabupaten table, the urgency index and its weight sensitivity (work folder)."""
     kabupaten = (
         pd.Series(kabupaten_of(gaps["kode_kec"]).to_numpy(), index=gaps["kode_kec"])
         .groupby(level=0)
@@ -78,10 +111,6 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     urgency["layanan_paling_mendesak"] = most_urgent_service(gaps, catalogue)
     urgency.rename_axis("kode_kec").reset_index().to_parquet(work / "urgensi.parquet")
     weight_sensitivity(gaps, catalogue).to_parquet(work / "kepekaan_bobot.parquet")
-    report.to_parquet(work / "usulan_laporan.parquet")
-    sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
-    gaps.to_parquet(work / "kesenjangan.parquet")
-    return work
 
 
 def _candidate_sites(region: Region, metric: object) -> gpd.GeoDataFrame | None:

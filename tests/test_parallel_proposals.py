@@ -1,0 +1,111 @@
+"""The proposals step on two cores: the same tables as on one.
+
+The kabupaten table, the urgency index and its sensitivity are written by a
+forked process while the sites are planned (and the sites themselves on
+forked processes); one thread asked for means all of it runs here, in turn.
+Every table the step writes must be the same either way.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+PROJECT = TESTS.parent
+WRITTEN = [
+    "usulan_lokasi.parquet",
+    "usulan_laporan.parquet",
+    "kesenjangan.parquet",
+    "kesenjangan_kabupaten.parquet",
+    "urgensi.parquet",
+    "kepekaan_bobot.parquet",
+]
+
+
+def maros_until_coverage(folder: str) -> None:
+    """Run Maros's boundary, asset and coverage stages into ``folder``."""
+    from jangkau import pipeline
+    from jangkau.pipeline.stages import measure_coverage
+
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    work = Path(folder)
+    work.mkdir()
+    pipeline.run_boundaries(region, work)
+    pipeline.run_assets(region, work)
+    measure_coverage(region, work)
+
+
+def propose_recording(folder: str) -> list[int]:
+    """Run the proposals step on ``folder``; return this pid and the pid that wrote the rankings."""
+    import jangkau.pipeline.proposal_step as step
+    from jangkau import pipeline
+
+    original = step._write_rankings
+    record = Path(folder) / "peringkat.pid"
+
+    def recording(*args, **kwargs):
+        record.write_text(str(os.getpid()), encoding="utf-8")
+        return original(*args, **kwargs)
+
+    step._write_rankings = recording
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    step.propose_and_rank(region, Path(folder))
+    return [os.getpid(), int(record.read_text(encoding="utf-8"))]
+
+
+def in_fresh_process(code: str, threads: str) -> object:
+    # A new interpreter: one thread, so forking is safe (the suite's own process may hold others).
+    env = {**os.environ, "JANGKAU_THREADS": threads}
+    done = subprocess.run(
+        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); {code}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    root = tmp_path_factory.mktemp("usulan_paralel")
+    base = root / "dasar"
+    in_fresh_process(
+        "import json; from test_parallel_proposals import maros_until_coverage; "
+        f"maros_until_coverage({str(base)!r}); print(json.dumps(None))",
+        "1",
+    )
+    folders = {}
+    for threads in ("1", "2"):
+        folder = root / f"utas{threads}"
+        shutil.copytree(base, folder)
+        pids = in_fresh_process(
+            "import json; from test_parallel_proposals import propose_recording; "
+            f"print(json.dumps(propose_recording({str(folder)!r})))",
+            threads,
+        )
+        folders[threads] = (folder, pids)
+    return folders
+
+
+def test_rankings_are_written_by_a_second_process_on_two_cores(runs):
+    _, (parent, writer) = runs["2"]
+    assert writer != parent
+    _, (parent, writer) = runs["1"]
+    assert writer == parent
+
+
+@pytest.mark.parametrize("name", WRITTEN)
+def test_two_cores_write_the_same_tables_as_one(runs, name):
+    one, _ = runs["1"]
+    two, _ = runs["2"]
+    expected = pd.read_parquet(one / name)
+    assert len(expected) > 0
+    pd.testing.assert_frame_equal(pd.read_parquet(two / name), expected, check_exact=True)
