@@ -1,19 +1,15 @@
 """Work shared with forked processes: same answers, errors raised here, threads where a fork is unsafe."""
 
-import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
+from fresh_process import in_fresh_process
 
 from jangkau.analysis.threads import fork_is_safe, map_processes
 from jangkau.pipeline.beside import Beside
-
-TESTS = Path(__file__).resolve().parent
 
 
 @pytest.fixture
@@ -24,20 +20,6 @@ def two_workers(monkeypatch):
 def square_and_pid(value):
     time.sleep(0.02)  # long enough that the child, once started, takes items too
     return value * value, os.getpid()
-
-
-def in_fresh_process(code):
-    """Run ``code`` in a new interpreter (one thread: the suite's own process may hold others)."""
-    env = {**os.environ, "JANGKAU_THREADS": "2"}
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); {code}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_map_processes_answers_in_order_and_shares_the_items():

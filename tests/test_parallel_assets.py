@@ -1,14 +1,12 @@
 """The asset stage reads its files in forked processes: the same tables as reading them one by one."""
 
-import json
 import os
 import pickle
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
+from fresh_process import in_fresh_process
 
 from jangkau.errors import InputError
 
@@ -38,19 +36,6 @@ def run_assets_into(folder: str, record: str) -> bool:
     pipeline.run_boundaries(region, work)
     pipeline.run_assets(region, work)
     return safe
-
-
-def in_fresh_process(code: str, threads: str) -> object:
-    env = {**os.environ, "JANGKAU_THREADS": threads}
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); {code}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def stage_run(tmp_path: Path, name: str, threads: str) -> tuple[bool, set[str], Path]:

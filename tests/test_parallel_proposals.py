@@ -6,15 +6,13 @@ forked processes); one thread asked for means all of it runs here, in turn.
 Every table the step writes must be the same either way.
 """
 
-import json
 import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from fresh_process import in_fresh_process
 
 TESTS = Path(__file__).resolve().parent
 PROJECT = TESTS.parent
@@ -57,20 +55,6 @@ def propose_recording(folder: str) -> list[int]:
     region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
     step.propose_and_rank(region, Path(folder))
     return [os.getpid(), int(record.read_text(encoding="utf-8"))]
-
-
-def in_fresh_process(code: str, threads: str) -> object:
-    # A new interpreter: one thread, so forking is safe (the suite's own process may hold others).
-    env = {**os.environ, "JANGKAU_THREADS": threads}
-    done = subprocess.run(
-        [sys.executable, "-c", f"import sys; sys.path.insert(0, {str(TESTS)!r}); {code}"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-        check=True,
-    )
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 @pytest.fixture(scope="module")
