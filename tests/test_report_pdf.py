@@ -426,3 +426,28 @@ def test_names_outside_windows_1252_print_as_written_in_an_embedded_subset(maros
     assert "/Helvetica" in fonts
     assert any(re.fullmatch(r"/[A-Z]{6}\+DejaVuSans", f) for f in fonts)
     assert special.stat().st_size < plain.stat().st_size + 150_000
+
+
+def test_last_resort_glyphs_take_their_own_width(tmp_path):
+    # Each Last Resort glyph past its font's first two had half its width: boxes piled up.
+    from fontTools.ttLib import TTFont
+    from reportlab.pdfgen.canvas import Canvas
+
+    from jangkau.publish.report_fonts import font_folder
+    from jangkau.publish.report_layout import Sheet
+
+    canvas = Canvas(str(tmp_path / "lr.pdf"))
+    Sheet(canvas).text(100, 400, "ᨆᨑ 🏥 XYZ", size=20, points=True)
+    canvas.save()
+    fonts = {
+        str(font.get_object()["/BaseFont"]).split("+")[-1]: font.get_object()
+        for font in pypdf.PdfReader(tmp_path / "lr.pdf").pages[0]["/Resources"]["/Font"].values()
+    }
+    subset = fonts["LastResortHE-Regular"]
+    # The font's own advance widths, read with fontTools (not reportlab).
+    font = TTFont(font_folder() / "LastResortHE-Regular.ttf")
+    cmap, per_em = font.getBestCmap(), font["head"].unitsPerEm
+    expected = [font["hmtx"][cmap[ord(c)]][0] * 1000 / per_em for c in "ᨆᨑ🏥"]
+    # The subset numbers its characters in the order they were first drawn, from 1.
+    widths = [float(w) for w in subset["/Widths"]][1:4]
+    assert widths == pytest.approx(expected, abs=0.01)

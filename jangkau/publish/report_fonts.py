@@ -66,7 +66,10 @@ def font_folder() -> Path:
     """Return matplotlib's folder of TrueType fonts, found without importing matplotlib."""
     spec = importlib.util.find_spec("matplotlib")
     if spec is None or spec.origin is None:
-        raise RuntimeError("matplotlib is not installed: its DejaVu and Last Resort fonts are")
+        raise RuntimeError(
+            "laporan.pdf: paket matplotlib tidak terpasang; huruf DejaVu Sans dan Last Resort "
+            "untuk nama di luar Windows-1252 diambil darinya (jalankan make install)"
+        )
     return Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf"
 
 
@@ -92,17 +95,28 @@ def _registered(name: str) -> TTFont:
     return font
 
 
+def _table(data: bytes, name: bytes) -> int:
+    """Return where the TrueType table ``name`` starts in the font file ``data``."""
+    tables = struct.unpack_from(">H", data, 4)[0]
+    for entry in range(tables):
+        tag, _, offset, _ = struct.unpack_from(">4sIII", data, 12 + 16 * entry)
+        if tag == name:
+            return offset
+    raise RuntimeError(f"Last Resort font without a {name.decode()} table")
+
+
+@cache
+def _advance_count() -> int:
+    """Return how many glyphs of the Last Resort font have an advance width of their own."""
+    data = (font_folder() / _FILES[LAST_RESORT]).read_bytes()
+    return struct.unpack_from(">H", data, _table(data, b"hhea") + 34)[0]
+
+
 @cache
 def _last_resort() -> tuple[list[int], list[int], list[int]]:
     """Return the Last Resort font's format-13 ranges: starts, ends and glyph of each."""
     data = (font_folder() / _FILES[LAST_RESORT]).read_bytes()
-    tables = struct.unpack_from(">H", data, 4)[0]
-    for entry in range(tables):
-        tag, _, offset, _ = struct.unpack_from(">4sIII", data, 12 + 16 * entry)
-        if tag == b"cmap":
-            break
-    else:
-        raise RuntimeError("Last Resort font without a cmap table")
+    offset = _table(data, b"cmap")
     count = struct.unpack_from(">H", data, offset + 2)[0]
     for sub in range(count):
         _, _, where = struct.unpack_from(">HHI", data, offset + 4 + 8 * sub)
@@ -123,7 +137,10 @@ def _taught_last_resort(code: int) -> None:
     group = bisect.bisect_right(starts, code) - 1
     glyph = glyphs[group] if group >= 0 and code <= ends[group] else 0
     face.charToGlyph[code] = glyph
-    face.charWidths[code] = face.hmetrics[glyph][0] * 1000 / face.unitsPerEm
+    # Past the font's own advance widths a glyph takes the last one; reportlab's
+    # ``hmetrics`` holds that one already scaled to 1000 units there, so read it here.
+    advance = face.hmetrics[min(glyph, _advance_count() - 1)][0]
+    face.charWidths[code] = advance * 1000 / face.unitsPerEm
 
 
 def runs(text: str, *, bold: bool) -> list[tuple[str, str]]:
