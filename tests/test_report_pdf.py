@@ -323,19 +323,26 @@ def test_a_full_table_keeps_its_rows_evenly_spaced_on_the_page(tmp_path):
     assert math.isclose(heights[f"Kecamatan {TABLE_ROWS}"], last, abs_tol=1.0)
 
 
-def _three_desa_map(tmp_path, coverage):
-    """Draw one map of three 10 km desa in a row, west to east; return the PDF's first page."""
+def _three_desa_map(tmp_path, coverage, desa=None):
+    """Draw one map of three 10 km desa in a row, west to east; return the PDF's first page.
+
+    ``desa``: other desa to draw instead.
+    """
     from jangkau.publish.report_layout import ReportPages
     from jangkau.publish.report_maps import draw_map
     from jangkau.publish.report_service import MAP_BOX
 
     # Listed out of their west-to-east order, so a colour given to the wrong desa shows.
-    desa = square_desa(
-        [
-            ("73.09.01.2003", "73.09.01", "desa", 800000, 9450000, 10000),
-            ("73.09.01.2001", "73.09.01", "desa", 780000, 9450000, 10000),
-            ("73.09.01.2002", "73.09.01", "desa", 790000, 9450000, 10000),
-        ]
+    desa = (
+        desa
+        if desa is not None
+        else square_desa(
+            [
+                ("73.09.01.2003", "73.09.01", "desa", 800000, 9450000, 10000),
+                ("73.09.01.2001", "73.09.01", "desa", 780000, 9450000, 10000),
+                ("73.09.01.2002", "73.09.01", "desa", 790000, 9450000, 10000),
+            ]
+        )
     )
     kecamatan = desa.dissolve("kode_kec").reset_index()[["kode_kec", "kecamatan", "geometry"]]
     base = map_base(desa, kecamatan, metric_crs="EPSG:32750")
@@ -451,3 +458,27 @@ def test_last_resort_glyphs_take_their_own_width(tmp_path):
     # The subset numbers its characters in the order they were first drawn, from 1.
     widths = [float(w) for w in subset["/Widths"]][1:4]
     assert widths == pytest.approx(expected, abs=0.01)
+
+
+def test_an_enclave_larger_than_the_ring_around_it_keeps_its_colour_when_painted(
+    tmp_path, monkeypatch
+):
+    import jangkau.publish.report_maps as maps
+
+    monkeypatch.setattr(maps, "_VECTOR_DESA", 1)
+    # A: a 1 km wide ring (36 km², 10 %: red) around B (64 km², 50 %: pale yellow).
+    desa = square_desa(
+        [
+            ("73.09.01.2001", "73.09.01", "desa", 780000, 9450000, 10000),
+            ("73.09.01.2002", "73.09.01", "desa", 781000, 9451000, 8000),
+        ]
+    )
+    desa.loc[0, "geometry"] = desa.geometry[0].difference(desa.geometry[1])
+    assert desa.area.tolist() == [36e6, 64e6]
+    coverage = {"73.09.01.2001": 0.1, "73.09.01.2002": 0.5}
+    image = _three_desa_map(tmp_path, coverage, desa).images[0].image.convert("RGB")
+    # The image spans the 10 km region and its 3 % margin: 10.6 km across.
+    for metres, expected in ((800, EXPECTED[0]), (5300, EXPECTED[1])):
+        x, y = metres / 10600 * image.width, image.height // 2
+        pixel = image.getpixel((int(x), int(y)))
+        assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected, strict=True)), metres

@@ -44,32 +44,31 @@ def _to_pixels(frame: Frame, xy: np.ndarray) -> np.ndarray:
 
 
 def _desa_pixels(base: MapBase, frame: Frame) -> list[tuple[int, list, list]]:
-    """Return per desa, largest first: its index, exterior rings and holes as flat pixel lists.
+    """Return each desa part, largest outline first: its desa, exterior ring and holes in pixels.
 
-    Largest first: a desa lying in another's hole (an enclave) is smaller
-    than it, so it is painted after the hole is cleared.
+    Parts are painted in that order, each followed by its holes in white. A
+    part lying in another's hole (an enclave, or a piece of a multi-part desa)
+    has a smaller outline than the part around it, so it is painted after that
+    hole is cleared. The area of the outline counts, not the desa's area: a
+    thin ring of a desa around a larger enclave has less area than the enclave.
     """
     key = ("pixels", frame)
     if key in base.cache:
         return base.cache[key]
-    shapes = base.desa_shapes
-    parts, owner = shapely.get_parts(shapes, return_index=True)
+    parts, owner = shapely.get_parts(base.desa_shapes, return_index=True)
     polygons = (shapely.get_type_id(parts) == 3) & ~shapely.is_empty(parts)
     parts, owner = parts[polygons], owner[polygons]
-    outer: list[list] = [[] for _ in range(len(shapes))]
-    holes: list[list] = [[] for _ in range(len(shapes))]
-    for ring, desa in zip(
-        _pixel_rings(frame, shapely.get_exterior_ring(parts)), owner, strict=True
-    ):
-        outer[desa].append(ring)
+    exteriors = shapely.get_exterior_ring(parts)
+    outer = _pixel_rings(frame, exteriors)
+    holes: list[list] = [[] for _ in range(len(parts))]
     counts = shapely.get_num_interior_rings(parts)
-    for part, desa, count in zip(
-        parts[counts > 0], owner[counts > 0], counts[counts > 0], strict=True
+    for position, part, count in zip(
+        np.flatnonzero(counts > 0), parts[counts > 0], counts[counts > 0], strict=True
     ):
         interiors = shapely.get_interior_ring(np.repeat(part, count), np.arange(count))
-        holes[desa] += _pixel_rings(frame, interiors)
-    order = np.argsort(-shapely.area(shapes), kind="stable").tolist()
-    base.cache[key] = [(index, outer[index], holes[index]) for index in order]
+        holes[position] = _pixel_rings(frame, interiors)
+    order = np.argsort(-shapely.area(shapely.polygons(exteriors)), kind="stable").tolist()
+    base.cache[key] = [(int(owner[k]), outer[k], holes[k]) for k in order]
     return base.cache[key]
 
 
@@ -89,8 +88,7 @@ def fills_image(base: MapBase, frame: Frame, fills: list[str]) -> ImageReader:
     inks = {fill: ImageColor.getrgb(fill) for fill in set(fills)}
     white = (255, 255, 255)
     for index, outer, holes in _desa_pixels(base, frame):
-        for ring in outer:
-            draw.polygon(ring, fill=inks[fills[index]], outline=white, width=1)
+        draw.polygon(outer, fill=inks[fills[index]], outline=white, width=1)
         for ring in holes:
             draw.polygon(ring, fill=white)
     return ImageReader(image.reduce(_SUPERSAMPLE))
