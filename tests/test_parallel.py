@@ -137,3 +137,23 @@ def test_results_wait_for_every_job_before_raising_the_first_error(tmp_path):
     )
     assert message == "lembar kerja gagal ditulis"
     assert written
+
+
+@pytest.mark.parametrize("error", ["ValueError", "KeyboardInterrupt"])
+def test_a_block_left_by_an_error_waits_for_the_jobs_it_started(tmp_path, error):
+    # The step's own work fails (or the user presses Ctrl-C) while a child still writes.
+    target = tmp_path / "peringkat.txt"
+    caught, written = in_fresh_process(
+        "import json; from pathlib import Path; from test_parallel import sleep_then_write; "
+        "from jangkau.pipeline.beside import Started\n"
+        f"target = Path({str(target)!r})\n"
+        "try:\n"
+        "    with Started() as started:\n"
+        "        started.start(sleep_then_write, target, 'isi')\n"
+        f"        raise {error}('gagal')\n"
+        "except BaseException as error:\n"
+        "    caught = type(error).__name__\n"
+        "print(json.dumps([caught, target.exists()]))"
+    )
+    assert caught == error
+    assert written

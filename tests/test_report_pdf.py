@@ -482,3 +482,19 @@ def test_an_enclave_larger_than_the_ring_around_it_keeps_its_colour_when_painted
         x, y = metres / 10600 * image.width, image.height // 2
         pixel = image.getpixel((int(x), int(y)))
         assert all(abs(a - b) <= 3 for a, b in zip(pixel, expected, strict=True)), metres
+
+
+def test_a_report_written_twice_is_the_same_file_and_leaves_reportlab_as_found(tmp_path):
+    from reportlab import rl_config
+
+    from jangkau.publish.report_layout import ReportPages
+
+    before = rl_config.useA85
+    for name in ("a.pdf", "b.pdf"):
+        with ReportPages(tmp_path / name, footer="uji", metadata={"Title": "Laporan"}) as pages:
+            sheet = pages.new()
+            sheet.text(0.1, 0.5, "Kabupaten Maros", size=12)
+            pages.save(sheet)
+        assert rl_config.useA85 == before
+    # No creation date nor random id: the same drawing gives the same bytes.
+    assert (tmp_path / "a.pdf").read_bytes() == (tmp_path / "b.pdf").read_bytes()

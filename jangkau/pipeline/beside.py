@@ -19,11 +19,13 @@ step that publishes stays in the one process that holds the region's lock.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import multiprocessing
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
+from types import TracebackType
 from typing import Any
 
 from jangkau.analysis.threads import fork_is_safe
@@ -68,6 +70,39 @@ class Beside:
         if self._error is not None:
             raise self._error
         return self._value
+
+
+class Started:
+    """The jobs a block starts: if the block leaves by an error, each is waited for first.
+
+    So no child is still writing into the work folder once the error leaves
+    the block, whatever the error: a failed step, Ctrl-C (the child stops
+    too), a cancelled flow. The children's own errors give way to it.
+    """
+
+    def __init__(self) -> None:
+        self._jobs: list[Beside] = []
+
+    def __enter__(self) -> Started:
+        return self
+
+    def start(self, function: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Beside:
+        """Start ``function`` as a :class:`Beside` job of this block."""
+        job = Beside(function, *args, **kwargs)
+        self._jobs.append(job)
+        return job
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if kind is None:
+            return
+        for job in self._jobs:
+            with contextlib.suppress(BaseException):
+                job.result()
 
 
 def results(*jobs: Beside) -> list[Any]:

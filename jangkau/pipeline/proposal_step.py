@@ -6,7 +6,6 @@ work folder and adds to it (GeoParquet), like the other steps.
 
 from __future__ import annotations
 
-import contextlib
 from pathlib import Path
 
 import geopandas as gpd
@@ -33,7 +32,7 @@ from jangkau.pipeline.asset_step import (
     read_surface,
     read_unlocated,
 )
-from jangkau.pipeline.beside import Beside
+from jangkau.pipeline.beside import Started
 from jangkau.pipeline.context import RunContext
 from jangkau.pipeline.travel_step import travel_setting
 
@@ -54,10 +53,11 @@ def propose_and_rank(region: Region, work: Path) -> Path:
     desa_metric = desa.to_crs(metric)
     # The kabupaten table, urgency and its sensitivity read none of the proposals'
     # columns: a second process writes them while the sites are planned.
-    rankings = Beside(
-        _write_rankings, work, gaps, catalogue, no_data, weights=weights, unlocated=unlocated
-    )
-    try:
+    # No process may still be writing into the work folder when an error leaves here.
+    with Started() as started:
+        rankings = started.start(
+            _write_rankings, work, gaps, catalogue, no_data, weights=weights, unlocated=unlocated
+        )
         # Sites placed as if a service had no facility, when the run has no data on it,
         # would be a guess.
         sites, report = plan_sites(
@@ -78,12 +78,7 @@ def propose_and_rank(region: Region, work: Path) -> Path:
         report.to_parquet(work / "usulan_laporan.parquet")
         sites.to_crs(4326).to_parquet(work / "usulan_lokasi.parquet")
         gaps.to_parquet(work / "kesenjangan.parquet")
-    except Exception:
-        # No process may still be writing into the work folder when the error leaves here.
-        with contextlib.suppress(Exception):
-            rankings.result()
-        raise
-    rankings.result()
+        rankings.result()
     return work
 
 

@@ -24,7 +24,7 @@ from jangkau.config.networks import load_networks
 from jangkau.config.region import Region
 from jangkau.io.atomic import write_csv, write_text
 from jangkau.io.geoparquet import read_geoparquet
-from jangkau.pipeline.beside import Beside, results
+from jangkau.pipeline.beside import Started, results
 from jangkau.pipeline.context import OutputPaths, RunContext
 from jangkau.pipeline.counts import keep_record_counts
 from jangkau.pipeline.history import (
@@ -108,125 +108,129 @@ def run_publish(region: Region, work: Path, outputs: OutputPaths) -> dict[str, s
     sources = _input_sources(work, region, desa_count=len(desa))
     date = dt.date.today().isoformat()
     metric_crs = f"{context.metric_crs} ({context.crs_basis})"
-    # The printed documents are the longest part of publishing: each is started in a
-    # process of its own as soon as its inputs exist (the report before the asset layers).
-    report = Beside(
-        _write_report,
-        work / DOCUMENTS_FOLDER,
-        title=region.title,
-        data_date=date,
-        run=run_id(run_dir),
-        measured=metric_crs,
-        sources=sources,
-        kecamatan=kecamatan_layer_frame,
-        desa=desa_layer_frame,
-        assets=assets,
-        proposals=proposals,
-        gaps=gaps,
-        catalogue=catalogue,
-        services=services,
-        metric_crs=context.metric_crs,
-    )
-    unlocated = _optional_table(work / UNLOCATED_FILE, UNLOCATED_COLUMNS)
-    roster_ledger = _optional_table(work / ROSTER_LEDGER_FILE, ROSTER_LEDGER_COLUMNS)
-    desa_gaps = pd.read_parquet(work / "kesenjangan_desa.parquet")
-    asset_layer = assets[[*PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
-    layers = {
-        "kecamatan": kecamatan_layer_frame,
-        "desa": desa_layer_frame,
-        "aset": asset_layer,
-        "aset_ditolak": rejected[REJECTED_COLUMNS],
-        "tanpa_koordinat": unlocated.astype({"baris": "int64", "dihitung": bool}),
-        "daftar_pencocokan": roster_ledger,
-        "kesenjangan": gaps,
-        "kesenjangan_desa": desa_gaps,
-        "kesenjangan_kabupaten": pd.read_parquet(work / "kesenjangan_kabupaten.parquet"),
-        "usulan_laporan": pd.read_parquet(work / "usulan_laporan.parquet"),
-        "kepekaan_bobot": pd.read_parquet(work / "kepekaan_bobot.parquet"),
-        "layanan": catalogue_table(catalogue),
-        "usulan_lokasi": proposals,
-        "crs_metrik": context.table(),
-    }
-    # Each work file read once: the asset layers, the quality page and the map share them.
-    read = {"aset.parquet": assets} | {
-        name: read_geoparquet(work / name)
-        for name in ("aset_garis.parquet", "aset_area.parquet")
-        if (work / name).exists()
-    }
-    layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan), read=read)
-    workbook = Beside(
-        _write_workbook,
-        work / DOCUMENTS_FOLDER,
-        context=WorkbookContext(
-            title=region.title, data_date=date, sources=sources, metric_crs=metric_crs
-        ),
-        gaps=gaps,
-        desa_gaps=desa_gaps,
-        catalogue=catalogue,
-        urgency=urgency,
-        extra_sheets={
-            title: layers[name]
-            for name, title in (
-                ("rekap_aset", "Rekap aset"),
-                ("sistem_informasi", "Sistem informasi"),
-            )
-            if name in layers
-        },
-        unlocated=unlocated_sheet(unlocated, names),
-    )
-    # Last, so that cakupan_waktu_X stands right beside cakupan_X (issue 15's contract).
-    layers = add_travel_outputs(work, layers)
-    previous_gaps = (
-        pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
-        if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
-        else None
-    )
-    changes = compare_runs(previous_gaps, gaps, previous_run=previous.name if previous else None)
-    styles = qgis_styles(catalogue, services, columns=layers)
-    # The description names the run behind the file, for whoever opens it in QGIS.
-    gpkg = write_geopackage(
-        run_dir / "coverage.gpkg",
-        layers,
-        styles=styles,
-        description=f"jangkau, proses {run_id(run_dir)}",
-    )
-    write_qgis_project(
-        run_dir / "coverage.qgz",
-        qgis_project(
+    # No process may still be writing into the work folder when an error leaves here.
+    with Started() as started:
+        # The printed documents are the longest part of publishing: each is started in a
+        # process of its own as soon as its inputs exist (the report before the asset layers).
+        report = started.start(
+            _write_report,
+            work / DOCUMENTS_FOLDER,
+            title=region.title,
+            data_date=date,
+            run=run_id(run_dir),
+            measured=metric_crs,
+            sources=sources,
+            kecamatan=kecamatan_layer_frame,
+            desa=desa_layer_frame,
+            assets=assets,
+            proposals=proposals,
+            gaps=gaps,
+            catalogue=catalogue,
+            services=services,
+            metric_crs=context.metric_crs,
+        )
+        unlocated = _optional_table(work / UNLOCATED_FILE, UNLOCATED_COLUMNS)
+        roster_ledger = _optional_table(work / ROSTER_LEDGER_FILE, ROSTER_LEDGER_COLUMNS)
+        desa_gaps = pd.read_parquet(work / "kesenjangan_desa.parquet")
+        asset_layer = assets[[*PLACED_COLUMNS, "geometry"]].drop(columns=["kecamatan_tertulis"])
+        layers = {
+            "kecamatan": kecamatan_layer_frame,
+            "desa": desa_layer_frame,
+            "aset": asset_layer,
+            "aset_ditolak": rejected[REJECTED_COLUMNS],
+            "tanpa_koordinat": unlocated.astype({"baris": "int64", "dihitung": bool}),
+            "daftar_pencocokan": roster_ledger,
+            "kesenjangan": gaps,
+            "kesenjangan_desa": desa_gaps,
+            "kesenjangan_kabupaten": pd.read_parquet(work / "kesenjangan_kabupaten.parquet"),
+            "usulan_laporan": pd.read_parquet(work / "usulan_laporan.parquet"),
+            "kepekaan_bobot": pd.read_parquet(work / "kepekaan_bobot.parquet"),
+            "layanan": catalogue_table(catalogue),
+            "usulan_lokasi": proposals,
+            "crs_metrik": context.table(),
+        }
+        # Each work file read once: the asset layers, the quality page and the map share them.
+        read = {"aset.parquet": assets} | {
+            name: read_geoparquet(work / name)
+            for name in ("aset_garis.parquet", "aset_area.parquet")
+            if (work / name).exists()
+        }
+        layers = add_asset_outputs(work, layers, networks=load_networks(region.jaringan), read=read)
+        workbook = started.start(
+            _write_workbook,
+            work / DOCUMENTS_FOLDER,
+            context=WorkbookContext(
+                title=region.title, data_date=date, sources=sources, metric_crs=metric_crs
+            ),
+            gaps=gaps,
+            desa_gaps=desa_gaps,
+            catalogue=catalogue,
+            urgency=urgency,
+            extra_sheets={
+                title: layers[name]
+                for name, title in (
+                    ("rekap_aset", "Rekap aset"),
+                    ("sistem_informasi", "Sistem informasi"),
+                )
+                if name in layers
+            },
+            unlocated=unlocated_sheet(unlocated, names),
+        )
+        # Last, so that cakupan_waktu_X stands right beside cakupan_X (issue 15's contract).
+        layers = add_travel_outputs(work, layers)
+        previous_gaps = (
+            pd.read_csv(previous / "kesenjangan_kecamatan.csv", dtype={"kode_kec": str})
+            if previous is not None and (previous / "kesenjangan_kecamatan.csv").exists()
+            else None
+        )
+        changes = compare_runs(
+            previous_gaps, gaps, previous_run=previous.name if previous else None
+        )
+        styles = qgis_styles(catalogue, services, columns=layers)
+        # The description names the run behind the file, for whoever opens it in QGIS.
+        gpkg = write_geopackage(
+            run_dir / "coverage.gpkg",
             layers,
+            styles=styles,
+            description=f"jangkau, proses {run_id(run_dir)}",
+        )
+        write_qgis_project(
+            run_dir / "coverage.qgz",
+            qgis_project(
+                layers,
+                catalogue,
+                services,
+                title=f"{region.title}: cakupan layanan",
+                gpkg_name=gpkg.name,
+            ),
+        )
+        write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
+        write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
+        write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
+        write_csv(run_dir / "perubahan.csv", changes)
+        write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
+        data = page_data(
+            kecamatan_layer_frame,
+            desa_layer_frame,
+            assets,
+            gaps,
             catalogue,
-            services,
-            title=f"{region.title}: cakupan layanan",
-            gpkg_name=gpkg.name,
-        ),
-    )
-    write_csv(run_dir / "kesenjangan_kecamatan.csv", gaps)
-    write_excel_csv(run_dir / "kesenjangan_kecamatan_excel.csv", gaps)
-    write_csv(run_dir / "kesenjangan_desa.csv", desa_gaps)
-    write_csv(run_dir / "perubahan.csv", changes)
-    write_csv(run_dir / "baris_ditolak.csv", rejected_for_agency(rejected))
-    data = page_data(
-        kecamatan_layer_frame,
-        desa_layer_frame,
-        assets,
-        gaps,
-        catalogue,
-        desa_gaps=desa_gaps,
-        proposals=proposals,
-        changes=changes,
-        title=region.title,
-        data_date=dt.date.today().isoformat(),
-        metric_crs=context.metric_crs,
-        shapes=[layers[n] for n in ("aset_garis", "aset_area") if n in layers],
-    )
-    data["waktu"] = travel_page_data(work, desa_layer_frame["kode_desa"].tolist())
-    write_text(run_dir / "index.html", render_page(data, load_web_assets()))
-    write_text(
-        run_dir / "kualitas_data.html",
-        quality_html(region.title, run_quality_sections(work, region, read=read)),
-    )
-    for written_document in results(workbook, report):
-        os.replace(written_document, run_dir / written_document.name)
+            desa_gaps=desa_gaps,
+            proposals=proposals,
+            changes=changes,
+            title=region.title,
+            data_date=dt.date.today().isoformat(),
+            metric_crs=context.metric_crs,
+            shapes=[layers[n] for n in ("aset_garis", "aset_area") if n in layers],
+        )
+        data["waktu"] = travel_page_data(work, desa_layer_frame["kode_desa"].tolist())
+        write_text(run_dir / "index.html", render_page(data, load_web_assets()))
+        write_text(
+            run_dir / "kualitas_data.html",
+            quality_html(region.title, run_quality_sections(work, region, read=read)),
+        )
+        for written_document in results(workbook, report):
+            os.replace(written_document, run_dir / written_document.name)
     info = {
         "judul": region.title,
         "tanggal": dt.date.today().isoformat(),

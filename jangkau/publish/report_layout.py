@@ -172,8 +172,14 @@ class ReportPages:
     def __init__(self, target: Path, *, footer: str, metadata: dict[str, str] | None = None):
         # Binary (compressed) streams: reportlab's ASCII85 text encoding is pure Python, and took
         # a third of a report's time; it only mattered for 7-bit mail.
+        # A process-wide setting, read while the file is written: given back in __exit__.
+        self._ascii85 = rl_config.useA85
         rl_config.useA85 = 0
-        self.canvas = Canvas(str(target), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1)
+        # invariant: no creation date nor random file id, so the same run gives the same
+        # file (the footer names the run), as the matplotlib report did.
+        self.canvas = Canvas(
+            str(target), pagesize=(PAGE_WIDTH, PAGE_HEIGHT), pageCompression=1, invariant=1
+        )
         for key, value in (metadata or {}).items():
             getattr(self.canvas, f"set{key}")(value)
         self._footer = footer
@@ -189,8 +195,11 @@ class ReportPages:
         trace: TracebackType | None,
     ) -> None:
         # A failed report writes nothing: the caller's temporary file is dropped.
-        if kind is None:
-            self.canvas.save()
+        try:
+            if kind is None:
+                self.canvas.save()
+        finally:
+            rl_config.useA85 = self._ascii85
 
     def new(self) -> Sheet:
         """Return the next blank page."""
