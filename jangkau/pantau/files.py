@@ -23,10 +23,10 @@ import pyogrio
 from jangkau.config.region import Region
 from jangkau.errors import InputError
 from jangkau.io.atomic import replacing, write_text
+from jangkau.io.unsynced import sqlite_without_sync
 
 STATUS_JSON = "status.json"
 STATUS_GPKG = "status.gpkg"
-SQLITE_SYNC = "OGR_SQLITE_SYNCHRONOUS"
 REPORT_COLUMNS = [
     "id",
     "jenis_laporan",
@@ -73,14 +73,9 @@ def write_live_files(
     since it is a temporary file renamed into place and derived from the
     database, rewritten from it by every update and when the service starts.
     """
-    previous = pyogrio.get_gdal_config_option(SQLITE_SYNC)
-    pyogrio.set_gdal_config_options({SQLITE_SYNC: "OFF"})
-    try:
-        with replacing(processed / STATUS_GPKG) as temporary:
-            for name, layer in (("status_aset", status_layer), ("laporan", reports)):
-                pyogrio.write_dataframe(layer, temporary, layer=name, driver="GPKG", use_arrow=True)
-    finally:
-        pyogrio.set_gdal_config_options({SQLITE_SYNC: previous})
+    with sqlite_without_sync(), replacing(processed / STATUS_GPKG) as temporary:
+        for name, layer in (("status_aset", status_layer), ("laporan", reports)):
+            pyogrio.write_dataframe(layer, temporary, layer=name, driver="GPKG", use_arrow=True)
     text = json.dumps(document, ensure_ascii=False, indent=1, default=str)
     write_text(processed / STATUS_JSON, text)
     if maps is not None and maps.is_dir():

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import zipfile
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 import geopandas as gpd
@@ -13,6 +12,7 @@ import pandas as pd
 import pyogrio
 
 from jangkau.io.atomic import replacing
+from jangkau.io.unsynced import sqlite_without_sync
 
 # QGIS 3.22 warns on GeoPackage 1.4, which current GDAL writes by default.
 GPKG_VERSION = "1.2"
@@ -35,24 +35,6 @@ def _arrow_writes_the_same(frame: pd.DataFrame) -> bool:
         for column, dtype in frame.dtypes.items()
         if not isinstance(dtype, gpd.array.GeometryDtype)
     )
-
-
-@contextmanager
-def _sqlite_without_sync() -> Iterator[None]:
-    """Let GDAL write GeoPackages without SQLite's fsync on every commit, then restore the setting.
-
-    Each layer is its own transaction, and SQLite's default waits for the disk
-    at each commit: half of the time of writing Maros's 15 small layers. The
-    file written is a temporary one, renamed into place only once whole
-    (:func:`~jangkau.io.atomic.replacing`), and no other output is synced
-    either: what protects a reader is the rename, not the sync.
-    """
-    previous = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
-    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
-    try:
-        yield
-    finally:
-        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": previous})
 
 
 def _style_table(path: Path, styles: list[tuple[str, str, str, bool]]) -> pd.DataFrame:
@@ -110,7 +92,7 @@ def write_geopackage(
         Stored as every layer's description in ``gpkg_contents`` (QGIS shows
         it), e.g. the run that wrote the file.
     """
-    with replacing(path) as temporary, _sqlite_without_sync():
+    with replacing(path) as temporary, sqlite_without_sync():
         for index, (name, frame) in enumerate(layers.items()):
             options = {"dataset_options": {"VERSION": GPKG_VERSION}} if index == 0 else {}
             if isinstance(frame, gpd.GeoDataFrame):
