@@ -57,6 +57,38 @@ def propose_recording(folder: str) -> list[int]:
     return [os.getpid(), int(record.read_text(encoding="utf-8"))]
 
 
+def propose_ranking_last(folder: str) -> None:
+    """Run the proposals step with the rankings made last, from the gap table with the proposals.
+
+    The order before they moved to a second process: they must not depend on it.
+    """
+    import jangkau.pipeline.proposal_step as step
+    from jangkau import pipeline
+
+    class Deferred:
+        def __init__(self, call):
+            self.result = call
+
+    class RankingLast:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *error):
+            return None
+
+        def start(self, function, work, gaps, *args, **kwargs):
+            # The gap table as the step leaves it, proposals included.
+            return Deferred(
+                lambda: function(
+                    work, pd.read_parquet(work / "kesenjangan.parquet"), *args, **kwargs
+                )
+            )
+
+    step.Started = RankingLast
+    region = pipeline.prepare_region(region_file=PROJECT / "regions" / "maros.toml")
+    step.propose_and_rank(region, Path(folder))
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("usulan_paralel")
@@ -76,6 +108,14 @@ def runs(tmp_path_factory):
             threads,
         )
         folders[threads] = (folder, pids)
+    last = root / "peringkat_terakhir"
+    shutil.copytree(base, last)
+    in_fresh_process(
+        "import json; from test_parallel_proposals import propose_ranking_last; "
+        f"propose_ranking_last({str(last)!r}); print(json.dumps(None))",
+        "1",
+    )
+    folders["terakhir"] = (last, None)
     return folders
 
 
@@ -93,3 +133,13 @@ def test_two_cores_write_the_same_tables_as_one(runs, name):
     expected = pd.read_parquet(one / name)
     assert len(expected) > 0
     pd.testing.assert_frame_equal(pd.read_parquet(two / name), expected, check_exact=True)
+
+
+@pytest.mark.parametrize("name", WRITTEN)
+def test_rankings_made_from_the_gaps_with_proposals_are_the_same(runs, name):
+    # Rankings made while the sites are planned read the gap table before the proposals.
+    early, _ = runs["2"]
+    last, _ = runs["terakhir"]
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(last / name), pd.read_parquet(early / name), check_exact=True
+    )
