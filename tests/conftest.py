@@ -83,6 +83,10 @@ def browser():
 
 
 def open_page(driver, path, wait: float = 0.5):
+    # Away from the previous page first: what it still logs (requests cut short as it is
+    # left) must not be read as this page's.
+    driver.get("about:blank")
+    time.sleep(0.2)
     driver.get_log("browser")
     driver.get(path.as_uri())
     for _ in range(100):
