@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import time
 from datetime import datetime
 
 import geopandas as gpd
@@ -32,6 +33,20 @@ def _series(client, kode_kec: str, **params) -> list[dict]:
     answer = client.get(f"/api/cakupan/{kode_kec}", params={"layanan": "puskesmas", **params})
     assert answer.status_code == 200, answer.text
     return answer.json()["seri"]
+
+
+def _series_of_length(client, kode_kec: str, length: int, timeout: float = 20.0) -> list[dict]:
+    """Return the series once it holds ``length`` rows.
+
+    The update writes status.json (what ``_wait_for`` watches) a moment before
+    it records the coverage of that state in the database.
+    """
+    deadline = time.monotonic() + timeout
+    series = _series(client, kode_kec)
+    while len(series) < length and time.monotonic() < deadline:
+        time.sleep(0.05)
+        series = _series(client, kode_kec)
+    return series
 
 
 def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service):  # noqa: F811
@@ -62,7 +77,7 @@ def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service): 
     members = (desa["kode_kec"] == kec).to_numpy()
     people = desa["penduduk"].to_numpy(dtype=float)
     expected_drop = (people * without)[members].sum() / people[members].sum()
-    series = _series(client, kec)
+    series = _series_of_length(client, kec, 2)
     assert [row["sumber"] for row in series] == ["hasil", "laporan"]
     assert series[1]["cakupan"] == pytest.approx(expected_drop, abs=2e-3)
     assert series[1]["cakupan"] < published_figure - 0.01
@@ -74,7 +89,7 @@ def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service): 
         headers=_bearer(tokens["kesehatan"]),
     )
     _wait_for(client, reopened.json()["id"])
-    series = _series(client, kec)
+    series = _series_of_length(client, kec, 3)
     assert [row["sumber"] for row in series] == ["hasil", "laporan", "laporan"]
     assert series[2]["cakupan"] == published_figure  # exactly, not approximately
     times = [datetime.fromisoformat(row["waktu"]) for row in series]
@@ -139,14 +154,14 @@ def test_a_restarted_service_continues_the_series(published, db_url):  # noqa: F
             headers=health,
         )
         _wait_for(client, closed.json()["id"])
-        first = _series(client, kec)
+        first = _series_of_length(client, kec, 2)
     with TestClient(create_app(place, db_url)) as client:
         assert _series(client, kec) == first
         reopened = client.post(
             "/api/laporan/status", json={"id_aset": camba, "status": "pulih"}, headers=health
         )
         _wait_for(client, reopened.json()["id"])
-        series = _series(client, kec)
+        series = _series_of_length(client, kec, 3)
     assert [row["sumber"] for row in series] == ["hasil", "laporan", "laporan"]
     assert series[2]["cakupan"] == series[0]["cakupan"]
     assert series[:2] == first
