@@ -166,3 +166,21 @@ def test_a_database_from_before_revocation_gets_the_new_columns(db_url):  # noqa
     assert [(t["id"], t["awalan"], t["dicabut"]) for t in listed] == [(1, None, None)]
     assert revoked["dicabut"] is not None
     assert after["dicabut"] == revoked["dicabut"]
+
+
+def test_a_new_token_never_starts_with_a_dash(tmp_path, monkeypatch):
+    # "--cabut -x12…" reads the prefix as an option: one token in 64 started with "-".
+    import secrets
+
+    made = iter(["-dimulai-strip-0123456789", "_boleh-0123456789abcdef"])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _n: next(made))
+
+    async def scenario() -> str:
+        store = Store(f"sqlite:///{tmp_path / 'token.sqlite'}")
+        await store.create()
+        try:
+            return await store.new_token(instansi="Dinas Kesehatan", kelas=["puskesmas"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(scenario()) == "_boleh-0123456789abcdef"

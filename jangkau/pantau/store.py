@@ -157,6 +157,9 @@ class Store:
     async def new_token(self, *, instansi: str, kelas: list[str]) -> str:
         """Store a new token's hash for an agency and its asset classes; return the token."""
         token = secrets.token_urlsafe(32)
+        # Its prefix is typed after --cabut to revoke it: one starting with "-" reads as an option.
+        while token.startswith("-"):
+            token = secrets.token_urlsafe(32)
         async with self._write_lock, self.engine.begin() as connection:
             await connection.execute(
                 TOKEN.insert().values(
