@@ -180,15 +180,56 @@ def test_near_points_keep_every_facility_within_reach_of_the_demand():
     assert len(near_points(facilities[:0], demand, radius)) == 0
 
 
-def test_columns_of_equals_scipy_column_indexing():
+def test_reach_matrix_pairs_every_point_with_the_candidates_within_its_radius():
+    from jangkau.analysis.site_search import reach_matrix
+
+    rng = np.random.default_rng(11)
+    demand = rng.uniform(0, 8000, (700, 2))
+    candidates = rng.uniform(0, 8000, (300, 2))
+    radius = np.where(rng.random(700) > 0.3, 800.0, 1500.0)
+    # A point exactly one radius from a candidate counts as reached.
+    demand[0] = candidates[5] + [800.0, 0.0]
+    radius[0] = 800.0
+    reach = reach_matrix(demand, radius, candidates)
+    # By brute force, every pair.
+    squared = ((demand[:, None, :] - candidates[None, :, :]) ** 2).sum(axis=2)
+    expected = squared <= radius[:, None] ** 2
+    assert reach[0, 5] == 1
+    assert reach.shape == (700, 300)
+    assert np.array_equal(reach.toarray() == 1, expected)
+    assert reach.nnz == expected.sum()
+    # Each row's candidates in ascending order, once (the solver reads rows as sets).
+    assert reach.has_canonical_format
+    assert all(np.all(np.diff(row.indices) > 0) for row in reach)
+    assert reach_matrix(demand[:0], radius[:0], candidates).shape == (0, 300)
+    assert reach_matrix(demand, radius, candidates[:0]).nnz == 0
+
+
+def test_sites_to_reach_counts_the_sites_a_greedy_choice_needs():
     import scipy.sparse
 
-    from jangkau.analysis.site_search import columns_of
+    from jangkau.analysis.site_search import sites_to_reach
 
-    matrix = scipy.sparse.random(50, 40, density=0.2, format="csc", random_state=3)
-    for columns in ([], [0], [3, 7, 8, 39], list(range(0, 40, 3))):
-        columns = np.array(columns, dtype=int)
-        mine, theirs = columns_of(matrix, columns), matrix[:, columns]
-        assert mine.shape == theirs.shape
-        assert (mine != theirs).nnz == 0
-        assert np.array_equal(mine.indices, theirs.indices)
+    # Candidates (rows) and the demand points (columns) each reaches; weights by hand.
+    gains_of = scipy.sparse.csr_matrix(
+        np.array(
+            [
+                [1, 1, 0, 0, 0],  # 30 people
+                [0, 1, 1, 1, 0],  # 60, the best first
+                [0, 0, 0, 1, 1],  # 45; 15 left once the second is taken
+                [1, 0, 0, 0, 0],  # 10
+            ]
+        )
+    )
+    weight = np.array([10.0, 20.0, 10.0, 30.0, 15.0])
+    # 60 with one site; +10 (the first or the fourth: 10 each) and +15 (the third).
+    assert sites_to_reach(gains_of, weight, 60.0, 5) == 1
+    assert sites_to_reach(gains_of, weight, 70.0, 5) == 2
+    assert sites_to_reach(gains_of, weight, 85.0, 5) == 3
+    # Everyone is reached by three sites: no count reaches more.
+    assert sites_to_reach(gains_of, weight, 90.0, 5) == 3
+    # The cap: one more than the cap when the cap falls short.
+    assert sites_to_reach(gains_of, weight, 85.0, 1) == 2
+    assert sites_to_reach(gains_of, weight, 0.4, 5) == 0
+    assert sites_to_reach(gains_of[:0], weight, 50.0, 5) == 0
+    assert weight.tolist() == [10.0, 20.0, 10.0, 30.0, 15.0]

@@ -15,7 +15,6 @@ import shapely
 from jangkau.analysis.mclp import solve_grouped
 from jangkau.analysis.site_search import (
     KabupatenArrays,
-    columns_of,
     grid_points,
     near_points,
     reach_matrix,
@@ -192,6 +191,8 @@ def plan_one(
     else:
         reach = travel_reach(travel, demand_xy, demand_radius, candidates)
     by_candidate = reach.tocsc()
+    # Candidate by candidate (a view): each unit's greedy count reads its candidates' rows.
+    gains_of = by_candidate.T
 
     counted = pd.notna(service["penduduk_per_fasilitas"]) or service["minimum_per"] in (
         "desa",
@@ -207,7 +208,7 @@ def plan_one(
     ):
         # Demand of other units weighs nothing here: the unit's own need, its own candidates.
         greedy_count = sites_to_reach(
-            columns_of(by_candidate, np.flatnonzero(candidate_group == i)),
+            gains_of[np.flatnonzero(candidate_group == i)],
             np.where(demand_group == i, weight, 0.0),
             needed,
             max(settings.maks_per_unit, int(shortfall)),

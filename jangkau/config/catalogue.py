@@ -261,10 +261,11 @@ def service_radius(catalogue: pd.DataFrame, service: str, is_kelurahan: np.ndarr
     is_kelurahan
         Per place, True for a kelurahan (urban), False for a desa.
     """
-    row = catalogue.loc[catalogue["layanan"] == service].iloc[0]
-    return np.where(
-        np.asarray(is_kelurahan, dtype=bool), row["radius_kelurahan_m"], row["radius_desa_m"]
-    ).astype(float)
+    # The two figures only: a whole catalogue row is a mixed Series, slow to build.
+    kelurahan, desa = catalogue.loc[
+        catalogue["layanan"] == service, ["radius_kelurahan_m", "radius_desa_m"]
+    ].to_numpy(dtype=float)[0]
+    return np.where(np.asarray(is_kelurahan, dtype=bool), kelurahan, desa).astype(float)
 
 
 @dataclass(frozen=True)
