@@ -36,6 +36,33 @@ def test_map_processes_answers_in_order_and_shares_the_items():
     assert parent in pids and len(pids) == 2
 
 
+def note_start_then_sleep(item):
+    log, size = item
+    with open(log, "a", encoding="utf-8") as file:  # one append per item: whole lines
+        file.write(f"{size}\n")
+    time.sleep(0.02 * size)
+    return size, os.getpid()
+
+
+def test_map_processes_starts_the_largest_items_first(tmp_path):
+    log = tmp_path / "mulai.txt"
+    sizes = [1, 2, 1, 1, 9, 1]
+    answer = in_fresh_process(
+        "import json; from test_parallel import note_start_then_sleep; "
+        "from jangkau.analysis.threads import map_processes; "
+        f"items = [({str(log)!r}, size) for size in {sizes}]; "
+        f"print(json.dumps(map_processes(note_start_then_sleep, items, sizes={sizes})))"
+    )
+    # Answers in the items' order, from both processes.
+    assert [size for size, _ in answer] == sizes
+    assert len({pid for _, pid in answer}) == 2
+    started = [int(line) for line in log.read_text(encoding="utf-8").split()]
+    assert sorted(started) == sorted(sizes)
+    # The two workers start at once: the largest item is among the first two taken
+    # (in the items' own order it would be the fifth).
+    assert 9 in started[:2]
+
+
 def fail_on_seven(value):
     time.sleep(0.02)
     if value == 7:

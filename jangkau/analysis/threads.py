@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import threading
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from multiprocessing.connection import Connection
 from typing import Any, TypeVar
@@ -59,7 +59,12 @@ def fork_is_safe() -> bool:
     )
 
 
-def map_processes(function: Callable[[Item], Result], items: Iterable[Item]) -> list[Result]:
+def map_processes(
+    function: Callable[[Item], Result],
+    items: Iterable[Item],
+    *,
+    sizes: Sequence[float] | None = None,
+) -> list[Result]:
     """Return ``[function(item) for item in items]``, on up to :func:`thread_count` processes.
 
     For pure-Python work that holds the GIL (the proposals' bound and swaps),
@@ -69,8 +74,19 @@ def map_processes(function: Callable[[Item], Result], items: Iterable[Item]) -> 
     exits. Where a fork is not safe (:func:`fork_is_safe`) this is
     :func:`map_threads`. An item's error is raised here, after every worker
     has stopped.
+
+    ``sizes`` (one per item, e.g. bytes to read) makes the largest items
+    start first, so that a large one is not left to run alone at the end;
+    the results keep the items' order.
     """
     items = list(items)
+    if sizes is not None:
+        order = sorted(range(len(items)), key=lambda index: -sizes[index])
+        done = map_processes(function, [items[index] for index in order])
+        results_in_order: list[Result] = [done[0]] * len(items) if items else []
+        for position, index in enumerate(order):
+            results_in_order[index] = done[position]
+        return results_in_order
     workers = min(thread_count(), len(items))
     if workers <= 1 or not fork_is_safe():
         return map_threads(function, items)

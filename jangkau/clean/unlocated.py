@@ -234,33 +234,54 @@ class Seen:
     def __init__(self, placed: pd.DataFrame) -> None:
         self.by_id: dict[tuple, str] = {}
         self.by_name: dict[tuple, str] = {}
-        # Plain objects first: iterating Arrow-backed strings row by row is slow, and
-        # so is building one dict per row through ``to_dict`` in a province.
-        names = [str(c) for c in placed.columns]
-        values = [placed[c].astype(object).tolist() for c in placed.columns]
-        for row in zip(*values, strict=True):
-            self.add(dict(zip(names, row, strict=True)))
+        if placed.empty:
+            return
+        # Column by column as plain objects: iterating Arrow-backed strings row by row is
+        # slow, and so is building one dict per row (a province has 40,000 facilities).
+        values = {str(c): placed[c].astype(object).tolist() for c in placed.columns}
+        blank = [None] * len(placed)
+        for sumber, baris, nama, id_aset, layanan, kode_kec, kode_kab in zip(
+            values["sumber"],
+            values["baris"],
+            values["nama"],
+            *(values.get(name, blank) for name in ("id_aset", "layanan", "kode_kec", "kode_kab")),
+            strict=True,
+        ):
+            ids, name = self._keys_of(id_aset, sumber, layanan, nama, kode_kec or kode_kab)
+            self._remember(ids, name, f"{sumber} baris {baris} ({nama})")
 
-    def _keys(self, row: dict) -> tuple[list[tuple], tuple | None]:
-        code = id_code(row.get("id_aset"))
+    @staticmethod
+    def _keys_of(
+        id_aset: object, sumber: object, layanan: object, nama: object, where: object
+    ) -> tuple[list[tuple], tuple | None]:
+        code = id_code(id_aset)
         ids = []
         if code:
-            ids.append(("berkas", row["sumber"], code))
+            ids.append(("berkas", sumber, code))
             if len(code) >= GLOBAL_ID_LENGTH:
-                ids.append(("layanan", row["layanan"], code))
-        key = match_key(row.get("nama"))
+                ids.append(("layanan", layanan, code))
+        key = match_key(nama)
         # Counted for the kabupaten only: names are told apart within the kabupaten.
-        where = row.get("kode_kec") or row.get("kode_kab")
-        name = (row["layanan"], where, key) if key else None
-        return ids, name
+        return ids, ((layanan, where, key) if key else None)
+
+    def _keys(self, row: dict) -> tuple[list[tuple], tuple | None]:
+        return self._keys_of(
+            row.get("id_aset"),
+            row.get("sumber"),
+            row.get("layanan"),
+            row.get("nama"),
+            row.get("kode_kec") or row.get("kode_kab"),
+        )
+
+    def _remember(self, ids: list[tuple], name: tuple | None, described: str) -> None:
+        for key in ids:
+            self.by_id.setdefault(key, described)
+        if name is not None:
+            self.by_name.setdefault(name, described)
 
     def add(self, row: dict) -> None:
         """Remember a counted facility."""
-        ids, name = self._keys(row)
-        for key in ids:
-            self.by_id.setdefault(key, describe(row))
-        if name is not None:
-            self.by_name.setdefault(name, describe(row))
+        self._remember(*self._keys(row), describe(row))
 
     def twin(self, row: dict) -> str | None:
         """Return the counted facility a record is again (how the report names it), or None."""

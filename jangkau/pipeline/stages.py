@@ -146,10 +146,11 @@ def _run_assets(region: Region, work: Path) -> Path:
 
     # Files are independent and their reading is mostly pure Python: forked processes share
     # the cores. Threads would not (the GIL) and would share the desa's prepared geometries.
-    worth_a_fork = _asset_bytes(region) >= FORK_READING_FROM_BYTES
+    sizes = [_file_bytes(spec.path) for spec in region.aset]
     reads = (
-        map_processes(read_file, region.aset)
-        if worth_a_fork and fork_is_safe()
+        # The largest files first: one left to the end would be read while a core idles.
+        map_processes(read_file, region.aset, sizes=sizes)
+        if sum(sizes) >= FORK_READING_FROM_BYTES and fork_is_safe()
         else [read_file(spec) for spec in region.aset]
     )
     for spec, read in zip(region.aset, reads, strict=True):
@@ -204,12 +205,11 @@ def _run_assets(region: Region, work: Path) -> Path:
 FORK_READING_FROM_BYTES = 1_000_000
 
 
-def _asset_bytes(region: Region) -> int:
-    """Return the size of the region's asset files, with a shapefile's companions."""
-    paths = [Path(spec.path) for spec in region.aset]
+def _file_bytes(path: str | Path) -> int:
+    """Return the size of an asset file, with a shapefile's companions."""
+    path = Path(path)
     return sum(
         part.stat().st_size
-        for path in paths
         for part in path.parent.glob(f"{glob.escape(path.stem)}.*")
         if part.is_file()
     )
