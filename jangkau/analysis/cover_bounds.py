@@ -62,6 +62,75 @@ def budget_choice(
     return kept[np.argsort(-value[kept], kind="stable")][:p]
 
 
+class BudgetChooser:
+    """:func:`budget_choice` for one set of budgets, called again and again (the bound's steps).
+
+    The answer depends on how ``np.argsort`` orders equal values only when
+    two candidates of one group that matter (the best ``p_g + 1`` of the
+    group; ``min(p_g, p) + 1`` with one group) have equal values. Otherwise
+    the choice is fixed by the values alone, and is found without sorting
+    every candidate by index: a plain sort of one key per candidate, its
+    group's offset plus its value, gives each group's ``p_g + 1``-th key as a
+    threshold. Rounding of the key never reverses two values of a group (a
+    rounded sum is monotone in each term; the offsets are far apart), so the
+    candidates at or above their group's threshold include every one that
+    matters; those few are then ordered exactly by value. When values tie
+    where it matters, :func:`budget_choice` itself answers, and the next few
+    calls go to it directly (ties tend to persist from one step to the next).
+    """
+
+    def __init__(self, group: np.ndarray, group_budget: np.ndarray, p: int) -> None:
+        self.group, self.group_budget, self.p = group, group_budget, p
+        n_groups = len(group_budget)
+        self.usable = p >= 1 and bool((group_budget >= 0).all())
+        # How many of each group are kept; one more is looked at, to see a tie at the cut.
+        self.kept = np.minimum(group_budget, p) if n_groups == 1 else group_budget
+        self.group_offset = group.astype(float)
+        # Sorted keys between -inf and +inf: a group with too few candidates for a
+        # threshold takes -inf (all of it), one keeping none takes +inf.
+        self.sorted_key = np.concatenate([[-np.inf], np.zeros(len(group)), [np.inf]])
+        count = np.bincount(group, minlength=n_groups)
+        at = np.cumsum(count) - self.kept  # the group's (kept + 1)-th largest, shifted by one
+        at[self.kept + 1 > count] = 0
+        at[self.kept <= 0] = len(group) + 1
+        self.threshold_at = at
+        self.wait = 0
+
+    def __call__(self, value: np.ndarray) -> np.ndarray:
+        """Return ``budget_choice(value, group, group_budget, p)``."""
+        if self.usable and self.wait == 0:
+            chosen = self._untied(value)
+            if chosen is not None:
+                return chosen
+            self.wait = 4
+        elif self.wait:
+            self.wait -= 1
+        return budget_choice(value, self.group, self.group_budget, self.p)
+
+    def _untied(self, value: np.ndarray) -> np.ndarray | None:
+        """Return the choice when no tie matters, else None."""
+        key = self.group_offset * (2.0 * float(value.max(initial=0.0)) + 1.0)
+        key += value
+        ordered = self.sorted_key[1:-1]
+        ordered[:] = key
+        ordered.sort()
+        threshold = self.sorted_key[self.threshold_at]
+        near = np.flatnonzero(key >= threshold[self.group])
+        near = near[value[near] > 0]
+        near_value, near_group = value[near], self.group[near]
+        by_group = np.lexsort((-near_value, near_group))  # group, then value descending
+        near, near_value, near_group = near[by_group], near_value[by_group], near_group[by_group]
+        rank = np.arange(len(near)) - np.searchsorted(near_group, near_group)
+        kept = self.kept[near_group]
+        same = (near_group[1:] == near_group[:-1]) & (near_value[1:] == near_value[:-1])
+        if (same & (rank[1:] <= kept[1:])).any():
+            return None
+        chosen = rank < kept
+        near, near_value, near_group = near[chosen], near_value[chosen], near_group[chosen]
+        # Value descending, ties between groups by group: what budget_choice's stable sorts give.
+        return near[np.lexsort((near_group, -near_value))][: self.p]
+
+
 def column_rows(by_candidate: scipy.sparse.csc_matrix, columns: np.ndarray) -> np.ndarray:
     """Return the row indices of the given columns of a CSC matrix, concatenated."""
     start = by_candidate.indptr[columns]
@@ -126,18 +195,23 @@ def lagrangian_bound(
     total = float(weight.sum())
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
+    choose = BudgetChooser(group, group_budget, p)
     multiplier = weight.copy()
+    # Buffers reused by every step (the arrays are as long as the demand).
+    slack, step = np.empty(n_demand), np.empty(n_demand)
+    open_part, reached = np.empty(n_demand, dtype=bool), np.empty(n_demand, dtype=bool)
     step_scale, since_better, steps = 2.0, 0, 0
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
-        chosen = budget_choice(value, group, group_budget, p)
+        chosen = choose(value)
         # Multipliers never exceed the weights; a difference of floats is positive
         # exactly where the first is larger.
-        slack = weight - multiplier
-        open_part = slack > 0
+        np.subtract(weight, multiplier, out=slack)
+        np.greater(slack, 0, out=open_part)
         bound = float(np.sum(slack[open_part]) + value[chosen].sum())
         hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
-        covered = float(weight[hits > 0].sum())
+        np.greater(hits, 0, out=reached)
+        covered = float(weight[reached].sum())
         if covered > best_covered:
             best_chosen, best_covered = chosen, covered
         target = max(lower, best_covered)
@@ -152,11 +226,14 @@ def lagrangian_bound(
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
         # reached, raise them where it is reached more than once.
-        slope = hits - open_part  # whole numbers: their sum of squares is exact
+        slope = np.subtract(hits, open_part, out=hits)  # whole numbers: exact sum of squares
         norm = float(np.dot(slope, slope))
         if norm == 0:
             break
-        multiplier = np.clip(multiplier - step_scale * (bound - target) / norm * slope, 0.0, weight)
+        # multiplier - scale * slope, clipped to [0, weight], in place.
+        np.multiply(slope, step_scale * (bound - target) / norm, out=step)
+        np.subtract(multiplier, step, out=step)
+        np.clip(step, 0.0, weight, out=multiplier)
     return LagrangianResult(
         min(best, total), best_chosen, best_covered, steps, best, best_value, best_relaxed
     )

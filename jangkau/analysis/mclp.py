@@ -96,7 +96,6 @@ def merge_equal_rows(
     reach = scipy.sparse.csr_matrix(reach)
     reach.sum_duplicates()
     reach.sort_indices()
-    n_rows = reach.shape[0]
     length = np.diff(reach.indptr)
     # Rows are grouped by a fingerprint (their length and a sum of random 64-bit column
     # keys, wrapping alike for equal rows), then each is compared column by column with
@@ -108,18 +107,31 @@ def merge_equal_rows(
         fingerprint = fingerprint * np.int64(1_000_003) + length
     _, first, row_of = np.unique(fingerprint, return_index=True, return_inverse=True)
     row_of = row_of.ravel()
-    row = np.repeat(np.arange(n_rows), length)
-    position = np.arange(reach.nnz) - reach.indptr[row]
-    leader = first[row_of]
-    same_length = length[leader] == length
-    theirs = reach.indptr[leader[row]] + np.minimum(position, length[leader[row]] - 1)
-    if not same_length.all() or (reach.indices[theirs] != reach.indices).any():
+    if not _same_as_leaders(reach, first[row_of]):
         row_of = _rows_by_content(reach)
         first = np.unique(row_of, return_index=True)[1]
     merged_weight = np.bincount(row_of, weights=weight, minlength=len(first))
     # Rows reached by some candidate, taken in one copy of the matrix.
     reached = length[first] > 0
     return reach[first[reached]], merged_weight[reached]
+
+
+def _same_as_leaders(reach: scipy.sparse.csr_matrix, leader: np.ndarray) -> bool:
+    """Return True when every row has exactly the columns of its ``leader`` row.
+
+    Only the rows led by another are compared (a leader matches itself).
+    """
+    length = np.diff(reach.indptr)
+    follower = np.flatnonzero(leader != np.arange(len(leader)))
+    if len(follower) == 0:
+        return True
+    size = length[follower]
+    if (length[leader[follower]] != size).any():
+        return False
+    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    mine = np.repeat(reach.indptr[follower], size) + offset
+    theirs = np.repeat(reach.indptr[leader[follower]], size) + offset
+    return bool((reach.indices[mine] == reach.indices[theirs]).all())
 
 
 def _rows_by_content(reach: scipy.sparse.csr_matrix) -> np.ndarray:
