@@ -139,6 +139,20 @@ def column_rows(by_candidate: scipy.sparse.csc_matrix, columns: np.ndarray) -> n
     return by_candidate.indices[np.repeat(start, length) + offset]
 
 
+class _ColumnRows:
+    """:func:`column_rows` for a few columns at a time: slices joined, without index arithmetic."""
+
+    def __init__(self, by_candidate: scipy.sparse.csc_matrix) -> None:
+        self.indices = by_candidate.indices
+        self.indptr = by_candidate.indptr.tolist()
+
+    def __call__(self, columns: np.ndarray) -> np.ndarray:
+        indices, indptr = self.indices, self.indptr
+        return np.concatenate(
+            [indices[:0]] + [indices[indptr[c] : indptr[c + 1]] for c in columns.tolist()]
+        )
+
+
 @dataclass(frozen=True)
 class LagrangianResult:
     """The best bound found, and the best feasible choice met on the way (with its weight).
@@ -196,6 +210,7 @@ def lagrangian_bound(
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
     choose = BudgetChooser(group, group_budget, p)
+    rows_of = _ColumnRows(by_candidate)
     multiplier = weight.copy()
     # Buffers reused by every step (the arrays are as long as the demand).
     slack, step = np.empty(n_demand), np.empty(n_demand)
@@ -209,7 +224,7 @@ def lagrangian_bound(
         np.subtract(weight, multiplier, out=slack)
         np.greater(slack, 0, out=open_part)
         bound = float(np.sum(slack[open_part]) + value[chosen].sum())
-        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
+        hits = np.bincount(rows_of(chosen), minlength=n_demand)
         np.greater(hits, 0, out=reached)
         covered = float(weight[reached].sum())
         if covered > best_covered:
@@ -226,8 +241,11 @@ def lagrangian_bound(
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
         # reached, raise them where it is reached more than once.
-        slope = np.subtract(hits, open_part, out=hits)  # whole numbers: exact sum of squares
-        norm = float(np.dot(slope, slope))
+        # Whole numbers, held as floats: their sum of squares is exact in any order, and
+        # scale * slope is what it was with integers (they are converted before multiplying).
+        # (Not np.dot: on floats it calls BLAS, whose threads cost more than the sum.)
+        slope = np.subtract(hits, open_part, out=step, dtype=float)
+        norm = float(np.square(slope, out=slack).sum())  # slack is no longer needed
         if norm == 0:
             break
         # multiplier - scale * slope, clipped to [0, weight], in place.
