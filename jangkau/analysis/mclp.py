@@ -102,11 +102,11 @@ def merge_equal_rows(
     # its group's first row: merging stays exact even if two rows shared a fingerprint.
     key = np.random.default_rng(0).integers(1, 2**62, size=reach.shape[1], dtype=np.int64)
     with np.errstate(over="ignore"):
-        running = np.concatenate([[0], np.cumsum(key[reach.indices], dtype=np.int64)])
+        running = np.zeros(reach.nnz + 1, dtype=np.int64)
+        np.cumsum(key[reach.indices], out=running[1:])
         fingerprint = running[reach.indptr[1:]] - running[reach.indptr[:-1]]
         fingerprint = fingerprint * np.int64(1_000_003) + length
-    _, first, row_of = np.unique(fingerprint, return_index=True, return_inverse=True)
-    row_of = row_of.ravel()
+    first, row_of = _first_and_rank(fingerprint)
     if not _same_as_leaders(reach, first[row_of]):
         row_of = _rows_by_content(reach)
         first = np.unique(row_of, return_index=True)[1]
@@ -114,6 +114,23 @@ def merge_equal_rows(
     # Rows reached by some candidate, taken in one copy of the matrix.
     reached = length[first] > 0
     return reach[first[reached]], merged_weight[reached]
+
+
+def _first_and_rank(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(key, return_index=True, return_inverse=True)[1:]``, sooner.
+
+    The first position of each distinct key (in key order) and each position's
+    key rank: an unstable sort suffices, the first position being the least
+    of its run.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    starts = np.empty(len(key), dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    rank = np.empty(len(key), dtype=np.intp)
+    rank[order] = np.cumsum(starts) - 1
+    return np.minimum.reduceat(order, np.flatnonzero(starts)), rank
 
 
 def _same_as_leaders(reach: scipy.sparse.csr_matrix, leader: np.ndarray) -> bool:
