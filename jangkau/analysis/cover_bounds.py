@@ -212,20 +212,25 @@ def lagrangian_bound(
     choose = BudgetChooser(group, group_budget, p)
     rows_of = _ColumnRows(by_candidate)
     multiplier = weight.copy()
-    # Buffers reused by every step (the arrays are as long as the demand).
-    slack, step = np.empty(n_demand), np.empty(n_demand)
-    open_part, reached = np.empty(n_demand, dtype=bool), np.empty(n_demand, dtype=bool)
+    # A multiplier moves only where its slope (below) is not zero: at points reached by the
+    # inner choice or open (multiplier below weight), a few in a hundred. Elsewhere
+    # multiplier - scale * 0 is the multiplier itself (never -0.0: it starts at the weight,
+    # and the clip returns +0.0), within [0, weight], so the clip keeps it. Only those points
+    # are stepped; with a negative (or -0.0) weight, every point is, as the formula reads.
+    every_point = np.arange(n_demand) if np.signbit(weight).any() else None
+    # Multipliers never exceed the weights; a difference of floats is positive
+    # exactly where the first is larger.
+    is_open = np.subtract(weight, multiplier) > 0
+    open_rows = np.flatnonzero(is_open)
     step_scale, since_better, steps = 2.0, 0, 0
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
         chosen = choose(value)
-        # Multipliers never exceed the weights; a difference of floats is positive
-        # exactly where the first is larger.
-        np.subtract(weight, multiplier, out=slack)
-        np.greater(slack, 0, out=open_part)
-        bound = float(np.sum(slack[open_part]) + value[chosen].sum())
+        # The open points' slack in point order: the same sum as over the slack's positive part.
+        slack = weight[open_rows] - multiplier[open_rows]
+        bound = float(np.sum(slack) + value[chosen].sum())
         hits = np.bincount(rows_of(chosen), minlength=n_demand)
-        np.greater(hits, 0, out=reached)
+        reached = hits > 0
         covered = float(weight[reached].sum())
         if covered > best_covered:
             best_chosen, best_covered = chosen, covered
@@ -240,18 +245,24 @@ def lagrangian_bound(
         if best - target <= tolerance * max(best, 1.0) or step_scale < 0.02:
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
-        # reached, raise them where it is reached more than once.
+        # reached, raise them where it is reached more than once. Not zero only at points
+        # reached or open.
+        moving = np.flatnonzero(reached | is_open) if every_point is None else every_point
         # Whole numbers, held as floats: their sum of squares is exact in any order, and
         # scale * slope is what it was with integers (they are converted before multiplying).
         # (Not np.dot: on floats it calls BLAS, whose threads cost more than the sum.)
-        slope = np.subtract(hits, open_part, out=step, dtype=float)
-        norm = float(np.square(slope, out=slack).sum())  # slack is no longer needed
+        slope = (hits[moving] - is_open[moving]).astype(float)
+        norm = float(np.square(slope).sum())
         if norm == 0:
             break
-        # multiplier - scale * slope, clipped to [0, weight], in place.
-        np.multiply(slope, step_scale * (bound - target) / norm, out=step)
-        np.subtract(multiplier, step, out=step)
-        np.clip(step, 0.0, weight, out=multiplier)
+        limit = weight[moving]
+        stepped = np.clip(
+            multiplier[moving] - slope * (step_scale * (bound - target) / norm), 0.0, limit
+        )
+        multiplier[moving] = stepped
+        now_open = (limit - stepped) > 0
+        is_open[moving] = now_open
+        open_rows = moving[now_open]  # only a point that moved can be open
     return LagrangianResult(
         min(best, total), best_chosen, best_covered, steps, best, best_value, best_relaxed
     )
