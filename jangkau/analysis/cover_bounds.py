@@ -62,78 +62,6 @@ def budget_choice(
     return kept[np.argsort(-value[kept], kind="stable")][:p]
 
 
-class BudgetChooser:
-    """:func:`budget_choice` for one set of budgets, called again and again (the bound's steps).
-
-    The answer depends on how ``np.argsort`` orders equal values only when
-    two candidates of one group that matter (the best ``p_g + 1`` of the
-    group; ``min(p_g, p) + 1`` with one group) have equal values. Otherwise
-    the choice is fixed by the values alone, and is found without sorting
-    every candidate by index: a plain sort of one key per candidate, its
-    group's offset plus its value, gives each group's ``p_g + 1``-th key as a
-    threshold. Rounding of the key never reverses two values of a group (a
-    rounded sum is monotone in each term; the offsets are far apart), so the
-    candidates at or above their group's threshold include every one that
-    matters; those few are then ordered exactly by value. When values tie
-    where it matters, :func:`budget_choice` itself answers, and the next few
-    calls go to it directly (ties tend to persist from one step to the next).
-    """
-
-    def __init__(self, group: np.ndarray, group_budget: np.ndarray, p: int) -> None:
-        self.group, self.group_budget, self.p = group, group_budget, p
-        n_groups = len(group_budget)
-        # The plain sort pays off from about a thousand candidates (more in one group,
-        # where budget_choice skips the grouping); measured on the proposals' problems.
-        enough = len(group) >= (2500 if n_groups == 1 else 1000)
-        self.usable = enough and p >= 1 and bool((group_budget >= 0).all())
-        # How many of each group are kept; one more is looked at, to see a tie at the cut.
-        self.kept = np.minimum(group_budget, p) if n_groups == 1 else group_budget
-        self.group_offset = group.astype(float)
-        # Sorted keys between -inf and +inf: a group with too few candidates for a
-        # threshold takes -inf (all of it), one keeping none takes +inf.
-        self.sorted_key = np.concatenate([[-np.inf], np.zeros(len(group)), [np.inf]])
-        count = np.bincount(group, minlength=n_groups)
-        at = np.cumsum(count) - self.kept  # the group's (kept + 1)-th largest, shifted by one
-        at[self.kept + 1 > count] = 0
-        at[self.kept <= 0] = len(group) + 1
-        self.threshold_at = at
-        self.wait = 0
-
-    def __call__(self, value: np.ndarray) -> np.ndarray:
-        """Return ``budget_choice(value, group, group_budget, p)``."""
-        if self.usable and self.wait == 0:
-            chosen = self._untied(value)
-            if chosen is not None:
-                return chosen
-            self.wait = 4
-        elif self.wait:
-            self.wait -= 1
-        return budget_choice(value, self.group, self.group_budget, self.p)
-
-    def _untied(self, value: np.ndarray) -> np.ndarray | None:
-        """Return the choice when no tie matters, else None."""
-        key = self.group_offset * (2.0 * float(value.max(initial=0.0)) + 1.0)
-        key += value
-        ordered = self.sorted_key[1:-1]
-        ordered[:] = key
-        ordered.sort()
-        threshold = self.sorted_key[self.threshold_at]
-        near = np.flatnonzero(key >= threshold[self.group])
-        near = near[value[near] > 0]
-        near_value, near_group = value[near], self.group[near]
-        by_group = np.lexsort((-near_value, near_group))  # group, then value descending
-        near, near_value, near_group = near[by_group], near_value[by_group], near_group[by_group]
-        rank = np.arange(len(near)) - np.searchsorted(near_group, near_group)
-        kept = self.kept[near_group]
-        same = (near_group[1:] == near_group[:-1]) & (near_value[1:] == near_value[:-1])
-        if (same & (rank[1:] <= kept[1:])).any():
-            return None
-        chosen = rank < kept
-        near, near_value, near_group = near[chosen], near_value[chosen], near_group[chosen]
-        # Value descending, ties between groups by group: what budget_choice's stable sorts give.
-        return near[np.lexsort((near_group, -near_value))][: self.p]
-
-
 class _Hits:
     """How many chosen candidates reach each demand point, kept as the choice changes.
 
@@ -225,7 +153,6 @@ def lagrangian_bound(
     total = float(weight.sum())
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
-    choose = BudgetChooser(group, group_budget, p)
     hits_of = _Hits(by_candidate)
     multiplier = weight.copy()
     # A multiplier moves only where its slope (below) is not zero: at points reached by the
@@ -241,7 +168,7 @@ def lagrangian_bound(
     step_scale, since_better, steps = 2.0, 0, 0
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
-        chosen = choose(value)
+        chosen = budget_choice(value, group, group_budget, p)
         # The open points' slack in point order: the same sum as over the slack's positive part.
         slack = weight[open_rows] - multiplier[open_rows]
         bound = float(np.sum(slack) + value[chosen].sum())
