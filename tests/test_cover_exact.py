@@ -221,31 +221,3 @@ def test_merging_rows_finds_first_rows_and_ranks_as_unique_does_and_checks_leade
         ((1, 0, 1), 3.0),
         ((1, 1, 0), 8.0),
     ]
-
-
-@pytest.mark.parametrize("grouped", [True, False])
-def test_programme_rows_are_those_scipy_stacking_gives(grouped):
-    reach, weight, group, budget = instance(8, 120, 40, 0.1, 3)
-    reach = mclp.merge_equal_rows(reach, weight)[0]  # canonical CSR, as the solver passes it
-    group, budget = (group, budget) if grouped else (None, None)
-    _, (link, limit), _ = mclp.programme(reach, weight[: reach.shape[0]], 5, group, budget)
-    n_demand, n_candidates = reach.shape
-    stacked = scipy.sparse.hstack([-reach.astype(float), scipy.sparse.identity(n_demand)]).tocsr()
-    rows = [scipy.sparse.csr_matrix(np.ones((1, n_candidates)))]
-    if grouped:
-        rows.append(
-            scipy.sparse.csr_matrix(
-                (np.ones(n_candidates), (group, np.arange(n_candidates))),
-                shape=(len(budget), n_candidates),
-            )
-        )
-    total = scipy.sparse.vstack(rows).tocsr()
-    total = scipy.sparse.hstack(
-        [total, scipy.sparse.csr_matrix((total.shape[0], n_demand))]
-    ).tocsr()
-    for mine, theirs in ((link.A, stacked), (limit.A, total)):
-        assert mine.shape == theirs.shape and mine.indices.dtype == theirs.indices.dtype
-        assert same_bits(mine.indptr, theirs.indptr) and same_bits(mine.indices, theirs.indices)
-        assert same_bits(mine.data, theirs.data)
-    expected = [5.0, *budget.tolist()] if grouped else [5.0]
-    assert limit.ub.tolist() == expected

@@ -185,50 +185,6 @@ def _budget_rows(
     return scipy.sparse.vstack(rows).tocsr(), np.asarray(limits)
 
 
-def _stacked_rows(
-    reach: scipy.sparse.csr_matrix,
-    p: int,
-    group: np.ndarray | None,
-    group_budget: np.ndarray | None,
-) -> tuple[scipy.sparse.csr_matrix, scipy.sparse.csr_matrix, np.ndarray]:
-    """Return ``[-reach | I]``, the budget rows padded with zeros, and their limits.
-
-    The arrays scipy's ``hstack`` and ``vstack`` give for a canonical CSR
-    ``reach`` (each row's columns, then its own ``y``; the total row, then
-    each group's columns in order), built in one go: stacking costs more
-    than HiGHS on the small problems it is given.
-    """
-    n_demand, n_candidates = reach.shape
-    index = np.int32 if max(n_demand + n_candidates, reach.nnz + n_demand) < 2**31 else np.int64
-    indptr = reach.indptr.astype(index) + np.arange(n_demand + 1, dtype=index)
-    own = indptr[1:] - 1  # each row's last entry: its y
-    mine = np.ones(reach.nnz + n_demand, dtype=bool)
-    mine[own] = False
-    indices = np.empty(reach.nnz + n_demand, dtype=index)
-    indices[mine] = reach.indices
-    indices[own] = n_candidates + np.arange(n_demand)
-    data = np.empty(reach.nnz + n_demand)
-    data[mine] = -reach.data.astype(float)
-    data[own] = 1.0
-    link = scipy.sparse.csr_matrix(
-        (data, indices, indptr), shape=(n_demand, n_candidates + n_demand)
-    )
-    limits = [float(p)]
-    row_ends = [0, n_candidates]
-    columns = [np.arange(n_candidates)]
-    if group is not None and group_budget is not None:
-        group = np.asarray(group)
-        row_ends.extend(n_candidates + np.cumsum(np.bincount(group, minlength=len(group_budget))))
-        columns.append(np.argsort(group, kind="stable"))
-        limits.extend(np.asarray(group_budget, dtype=float).tolist())
-    columns = np.concatenate(columns).astype(index)
-    budget = scipy.sparse.csr_matrix(
-        (np.ones(len(columns)), columns, np.asarray(row_ends, dtype=index)),
-        shape=(len(limits), n_candidates + n_demand),
-    )
-    return link, budget, np.asarray(limits)
-
-
 def programme(
     reach: scipy.sparse.csr_matrix,
     weight: np.ndarray,
@@ -240,14 +196,11 @@ def programme(
     n_demand, n_candidates = reach.shape
     objective = np.concatenate([np.zeros(n_candidates), -np.asarray(weight, dtype=float)])
     # y_i - sum_j a_ij x_j <= 0
-    if isinstance(reach, scipy.sparse.csr_matrix) and reach.has_canonical_format:
-        link, budget, limits = _stacked_rows(reach, p, group, group_budget)
-    else:
-        link = scipy.sparse.hstack([-reach.astype(float), scipy.sparse.identity(n_demand)]).tocsr()
-        budget, limits = _budget_rows(n_candidates, p, group, group_budget)
-        budget = scipy.sparse.hstack(
-            [budget, scipy.sparse.csr_matrix((budget.shape[0], n_demand))]
-        ).tocsr()
+    link = scipy.sparse.hstack([-reach.astype(float), scipy.sparse.identity(n_demand)]).tocsr()
+    budget, limits = _budget_rows(n_candidates, p, group, group_budget)
+    budget = scipy.sparse.hstack(
+        [budget, scipy.sparse.csr_matrix((budget.shape[0], n_demand))]
+    ).tocsr()
     constraints = [
         scipy.optimize.LinearConstraint(link, -np.inf, 0.0),
         scipy.optimize.LinearConstraint(budget, -np.inf, limits),
