@@ -62,39 +62,12 @@ def budget_choice(
     return kept[np.argsort(-value[kept], kind="stable")][:p]
 
 
-class _Hits:
-    """How many chosen candidates reach each demand point, kept as the choice changes.
-
-    Counts are whole numbers, so adding those of the candidates that came in
-    and taking away those of the ones that left gives exactly what counting
-    afresh does; when most of the choice changed, it is counted afresh.
-    """
-
-    def __init__(self, by_candidate: scipy.sparse.csc_matrix) -> None:
-        self.indices = by_candidate.indices
-        self.indptr = by_candidate.indptr.tolist()
-        self.count = np.zeros(by_candidate.shape[0], dtype=np.int64)
-        self.members: set[int] = set()
-
-    def rows(self, candidate: int) -> np.ndarray:
-        return self.indices[self.indptr[candidate] : self.indptr[candidate + 1]]
-
-    def __call__(self, chosen: np.ndarray) -> np.ndarray:
-        """Return the count per demand point for ``chosen`` (read only: it is kept)."""
-        members = set(chosen.tolist())
-        came, left = members - self.members, self.members - members
-        if len(came) + len(left) > len(members) // 4 + 2:
-            rows = [self.rows(c) for c in members]
-            self.count = np.bincount(
-                np.concatenate([self.indices[:0], *rows]), minlength=len(self.count)
-            )
-        else:
-            for candidate in came:
-                np.add.at(self.count, self.rows(candidate), 1)
-            for candidate in left:
-                np.subtract.at(self.count, self.rows(candidate), 1)
-        self.members = members
-        return self.count
+def column_rows(by_candidate: scipy.sparse.csc_matrix, columns: np.ndarray) -> np.ndarray:
+    """Return the row indices of the given columns of a CSC matrix, concatenated."""
+    start = by_candidate.indptr[columns]
+    length = by_candidate.indptr[columns + 1] - start
+    offset = np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)
+    return by_candidate.indices[np.repeat(start, length) + offset]
 
 
 @dataclass(frozen=True)
@@ -153,7 +126,6 @@ def lagrangian_bound(
     total = float(weight.sum())
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
-    hits_of = _Hits(by_candidate)
     multiplier = weight.copy()
     # A multiplier moves only where its slope (below) is not zero: at points reached by the
     # inner choice or open (multiplier below weight), a few in a hundred. Elsewhere
@@ -172,7 +144,7 @@ def lagrangian_bound(
         # The open points' slack in point order: the same sum as over the slack's positive part.
         slack = weight[open_rows] - multiplier[open_rows]
         bound = float(np.sum(slack) + value[chosen].sum())
-        hits = hits_of(chosen)
+        hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
         reached = hits > 0
         covered = float(weight[reached].sum())
         if covered > best_covered:

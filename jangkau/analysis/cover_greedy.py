@@ -66,25 +66,6 @@ class _OpenDemand:
         """Return every candidate's gain: the open weight it reaches."""
         return self.gains_of @ self.open_weight
 
-    def gain_of(self, candidate: int) -> float:
-        """Return one candidate's gain, added up as the product does it.
-
-        scipy's product adds ``data * x`` over a row in index order, from 0.0;
-        with data all 1.0 (see :attr:`lazy`) that is the running sum of the
-        open weights, and ``0.0 +`` its last term (only the sign of a zero can differ).
-        """
-        rows = self.rows(candidate)
-        return 0.0 + float(np.cumsum(self.open_weight[rows])[-1]) if len(rows) else 0.0
-
-    @property
-    def lazy(self) -> bool:
-        """True when one gain can be summed alone (:meth:`gain_of`) and only falls as points close.
-
-        Running sums of terms that each fall or stay never rise (a rounded
-        sum is monotone in each term), so a gain summed earlier bounds it now.
-        """
-        return bool((self.by_candidate.data == 1.0).all() and (self.weight >= 0).all())
-
     def updated(self, gain: np.ndarray, changed: np.ndarray) -> np.ndarray:
         """Return ``gain`` (of an earlier open weight) after the ``changed`` rows opened or closed."""
         return gain if len(changed) == 0 else self.gains()
@@ -145,40 +126,19 @@ def greedy_with_swaps(
 def _greedy(
     demand: _OpenDemand, group: np.ndarray, limit: np.ndarray, used: np.ndarray, p: int
 ) -> list[int]:
-    """Add up to ``p`` candidates, each time the first of largest gain whose group has room.
-
-    Lazily: ``bound`` holds each candidate's gain as last summed (-1 once
-    chosen or its group is full). The gains only fall, so when the first
-    largest bound is a gain summed at the present open weight, no candidate
-    gains more and none before it as much: it is the candidate the whole
-    product's ``argmax`` would pick. Others are summed again only when they
-    come to the top.
-    """
+    """Add up to ``p`` candidates, each time the first of largest gain whose group has room."""
     chosen: list[int] = []
-    bound = demand.gains()
-    bound[(used >= limit)[group]] = -1.0
-    lazy = demand.lazy
-    current = np.ones(len(bound), dtype=bool)
+    gain = demand.gains()
     for _ in range(p):
-        best = int(np.argmax(bound))
-        while not current[best] and bound[best] > 0:
-            bound[best] = demand.gain_of(best)
-            current[best] = True
-            best = int(np.argmax(bound))
-        if bound[best] <= 0:
+        gains = gain.copy()
+        gains[chosen] = -1.0
+        gains[(used >= limit)[group]] = -1.0
+        best = int(np.argmax(gains))
+        if gains[best] <= 0:
             break
         chosen.append(best)
         used[group[best]] += 1
-        demand.add(best)
-        bound[best] = -1.0
-        if used[group[best]] >= limit[group[best]]:
-            bound[group == group[best]] = -1.0
-        if lazy:
-            current[:] = False
-        else:
-            bound = demand.gains()
-            bound[chosen] = -1.0
-            bound[(used >= limit)[group]] = -1.0
+        gain = demand.updated(gain, demand.add(best))
     return chosen
 
 
