@@ -1,10 +1,10 @@
 """The covering solver's shortcuts give bit for bit what its plain formulas give.
 
 The published bound and the sites shown depend on every float and every tie,
-so each shortcut (multipliers stepped only where they move, the open
-weight kept point by point, swaps not tried again, order by gain summing
-only what changed, row merging) is compared here with the plain formula written out in this
-file, on problems full of ties (small whole weights, repeated columns).
+so each shortcut (multipliers stepped only where they move, the open weight
+kept point by point, swaps not tried again, order by gain summing only what
+changed, row merging) is compared here with the plain formula written out
+in this file, on problems full of ties (small whole weights, repeated columns).
 """
 
 from __future__ import annotations
