@@ -90,8 +90,7 @@ def greedy_with_swaps(
     demand = _OpenDemand(reach, weight)
     group, limit = budget_groups(demand.by_candidate.shape[1], p, group, group_budget)
     used = np.zeros(len(limit), dtype=int)
-    chosen = _greedy(demand, group, limit, used, p)
-    gain = demand.gains()
+    chosen, gain = _greedy(demand, group, limit, used, p)
     # A position tried without a swap since the last swap would give no swap again (the
     # same choice, the same open weight): it is not tried again until a swap changes them.
     swaps, tried = 0, [-1] * len(chosen)
@@ -125,8 +124,11 @@ def greedy_with_swaps(
 
 def _greedy(
     demand: _OpenDemand, group: np.ndarray, limit: np.ndarray, used: np.ndarray, p: int
-) -> list[int]:
-    """Add up to ``p`` candidates, each time the first of largest gain whose group has room."""
+) -> tuple[list[int], np.ndarray]:
+    """Add up to ``p`` candidates, each time the first of largest gain whose group has room.
+
+    Returns the candidates and every candidate's gain once they are added.
+    """
     chosen: list[int] = []
     gain = demand.gains()
     for _ in range(p):
@@ -139,7 +141,7 @@ def _greedy(
         chosen.append(best)
         used[group[best]] += 1
         gain = demand.updated(gain, demand.add(best))
-    return chosen
+    return chosen, gain
 
 
 def order_by_gain(
