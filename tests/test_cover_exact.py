@@ -167,7 +167,7 @@ def same_bits(a, b) -> bool:
 
 @pytest.mark.parametrize(("seed", "n_groups"), [(1, 1), (2, 5), (3, 14)])
 def test_lagrangian_bound_is_bit_for_bit_the_plain_search(seed, n_groups):
-    n_candidates = 2600 if n_groups == 1 else 1200
+    n_candidates = 1200
     reach, weight, group, budget = instance(seed, 1500, n_candidates, 0.004, n_groups)
     p = int(budget.sum()) if n_groups > 1 else 6
     budget = budget if n_groups > 1 else np.array([p])
