@@ -127,17 +127,26 @@ def lagrangian_bound(
     best, best_chosen, best_covered = np.inf, np.array([], dtype=int), 0.0
     best_value, best_relaxed = np.zeros(n_candidates), np.array([], dtype=int)
     multiplier = weight.copy()
+    # A multiplier moves only where its slope (below) is not zero: at points reached by the
+    # inner choice or open (multiplier below weight), a few in a hundred. Elsewhere
+    # multiplier - scale * 0 is the multiplier itself (never -0.0: it starts at the weight,
+    # and the clip returns +0.0), within [0, weight], so the clip keeps it. Only those points
+    # are stepped; with a negative (or -0.0) weight, every point is, as the formula reads.
+    every_point = np.arange(n_demand) if np.signbit(weight).any() else None
+    # Multipliers never exceed the weights; a difference of floats is positive
+    # exactly where the first is larger.
+    is_open = np.subtract(weight, multiplier) > 0
+    open_rows = np.flatnonzero(is_open)
     step_scale, since_better, steps = 2.0, 0, 0
     for steps in range(1, max_iterations + 1):  # noqa: B007 (the count is returned)
         value = by_demand @ multiplier
         chosen = budget_choice(value, group, group_budget, p)
-        # Multipliers never exceed the weights; a difference of floats is positive
-        # exactly where the first is larger.
-        slack = weight - multiplier
-        open_part = slack > 0
-        bound = float(np.sum(slack[open_part]) + value[chosen].sum())
+        # The open points' slack in point order: the same sum as over the slack's positive part.
+        slack = weight[open_rows] - multiplier[open_rows]
+        bound = float(np.sum(slack) + value[chosen].sum())
         hits = np.bincount(column_rows(by_candidate, chosen), minlength=n_demand)
-        covered = float(weight[hits > 0].sum())
+        reached = hits > 0
+        covered = float(weight[reached].sum())
         if covered > best_covered:
             best_chosen, best_covered = chosen, covered
         target = max(lower, best_covered)
@@ -151,12 +160,24 @@ def lagrangian_bound(
         if best - target <= tolerance * max(best, 1.0) or step_scale < 0.02:
             break
         # d L / d lambda_i = hits_i - y_i: lower multipliers where a point is claimed but not
-        # reached, raise them where it is reached more than once.
-        slope = hits - open_part  # whole numbers: their sum of squares is exact
-        norm = float(np.dot(slope, slope))
+        # reached, raise them where it is reached more than once. Not zero only at points
+        # reached or open.
+        moving = np.flatnonzero(reached | is_open) if every_point is None else every_point
+        # Whole numbers, held as floats: their sum of squares is exact in any order, and
+        # scale * slope is what it was with integers (they are converted before multiplying).
+        # (Not np.dot: on floats it calls BLAS, whose threads cost more than the sum.)
+        slope = (hits[moving] - is_open[moving]).astype(float)
+        norm = float(np.square(slope).sum())
         if norm == 0:
             break
-        multiplier = np.clip(multiplier - step_scale * (bound - target) / norm * slope, 0.0, weight)
+        limit = weight[moving]
+        stepped = np.clip(
+            multiplier[moving] - slope * (step_scale * (bound - target) / norm), 0.0, limit
+        )
+        multiplier[moving] = stepped
+        now_open = (limit - stepped) > 0
+        is_open[moving] = now_open
+        open_rows = moving[now_open]  # only a point that moved can be open
     return LagrangianResult(
         min(best, total), best_chosen, best_covered, steps, best, best_value, best_relaxed
     )

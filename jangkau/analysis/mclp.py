@@ -96,30 +96,59 @@ def merge_equal_rows(
     reach = scipy.sparse.csr_matrix(reach)
     reach.sum_duplicates()
     reach.sort_indices()
-    n_rows = reach.shape[0]
     length = np.diff(reach.indptr)
     # Rows are grouped by a fingerprint (their length and a sum of random 64-bit column
     # keys, wrapping alike for equal rows), then each is compared column by column with
     # its group's first row: merging stays exact even if two rows shared a fingerprint.
     key = np.random.default_rng(0).integers(1, 2**62, size=reach.shape[1], dtype=np.int64)
     with np.errstate(over="ignore"):
-        running = np.concatenate([[0], np.cumsum(key[reach.indices], dtype=np.int64)])
+        running = np.zeros(reach.nnz + 1, dtype=np.int64)
+        np.cumsum(key[reach.indices], out=running[1:])
         fingerprint = running[reach.indptr[1:]] - running[reach.indptr[:-1]]
         fingerprint = fingerprint * np.int64(1_000_003) + length
-    _, first, row_of = np.unique(fingerprint, return_index=True, return_inverse=True)
-    row_of = row_of.ravel()
-    row = np.repeat(np.arange(n_rows), length)
-    position = np.arange(reach.nnz) - reach.indptr[row]
-    leader = first[row_of]
-    same_length = length[leader] == length
-    theirs = reach.indptr[leader[row]] + np.minimum(position, length[leader[row]] - 1)
-    if not same_length.all() or (reach.indices[theirs] != reach.indices).any():
+    first, row_of = _first_and_rank(fingerprint)
+    if not _same_as_leaders(reach, first[row_of]):
         row_of = _rows_by_content(reach)
         first = np.unique(row_of, return_index=True)[1]
     merged_weight = np.bincount(row_of, weights=weight, minlength=len(first))
     # Rows reached by some candidate, taken in one copy of the matrix.
     reached = length[first] > 0
     return reach[first[reached]], merged_weight[reached]
+
+
+def _first_and_rank(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return ``np.unique(key, return_index=True, return_inverse=True)[1:]``, sooner.
+
+    The first position of each distinct key (in key order) and each position's
+    key rank: an unstable sort suffices, the first position being the least
+    of its run.
+    """
+    order = np.argsort(key)
+    ordered = key[order]
+    starts = np.empty(len(key), dtype=bool)
+    starts[:1] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    rank = np.empty(len(key), dtype=np.intp)
+    rank[order] = np.cumsum(starts) - 1
+    return np.minimum.reduceat(order, np.flatnonzero(starts)), rank
+
+
+def _same_as_leaders(reach: scipy.sparse.csr_matrix, leader: np.ndarray) -> bool:
+    """Return True when every row has exactly the columns of its ``leader`` row.
+
+    Only the rows led by another are compared (a leader matches itself).
+    """
+    length = np.diff(reach.indptr)
+    follower = np.flatnonzero(leader != np.arange(len(leader)))
+    if len(follower) == 0:
+        return True
+    size = length[follower]
+    if (length[leader[follower]] != size).any():
+        return False
+    offset = np.arange(size.sum()) - np.repeat(np.cumsum(size) - size, size)
+    mine = np.repeat(reach.indptr[follower], size) + offset
+    theirs = np.repeat(reach.indptr[leader[follower]], size) + offset
+    return bool((reach.indices[mine] == reach.indices[theirs]).all())
 
 
 def _rows_by_content(reach: scipy.sparse.csr_matrix) -> np.ndarray:
