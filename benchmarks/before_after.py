@@ -3,9 +3,10 @@
 ``python -m benchmarks.before_after 075660a 598f37e HEAD`` checks out each
 commit into a temporary worktree and times its own
 ``benchmarks.run.run_scenario`` (stages in one fresh process, no cache) for
-Maros and Sulawesi Selatan, alternating commits within each round so that a
-busier moment of the machine does not fall on one commit only; the best of
-``--rounds`` counts. Each commit runs its own code (its folder first on
+Maros and Sulawesi Selatan; within each round the commits of a scenario run
+back to back, so that a busier moment of the machine does not fall on one
+commit only. The best of ``--rounds`` counts, and the median over rounds of
+each commit's total over the first commit's in the same round. Each commit runs its own code (its folder first on
 ``sys.path``) with this checkout's virtual environment.
 
 Figures go to ``benchmarks/results_sebelum_sesudah.json``, which
@@ -18,6 +19,7 @@ import argparse
 import datetime as dt
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,16 +71,21 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
             full = _git("rev-parse", "--short", commit)
             folders[commit] = (full, _checkout(full, parent))
         best: dict[str, dict[str, dict]] = {}
+        totals: dict[str, dict[str, list[float]]] = {}
         for round_number in range(rounds):
-            for commit, (_, folder) in folders.items():
-                for scenario in scenarios:
+            # The commits of one scenario back to back: the machine's speed drifts over
+            # minutes, so a round's figures are compared with each other.
+            for scenario in scenarios:
+                for commit, (_, folder) in folders.items():
                     print(f"... putaran {round_number + 1}: {commit} {scenario}", flush=True)
                     out = parent / f"out-{commit}-{scenario}-{round_number}"
                     times = _stages(folder, scenario, out)
                     shutil.rmtree(out, ignore_errors=True)
+                    totals.setdefault(commit, {}).setdefault(scenario, []).append(times["total"])
                     kept = best.setdefault(commit, {}).get(scenario)
                     if kept is None or times["total"] < kept["total"]:
                         best[commit][scenario] = times
+        first = commits[0]
         return {
             "tanggal": dt.date.today().isoformat(),
             "putaran": rounds,
@@ -88,6 +95,17 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                     "id": full,
                     "judul": _git("log", "-1", "--format=%s", full)[:100],
                     "waktu": best[commit],
+                    # Per scenario: the median over rounds of this commit's total over the
+                    # first commit's total in the same round.
+                    "rasio_median": {
+                        scenario: statistics.median(
+                            mine / theirs
+                            for mine, theirs in zip(
+                                totals[commit][scenario], totals[first][scenario], strict=True
+                            )
+                        )
+                        for scenario in scenarios
+                    },
                 }
                 for commit, (full, _) in folders.items()
             ],
@@ -104,15 +122,19 @@ def section(results: dict) -> list[str]:
         "## Before and after the restructure (`python -m benchmarks.before_after`)",
         "",
         f"Each commit's own stage benchmark, measured back to back on {results['tanggal']} "
-        f"(best of {results['putaran']} alternating rounds, seconds).",
+        f"(best of {results['putaran']} rounds, seconds; in each round the commits of a "
+        "scenario run back to back). *Rasio median*: the median over rounds of the commit's "
+        "total over the first commit's in the same round.",
         "",
-        "| commit | skenario | " + " | ".join(STAGES) + " |",
-        "|---|---|" + "---:|" * len(STAGES),
+        "| commit | skenario | " + " | ".join(STAGES) + " | rasio median |",
+        "|---|---|" + "---:|" * (len(STAGES) + 1),
     ]
     for commit in results["commit"]:
         for scenario, times in commit["waktu"].items():
             values = " | ".join(f"{times.get(stage, float('nan')):.2f}" for stage in STAGES)
-            lines.append(f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} |")
+            ratio = commit.get("rasio_median", {}).get(scenario)
+            shown = "" if ratio is None else f"{ratio:.2f}"
+            lines.append(f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} | {shown} |")
     lines += [""]
     lines += [f"- {commit['id']}: {commit['judul']}" for commit in results["commit"]]
     return [*lines, ""]
