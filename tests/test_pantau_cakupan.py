@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-import time
+import json
 from datetime import datetime
 
 import geopandas as gpd
@@ -33,20 +33,6 @@ def _series(client, kode_kec: str, **params) -> list[dict]:
     answer = client.get(f"/api/cakupan/{kode_kec}", params={"layanan": "puskesmas", **params})
     assert answer.status_code == 200, answer.text
     return answer.json()["seri"]
-
-
-def _series_of_length(client, kode_kec: str, length: int, timeout: float = 20.0) -> list[dict]:
-    """Return the series once it holds ``length`` rows.
-
-    The update writes status.json (what ``_wait_for`` watches) a moment before
-    it records the coverage of that state in the database.
-    """
-    deadline = time.monotonic() + timeout
-    series = _series(client, kode_kec)
-    while len(series) < length and time.monotonic() < deadline:
-        time.sleep(0.05)
-        series = _series(client, kode_kec)
-    return series
 
 
 def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service):  # noqa: F811
@@ -77,7 +63,7 @@ def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service): 
     members = (desa["kode_kec"] == kec).to_numpy()
     people = desa["penduduk"].to_numpy(dtype=float)
     expected_drop = (people * without)[members].sum() / people[members].sum()
-    series = _series_of_length(client, kec, 2)
+    series = _series(client, kec)
     assert [row["sumber"] for row in series] == ["hasil", "laporan"]
     assert series[1]["cakupan"] == pytest.approx(expected_drop, abs=2e-3)
     assert series[1]["cakupan"] < published_figure - 0.01
@@ -89,7 +75,7 @@ def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service): 
         headers=_bearer(tokens["kesehatan"]),
     )
     _wait_for(client, reopened.json()["id"])
-    series = _series_of_length(client, kec, 3)
+    series = _series(client, kec)
     assert [row["sumber"] for row in series] == ["hasil", "laporan", "laporan"]
     assert series[2]["cakupan"] == published_figure  # exactly, not approximately
     times = [datetime.fromisoformat(row["waktu"]) for row in series]
@@ -124,6 +110,36 @@ def test_coverage_over_time_shows_baseline_drop_and_exact_restoration(service): 
     assert rows[0]["kecamatan"] == figures["kecamatan"] and rows[0]["kode_kec"] == kec
 
 
+def test_status_json_names_a_report_once_its_coverage_is_recorded(service):  # noqa: F811
+    client, place, tokens, _db = service
+    history = client.app.state.updater.history
+    seen: list[tuple[int, int]] = []
+    record = history.record
+
+    async def watched(baseline, processed, document):
+        on_disk = json.loads((processed / "status.json").read_text(encoding="utf-8"))
+        seen.append((int(document["laporan_terakhir"]), int(on_disk["laporan_terakhir"])))
+        return await record(baseline, processed, document)
+
+    history.record = watched
+    camba = _asset_id(place, CAMBA)
+    closed = client.post(
+        "/api/laporan/status",
+        json={"id_aset": camba, "status": "tutup sementara"},
+        headers=_bearer(tokens["kesehatan"]),
+    )
+    assert closed.status_code == 201
+    report = closed.json()["id"]
+    _wait_for(client, report)
+    # While the state with the report was recorded, status.json still named an earlier one ...
+    assert any(state == report and on_disk < report for state, on_disk in seen), seen
+    # ... so whoever reads status.json naming it finds that state's figure at once.
+    aset = gpd.read_file(place.processed / "coverage.gpkg", layer="aset").set_index("id_aset")
+    series = _series(client, aset.at[camba, "kode_kec"])
+    assert [row["sumber"] for row in series] == ["hasil", "laporan"]
+    assert series[1]["laporan_terakhir"] == report
+
+
 def test_coverage_over_time_refusals_in_indonesian(service):  # noqa: F811
     client, _place, _tokens, _db = service
     unknown = client.get("/api/cakupan/99.99.99", params={"layanan": "puskesmas"})
@@ -154,14 +170,14 @@ def test_a_restarted_service_continues_the_series(published, db_url):  # noqa: F
             headers=health,
         )
         _wait_for(client, closed.json()["id"])
-        first = _series_of_length(client, kec, 2)
+        first = _series(client, kec)
     with TestClient(create_app(place, db_url)) as client:
         assert _series(client, kec) == first
         reopened = client.post(
             "/api/laporan/status", json={"id_aset": camba, "status": "pulih"}, headers=health
         )
         _wait_for(client, reopened.json()["id"])
-        series = _series_of_length(client, kec, 3)
+        series = _series(client, kec)
     assert [row["sumber"] for row in series] == ["hasil", "laporan", "laporan"]
     assert series[2]["cakupan"] == series[0]["cakupan"]
     assert series[:2] == first

@@ -65,6 +65,7 @@ def write_live_files(
     document: dict[str, Any],
     status_layer: gpd.GeoDataFrame,
     reports: gpd.GeoDataFrame,
+    status_json: bool = True,
 ) -> Path:
     """Write ``status.gpkg`` then ``status.json`` (last, so it never names a state not yet written).
 
@@ -72,10 +73,19 @@ def write_live_files(
     disk: about twice as fast for a province's 40,000 assets, and safe here,
     since it is a temporary file renamed into place and derived from the
     database, rewritten from it by every update and when the service starts.
+    With ``status_json=False`` the caller writes ``status.json`` itself, once
+    what else the state needs is in place (:func:`write_status_json`).
     """
     with sqlite_without_sync(), replacing(processed / STATUS_GPKG) as temporary:
         for name, layer in (("status_aset", status_layer), ("laporan", reports)):
             pyogrio.write_dataframe(layer, temporary, layer=name, driver="GPKG", use_arrow=True)
+    if status_json:
+        write_status_json(processed, maps, document)
+    return processed / STATUS_JSON
+
+
+def write_status_json(processed: Path, maps: Path | None, document: dict[str, Any]) -> Path:
+    """Write ``status.json`` beside the run's files and beside its map page."""
     text = json.dumps(document, ensure_ascii=False, indent=1, default=str)
     write_text(processed / STATUS_JSON, text)
     if maps is not None and maps.is_dir():

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import threading
@@ -22,7 +23,7 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from jangkau.pantau.baseline import Baseline, published_run, read_baseline
-from jangkau.pantau.files import report_layer, write_live_files
+from jangkau.pantau.files import report_layer, write_live_files, write_status_json
 from jangkau.pantau.series import CoverageHistory
 from jangkau.pantau.state import live_state
 from jangkau.pantau.store import Store
@@ -90,9 +91,13 @@ class Updater:
         reports = await self._reports()
         await asyncio.to_thread(self.current_baseline)
         loop = asyncio.get_running_loop()
-        document = await loop.run_in_executor(self._pool, publish_live, self.place, reports)
+        document = await loop.run_in_executor(
+            self._pool, functools.partial(publish_live, self.place, reports, status_json=False)
+        )
         if self.baseline.run == document["hasil_dasar"]:  # else a run came meanwhile: next time
             await self.history.record(self.baseline, self.place.processed, document)
+        # Last: whoever sees status.json name a report finds that state's coverage recorded.
+        await asyncio.to_thread(write_status_json, self.place.processed, self.place.maps, document)
         self.document = document
         self.applied = document["laporan_terakhir"]
         if self.on_update is not None:
@@ -189,8 +194,11 @@ def _follow_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def publish_live(place: Place, reports: list[dict]) -> dict:
+def publish_live(place: Place, reports: list[dict], *, status_json: bool = True) -> dict:
     """Compute the live state and write the live files (runs in the update process).
+
+    With ``status_json=False`` the caller writes ``status.json`` from the
+    returned document (:func:`jangkau.pantau.files.write_status_json`).
 
     The published run is read once per process and again only when a new run
     is published; per-service results are kept for the same set of assets out.
@@ -218,5 +226,6 @@ def publish_live(place: Place, reports: list[dict]) -> dict:
         document=document,
         status_layer=layer,
         reports=report_layer(reports, baseline.aset),
+        status_json=status_json,
     )
     return document
