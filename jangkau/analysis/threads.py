@@ -82,11 +82,8 @@ def map_processes(
     items = list(items)
     if sizes is not None:
         order = sorted(range(len(items)), key=lambda index: -sizes[index])
-        done = map_processes(function, [items[index] for index in order])
-        results_in_order: list[Result] = [done[0]] * len(items) if items else []
-        for position, index in enumerate(order):
-            results_in_order[index] = done[position]
-        return results_in_order
+        done = dict(zip(order, map_processes(function, [items[i] for i in order]), strict=True))
+        return [done[index] for index in range(len(items))]
     workers = min(thread_count(), len(items))
     if workers <= 1 or not fork_is_safe():
         return map_threads(function, items)
