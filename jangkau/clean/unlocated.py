@@ -248,7 +248,7 @@ class Seen:
             strict=True,
         ):
             ids, name = self._keys_of(id_aset, sumber, layanan, nama, kode_kec or kode_kab)
-            self._remember(ids, name, f"{sumber} baris {baris} ({nama})")
+            self._remember(ids, name, describe({"sumber": sumber, "baris": baris, "nama": nama}))
 
     @staticmethod
     def _keys_of(
