@@ -111,6 +111,22 @@ def test_beside_runs_in_a_child_and_its_files_are_there_when_it_returns(tmp_path
     assert Path(path).read_text(encoding="utf-8") == "isi"
 
 
+def priority_and_pid():
+    return os.getpriority(os.PRIO_PROCESS, 0), os.getpid()
+
+
+def test_beside_yields_the_cores_to_the_run_that_waits_for_it():
+    # The publishing process is the longer path: its children run at a lower priority.
+    parent_priority, parent, (priority, pid) = in_fresh_process(
+        "import json, os; from test_parallel import priority_and_pid; "
+        "from jangkau.pipeline.beside import Beside; "
+        "print(json.dumps([os.getpriority(os.PRIO_PROCESS, 0), os.getpid(), "
+        "Beside(priority_and_pid).result()]))"
+    )
+    assert pid != parent
+    assert priority == min(parent_priority + 10, 19)
+
+
 def raise_error(message):
     raise RuntimeError(message)
 

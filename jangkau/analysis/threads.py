@@ -12,6 +12,7 @@ it created itself.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -134,6 +135,9 @@ def _take_items(
 def _work_in_child(
     function: Callable[[Item], Result], items: list[Item], following: Any, send: Connection
 ) -> None:
+    # As in :mod:`jangkau.pipeline.beside`: the inherited frames are not walked by the
+    # collector of every child, nor their pages copied by it.
+    gc.freeze()
     try:
         message = ("ok", _take_items(function, items, following))
     except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it

@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import multiprocessing
+import os
 import traceback
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -128,6 +129,10 @@ def _child(send: Connection, function: Callable[..., Any], args: tuple, kwargs: 
     # collector no longer walks it (seconds, for a province's frames) nor writes to
     # its pages, which would copy them.
     gc.freeze()
+    # The parent, still publishing, is the longer path: on two cores, three processes of
+    # equal priority would give it two thirds of a core while both documents are drawn
+    # (Maros: publishing 1.15 s, 0.99 s with the children yielding).
+    os.nice(10)
     try:
         message = ("ok", function(*args, **kwargs))
     except Exception as error:  # noqa: BLE001 - handed to the parent, which raises it
