@@ -56,3 +56,59 @@ def test_a_file_with_bounding_box_columns_is_read_by_geopandas(tmp_path):
     path = tmp_path / "kotak.parquet"
     sample(4326).to_parquet(path, write_covering_bbox=True)
     assert_geodataframe_equal(read_geoparquet(path), gpd.read_parquet(path), check_crs=True)
+
+
+def _with_stated_crs(path, change):
+    """Rewrite a GeoParquet file with its geometry's PROJJSON changed by ``change``."""
+    import json
+
+    import pyarrow.parquet as pq
+
+    table = pq.read_table(path)
+    geo = json.loads(table.schema.metadata[b"geo"])
+    change(geo["columns"][geo["primary_column"]]["crs"])
+    metadata = {**table.schema.metadata, b"geo": json.dumps(geo).encode()}
+    pq.write_table(table.replace_schema_metadata(metadata), path)
+
+
+@pytest.mark.parametrize(
+    "crs",
+    [
+        4326,
+        32750,
+        # Centred on a region wider than a UTM zone (no code: built from the PROJJSON).
+        "+proj=tmerc +lat_0=0 +lon_0=120.5 +k=0.9996 +x_0=500000 +y_0=10000000 +datum=WGS84",
+    ],
+)
+def test_the_crs_is_the_one_the_file_describes(tmp_path, crs):
+    from pyproj import CRS
+
+    path = tmp_path / "desa.parquet"
+    sample(crs).drop(columns="garis").to_parquet(path)
+    ours = read_geoparquet(path).crs
+    assert ours.to_wkt() == CRS.from_user_input(crs).to_wkt()
+
+
+def test_a_crs_that_names_a_code_but_says_otherwise_is_read_as_it_says(tmp_path):
+    # The id says EPSG:4326, the rest describes another ellipsoid: the description wins.
+    path = tmp_path / "desa.parquet"
+    sample(4326).drop(columns="garis").to_parquet(path)
+
+    def other_ellipsoid(crs):
+        crs["name"] = "WGS 84 (diubah)"
+        crs.pop("datum_ensemble")
+        crs["datum"] = {
+            "type": "GeodeticReferenceFrame",
+            "name": "Datum uji",
+            "ellipsoid": {
+                "name": "GRS 1980",
+                "semi_major_axis": 6378137,
+                "inverse_flattening": 298.257222101,
+            },
+        }
+
+    _with_stated_crs(path, other_ellipsoid)
+    crs = read_geoparquet(path).crs
+    assert crs.name == "WGS 84 (diubah)"
+    assert crs.ellipsoid.name == "GRS 1980"
+    assert crs != gpd.GeoSeries([], crs=4326).crs

@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 import pyarrow.parquet as pq
 from pyproj import CRS
+from pyproj.exceptions import CRSError
 
 # GeoParquet: a geometry column without a stated CRS is in OGC:CRS84.
 _DEFAULT_CRS = "OGC:CRS84"
@@ -63,7 +64,30 @@ def _crs(stated: str) -> CRS | None:
         return None
     if isinstance(crs, dict):
         _drop_ensemble_member_ids(crs)
+        known = _by_its_id(crs)
+        if known is not None:
+            return known
     return CRS.from_user_input(crs)
+
+
+def _by_its_id(projjson: dict[str, Any]) -> CRS | None:
+    """Return the CRS a PROJJSON names by its id, if that CRS writes exactly this PROJJSON.
+
+    Building a CRS from PROJJSON makes PROJ look every ensemble member up by
+    name (~30 ms for WGS 84); from its code it takes ~1 ms. The shortcut is
+    taken only when the coded CRS's own PROJJSON, written as geopandas writes
+    it, is the file's, so the CRS returned is the one the file describes.
+    """
+    stated = projjson.get("id")
+    if not isinstance(stated, dict) or not {"authority", "code"} <= stated.keys():
+        return None
+    try:
+        candidate = CRS.from_authority(str(stated["authority"]), str(stated["code"]))
+    except CRSError:
+        return None
+    written = candidate.to_json_dict()
+    _drop_ensemble_member_ids(written)
+    return candidate if written == projjson else None
 
 
 def _drop_ensemble_member_ids(projjson: dict[str, Any]) -> None:
