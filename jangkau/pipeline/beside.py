@@ -131,7 +131,7 @@ def _child(send: Connection, function: Callable[..., Any], args: tuple, kwargs: 
     gc.freeze()
     # The parent, still publishing, is the longer path: on two cores, three processes of
     # equal priority would give it two thirds of a core while both documents are drawn
-    # (Maros: publishing 1.15 s, 0.99 s with the children yielding).
+    # (measured in docs/ARCHITECTURE.md, "Forked work").
     os.nice(10)
     try:
         message = ("ok", function(*args, **kwargs))
