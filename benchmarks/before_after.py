@@ -38,9 +38,36 @@ def _git(*args: str) -> str:
 
 
 def _checkout(commit: str, parent: Path) -> Path:
-    """Return a worktree of ``commit`` beside a link to ``../shared`` (as the code expects)."""
+    """Return a worktree of ``commit`` beside a link to ``../shared`` (as the code expects).
+
+    ``A+B`` is commit ``A`` with branch tip ``B`` merged into it: one issue's work
+    alone when its branches were merged into main among other issues' commits.
+    Conflicts are taken from ``B``; they can only be in files the benchmark does not
+    run (``pyproject.toml``), since every commit runs with this checkout's environment.
+    """
+    base, _, merged = commit.partition("+")
     folder = parent / commit
-    _git("worktree", "add", "--detach", str(folder), commit)
+    _git("worktree", "add", "--detach", str(folder), base)
+    if merged:
+        subprocess.run(
+            [
+                "git",
+                "-c",
+                "user.name=bench",
+                "-c",
+                "user.email=bench@localhost",
+                "merge",
+                "--quiet",
+                "--no-edit",
+                "-X",
+                "theirs",
+                merged,
+            ],
+            cwd=folder,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
     if (ROOT / "node_modules").exists():
         (folder / "node_modules").symlink_to(ROOT / "node_modules")
     return folder
@@ -68,7 +95,7 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
     folders = {}
     try:
         for commit in commits:
-            full = _git("rev-parse", "--short", commit)
+            full = "+".join(_git("rev-parse", "--short", part) for part in commit.split("+"))
             folders[commit] = (full, _checkout(full, parent))
         best: dict[str, dict[str, dict]] = {}
         totals: dict[str, dict[str, list[float]]] = {}
@@ -86,30 +113,38 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                     if kept is None or times["total"] < kept["total"]:
                         best[commit][scenario] = times
         first = commits[0]
-        return {
+        results = {
             "tanggal": dt.date.today().isoformat(),
             "putaran": rounds,
             "commit": [
                 {
                     "nama": commit,
                     "id": full,
-                    "judul": _git("log", "-1", "--format=%s", full)[:100],
+                    "judul": " + ".join(
+                        _git("log", "-1", "--format=%s", part)[:100] for part in full.split("+")
+                    ),
                     "waktu": best[commit],
                     # Per scenario: the median over rounds of this commit's total over the
                     # first commit's total in the same round.
-                    "rasio_median": {
-                        scenario: statistics.median(
+                    "rasio_putaran": {
+                        scenario: [
                             mine / theirs
                             for mine, theirs in zip(
                                 totals[commit][scenario], totals[first][scenario], strict=True
                             )
-                        )
+                        ]
                         for scenario in scenarios
                     },
                 }
                 for commit, (full, _) in folders.items()
             ],
         }
+        for commit in results["commit"]:
+            commit["rasio_median"] = {
+                scenario: statistics.median(ratios)
+                for scenario, ratios in commit["rasio_putaran"].items()
+            }
+        return results
     finally:
         for _, folder in folders.values():
             _git("worktree", "remove", "--force", str(folder))
@@ -124,7 +159,8 @@ def section(results: dict) -> list[str]:
         f"Each commit's own stage benchmark, measured back to back on {results['tanggal']} "
         f"(best of {results['putaran']} rounds, seconds; in each round the commits of a "
         "scenario run back to back). *Rasio median*: the median over rounds of the commit's "
-        "total over the first commit's in the same round.",
+        "total over the first commit's in the same round; in brackets the lowest and "
+        "highest of those ratios.",
         "",
         "| commit | skenario | " + " | ".join(STAGES) + " | rasio median |",
         "|---|---|" + "---:|" * (len(STAGES) + 1),
@@ -133,10 +169,15 @@ def section(results: dict) -> list[str]:
         for scenario, times in commit["waktu"].items():
             values = " | ".join(f"{times.get(stage, float('nan')):.2f}" for stage in STAGES)
             ratio = commit.get("rasio_median", {}).get(scenario)
+            rounds = commit.get("rasio_putaran", {}).get(scenario, [])
             shown = "" if ratio is None else f"{ratio:.2f}"
+            if len(rounds) > 1 and commit is not results["commit"][0]:
+                shown += f" ({min(rounds):.2f}–{max(rounds):.2f})"
             lines.append(f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} | {shown} |")
     lines += [""]
     lines += [f"- {commit['id']}: {commit['judul']}" for commit in results["commit"]]
+    if any("+" in commit["id"] for commit in results["commit"]):
+        lines += ["- `A+B`: commit A with commit B merged into it (`git merge -X theirs B`)."]
     return [*lines, ""]
 
 
