@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -73,7 +74,13 @@ def _checkout(commit: str, parent: Path) -> Path:
     return folder
 
 
-def _stages(folder: Path, scenario: str, out: Path) -> dict:
+def _stages(folder: Path, scenario: str, out: Path) -> tuple[dict, float]:
+    """Return the stage times of one run and the CPU seconds of its whole process tree.
+
+    The CPU time (user and system, of the benchmark process and every process it
+    waited for, imports included) counts the work done; unlike the stage times, it
+    hardly moves when another tenant takes the host's cores for a while.
+    """
     code = (
         f"import sys, json; sys.path.insert(0, {str(folder)!r}); "
         "from pathlib import Path; import jangkau; "
@@ -81,10 +88,13 @@ def _stages(folder: Path, scenario: str, out: Path) -> dict:
         "from benchmarks.run import run_scenario; "
         f"print(json.dumps(run_scenario({scenario!r}, Path({str(out)!r}))))"
     )
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=folder, check=True, capture_output=True, text=True
     )
-    return json.loads(result.stdout.strip().splitlines()[-1])["waktu"]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return json.loads(result.stdout.strip().splitlines()[-1])["waktu"], cpu
 
 
 def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
@@ -99,6 +109,7 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
             folders[commit] = (full, _checkout(full, parent))
         best: dict[str, dict[str, dict]] = {}
         totals: dict[str, dict[str, list[float]]] = {}
+        cpus: dict[str, dict[str, list[float]]] = {}
         for round_number in range(rounds):
             # The commits of one scenario back to back: the machine's speed drifts over
             # minutes, so a round's figures are compared with each other.
@@ -106,7 +117,8 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                 for commit, (_, folder) in folders.items():
                     print(f"... putaran {round_number + 1}: {commit} {scenario}", flush=True)
                     out = parent / f"out-{commit}-{scenario}-{round_number}"
-                    times = _stages(folder, scenario, out)
+                    times, cpu = _stages(folder, scenario, out)
+                    cpus.setdefault(commit, {}).setdefault(scenario, []).append(cpu)
                     shutil.rmtree(out, ignore_errors=True)
                     totals.setdefault(commit, {}).setdefault(scenario, []).append(times["total"])
                     kept = best.setdefault(commit, {}).get(scenario)
@@ -124,6 +136,7 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                         _git("log", "-1", "--format=%s", part)[:100] for part in full.split("+")
                     ),
                     "waktu": best[commit],
+                    "cpu_putaran": cpus[commit],
                     # Per scenario: the median over rounds of this commit's total over the
                     # first commit's total in the same round.
                     "rasio_putaran": {
@@ -144,6 +157,15 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                 scenario: statistics.median(ratios)
                 for scenario, ratios in commit["rasio_putaran"].items()
             }
+            commit["rasio_cpu_median"] = {
+                scenario: statistics.median(
+                    mine / theirs
+                    for mine, theirs in zip(
+                        commit["cpu_putaran"][scenario], cpus[first][scenario], strict=True
+                    )
+                )
+                for scenario in scenarios
+            }
         return results
     finally:
         for _, folder in folders.values():
@@ -153,6 +175,7 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
 
 def section(results: dict) -> list[str]:
     """Return the markdown section of ``results.md`` for these figures."""
+    with_cpu = all("cpu_putaran" in commit for commit in results["commit"])
     lines = [
         "## Before and after the restructure (`python -m benchmarks.before_after`)",
         "",
@@ -160,10 +183,19 @@ def section(results: dict) -> list[str]:
         f"(best of {results['putaran']} rounds, seconds; in each round the commits of a "
         "scenario run back to back). *Rasio median*: the median over rounds of the commit's "
         "total over the first commit's in the same round; in brackets the lowest and "
-        "highest of those ratios.",
+        "highest of those ratios."
+        + (
+            " *CPU*: the least CPU time of the benchmark's whole process tree over the "
+            "rounds (user and system, imports included), and its median ratio likewise."
+            if with_cpu
+            else ""
+        ),
         "",
-        "| commit | skenario | " + " | ".join(STAGES) + " | rasio median |",
-        "|---|---|" + "---:|" * (len(STAGES) + 1),
+        "| commit | skenario | "
+        + " | ".join(STAGES)
+        + " | rasio median |"
+        + (" CPU (s) | rasio CPU |" if with_cpu else ""),
+        "|---|---|" + "---:|" * (len(STAGES) + 1 + (2 if with_cpu else 0)),
     ]
     for commit in results["commit"]:
         for scenario, times in commit["waktu"].items():
@@ -173,7 +205,11 @@ def section(results: dict) -> list[str]:
             shown = "" if ratio is None else f"{ratio:.2f}"
             if len(rounds) > 1 and commit is not results["commit"][0]:
                 shown += f" ({min(rounds):.2f}–{max(rounds):.2f})"
-            lines.append(f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} | {shown} |")
+            row = f"| {commit['id']} ({commit['nama']}) | {scenario} | {values} | {shown} |"
+            if with_cpu:
+                cpu = min(commit["cpu_putaran"][scenario])
+                row += f" {cpu:.2f} | {commit['rasio_cpu_median'][scenario]:.2f} |"
+            lines.append(row)
     lines += [""]
     lines += [f"- {commit['id']}: {commit['judul']}" for commit in results["commit"]]
     if any("+" in commit["id"] for commit in results["commit"]):
