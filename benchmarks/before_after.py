@@ -43,8 +43,9 @@ def _checkout(commit: str, parent: Path) -> Path:
 
     ``A+B`` is commit ``A`` with branch tip ``B`` merged into it: one issue's work
     alone when its branches were merged into main among other issues' commits.
-    Conflicts are taken from ``B``; they can only be in files the benchmark does not
-    run (``pyproject.toml``), since every commit runs with this checkout's environment.
+    Conflicting hunks are taken from ``B`` (``-X theirs``); for 598f37e+2384430 the
+    only one is in ``pyproject.toml``, which the benchmark does not read, since every
+    commit runs with this checkout's environment. Check the merge of any other pair.
     """
     base, _, merged = commit.partition("+")
     folder = parent / commit
@@ -125,7 +126,20 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                     if kept is None or times["total"] < kept["total"]:
                         best[commit][scenario] = times
         first = commits[0]
-        results = {
+
+        def per_round(series: dict[str, dict[str, list[float]]], commit: str) -> dict:
+            # Per scenario: each round's figure of this commit over the first commit's.
+            return {
+                scenario: [
+                    mine / theirs
+                    for mine, theirs in zip(
+                        series[commit][scenario], series[first][scenario], strict=True
+                    )
+                ]
+                for scenario in scenarios
+            }
+
+        return {
             "tanggal": dt.date.today().isoformat(),
             "putaran": rounds,
             "commit": [
@@ -137,36 +151,19 @@ def measure(commits: list[str], scenarios: list[str], rounds: int) -> dict:
                     ),
                     "waktu": best[commit],
                     "cpu_putaran": cpus[commit],
-                    # Per scenario: the median over rounds of this commit's total over the
-                    # first commit's total in the same round.
-                    "rasio_putaran": {
-                        scenario: [
-                            mine / theirs
-                            for mine, theirs in zip(
-                                totals[commit][scenario], totals[first][scenario], strict=True
-                            )
-                        ]
-                        for scenario in scenarios
+                    "rasio_putaran": per_round(totals, commit),
+                    "rasio_median": {
+                        scenario: statistics.median(ratios)
+                        for scenario, ratios in per_round(totals, commit).items()
+                    },
+                    "rasio_cpu_median": {
+                        scenario: statistics.median(ratios)
+                        for scenario, ratios in per_round(cpus, commit).items()
                     },
                 }
                 for commit, (full, _) in folders.items()
             ],
         }
-        for commit in results["commit"]:
-            commit["rasio_median"] = {
-                scenario: statistics.median(ratios)
-                for scenario, ratios in commit["rasio_putaran"].items()
-            }
-            commit["rasio_cpu_median"] = {
-                scenario: statistics.median(
-                    mine / theirs
-                    for mine, theirs in zip(
-                        commit["cpu_putaran"][scenario], cpus[first][scenario], strict=True
-                    )
-                )
-                for scenario in scenarios
-            }
-        return results
     finally:
         for _, folder in folders.values():
             _git("worktree", "remove", "--force", str(folder))
